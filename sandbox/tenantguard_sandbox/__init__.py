@@ -1,0 +1,1 @@
+"""TenantGuard Graph sandbox."""
