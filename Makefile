@@ -1,0 +1,55 @@
+# TenantGuard: every task a developer or CI runs, in one place.
+# `make demo` and `make test` are the two commands a newcomer needs; both set up what they use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
+SANDBOX_DIR ?= $(CURDIR)/.sandbox
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e sanity lint changelog-lint docs build bench clean
+
+help:
+	@echo "make demo      set up, start the Graph sandbox (unless AZURE_* credentials are set) and run the main playbook"
+	@echo "make test      set up and run every test: sandbox, units, sanity, end-to-end, lint"
+	@echo "make sandbox   serve the Graph sandbox in the foreground (state in $(SANDBOX_DIR))"
+	@echo "make bench     run the benchmarks and print their figures"
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	@scripts/demo.sh
+
+sandbox: setup
+	$(BIN)/python -m tenantguard_sandbox serve --port 8443 --state-dir $(SANDBOX_DIR)
+
+test: setup
+	@scripts/test.sh
+
+test-sandbox: setup
+	$(BIN)/pytest -p no:cacheprovider sandbox/tests $(PYTEST_ARGS)
+
+test-units: setup
+	scripts/ansible-test.sh units
+
+test-e2e: setup
+	$(BIN)/pytest -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+sanity: setup
+	scripts/ansible-test.sh sanity
+
+lint: setup
+	$(BIN)/ansible-lint --profile production
+	$(BIN)/antsibull-changelog lint
+
+build: setup
+	$(BIN)/ansible-galaxy collection build --force --output-path .build
+
+bench: setup
+	@scripts/bench.sh
+
+clean:
+	rm -rf .build .sandbox
