@@ -1,0 +1,116 @@
+"""Fixtures for the end-to-end tests: real ansible-playbook runs against a real Graph sandbox.
+
+Each test gets a fresh sandbox (its own state directory, CA and credentials) and a fresh token
+cache, and runs ``ansible-playbook`` as a user would: the collection is found through a
+collections path that points at this checkout, and the connection settings come from the
+environment that the sandbox writes to ``env.sh``.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+RECAP = re.compile(
+    r"^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)",
+    re.MULTILINE,
+)
+
+SEED = {
+    "users": [
+        {"displayName": "Adele Vance", "userPrincipalName": "adele@contoso.onmicrosoft.com"},
+        {"displayName": "Alex Wilber", "userPrincipalName": "alex@contoso.onmicrosoft.com"},
+        {"displayName": "Diego Siciliani", "userPrincipalName": "diego@contoso.onmicrosoft.com"},
+        {"displayName": "Break Glass 1", "userPrincipalName": "breakglass1@contoso.onmicrosoft.com"},
+        {"displayName": "Break Glass 2", "userPrincipalName": "breakglass2@contoso.onmicrosoft.com"},
+    ],
+    "groups": [
+        {"displayName": "Emergency Access", "securityEnabled": True, "mailEnabled": False, "mailNickname": "emergency"},
+        {"displayName": "Mobile Pilot", "securityEnabled": True, "mailEnabled": False, "mailNickname": "mobilepilot"},
+    ],
+}
+
+
+class PlaybookRun:
+    """What one ansible-playbook run printed, with its recap parsed."""
+
+    def __init__(self, completed, out_dir):
+        self.rc = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        self.out_dir = out_dir
+        match = RECAP.search(completed.stdout)
+        self.recap = {k: int(v) for k, v in match.groupdict().items()} if match else None
+
+    def output(self, name):
+        """A JSON document that the play wrote with the ``save`` pattern (see playbooks/)."""
+        return json.loads((self.out_dir / (name + ".json")).read_text())
+
+    def __repr__(self):
+        return "PlaybookRun(rc=%s, recap=%s)\n--- stdout\n%s\n--- stderr\n%s" % (self.rc, self.recap, self.stdout, self.stderr)
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory):
+    """A collections path in which this checkout is tenantguard.m365."""
+    root = tmp_path_factory.mktemp("collections")
+    ns = root / "ansible_collections" / "tenantguard"
+    ns.mkdir(parents=True)
+    (ns / "m365").symlink_to(REPO, target_is_directory=True)
+    return root
+
+
+@pytest.fixture
+def sandbox_seed():
+    """The seed of the test's sandbox; override in a test module for another tenant."""
+    return SEED
+
+
+@pytest.fixture
+def graph_sandbox(tmp_path, sandbox_seed):
+    """A Graph sandbox of this test's own, serving the seed."""
+    from tenantguard_sandbox.testing import running_sandbox
+
+    with running_sandbox(tmp_path / "sandbox", seed=sandbox_seed) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def run_playbook(graph_sandbox, collections_path, tmp_path):
+    """Run a playbook from tests/e2e/playbooks (or a path) against the sandbox of this test."""
+    token_cache = tmp_path / "token-cache"
+
+    def run(playbook, *args, extra_vars=None, env=None):
+        out_dir = tmp_path / "out"
+        out_dir.mkdir(exist_ok=True)
+        path = Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
+        full_env.update(graph_sandbox.env)
+        full_env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            TENANTGUARD_TOKEN_CACHE=str(token_cache),
+            PATH=os.path.dirname(sys.executable) + os.pathsep + full_env.get("PATH", ""),
+        )
+        full_env.update(env or {})
+        variables = {"out_dir": str(out_dir)}
+        variables.update(extra_vars or {})
+        cmd = [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-i", "localhost,",
+            "-e", json.dumps(variables),
+            str(path),
+        ] + list(args)
+        completed = subprocess.run(cmd, env=full_env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+        return PlaybookRun(completed, out_dir)
+
+    return run
