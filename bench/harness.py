@@ -1,0 +1,92 @@
+"""Shared pieces of the benchmarks: a sandbox, ansible-playbook runs, and figures printed two ways.
+
+Every benchmark prints a table for people and one JSON line (prefixed ``BENCH``) for tools.
+Request counts come from the sandbox's requests.jsonl, so they do not depend on machine noise;
+wall times are given with a baseline measured in the same run where one exists.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def sandbox(seed=None, faults=None):
+    """A fresh sandbox in a temporary state directory."""
+    from tenantguard_sandbox.testing import running_sandbox
+
+    with tempfile.TemporaryDirectory(prefix="tenantguard-bench-") as tmp:
+        with running_sandbox(Path(tmp) / "sandbox", seed=seed, faults=faults) as sb:
+            sb.workdir = Path(tmp)
+            yield sb
+
+
+def collections_path(workdir):
+    """A collections path in which this checkout is tenantguard.m365."""
+    ns = Path(workdir) / "collections" / "ansible_collections" / "tenantguard"
+    ns.mkdir(parents=True, exist_ok=True)
+    link = ns / "m365"
+    if not link.exists():
+        link.symlink_to(REPO, target_is_directory=True)
+    return str(Path(workdir) / "collections")
+
+
+def play(name, tasks):
+    """The text of a localhost play with the given task YAML (indented four spaces)."""
+    return (
+        "- name: %s\n  hosts: localhost\n  connection: local\n  gather_facts: false\n"
+        "  vars:\n    ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n  tasks:\n%s" % (name, tasks)
+    )
+
+
+def run_playbook(sb, text, *args, env=None):
+    """Run a playbook text against the sandbox; return (seconds, completed process)."""
+    workdir = Path(sb.workdir)
+    path = workdir / ("play-%d.yml" % time.monotonic_ns())
+    path.write_text(text)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
+    full_env.update(sb.env)
+    full_env.update(
+        ANSIBLE_COLLECTIONS_PATH=collections_path(workdir),
+        ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-tmp"),
+        ANSIBLE_NOCOLOR="1",
+        TENANTGUARD_TOKEN_CACHE=str(workdir / "token-cache"),
+        PATH=os.path.dirname(sys.executable) + os.pathsep + full_env.get("PATH", ""),
+    )
+    full_env.update(env or {})
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(path)] + list(args)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=full_env, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit("benchmark play failed:\n%s\n%s" % (done.stdout, done.stderr))
+    return took, done
+
+
+def count_requests(records):
+    """Requests by service and by method and path, from requests.jsonl records."""
+    counts = {"token": 0, "graph": 0, "exchange": 0, "by_path": {}}
+    for r in records:
+        if r["service"] == "login" and r["path"].endswith("/token"):
+            counts["token"] += 1
+        elif r["service"] in ("graph", "exchange"):
+            counts[r["service"]] += 1
+            key = "%s %s" % (r["method"], r["path"])
+            counts["by_path"][key] = counts["by_path"].get(key, 0) + 1
+    return counts
+
+
+def report(name, rows, figures):
+    """Print a two-column table and a BENCH JSON line."""
+    width = max(len(label) for label, _ in rows)
+    print("%s" % name)
+    print("-" * (width + 24))
+    for label, value in rows:
+        print("%-*s  %s" % (width, label, value))
+    print("BENCH " + json.dumps(dict(figures, benchmark=name), sort_keys=True))
