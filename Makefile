@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 SANDBOX_DIR ?= $(CURDIR)/.sandbox
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e sanity lint changelog-lint docs build bench clean
+.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e sanity lint docs build bench clean
 
 help:
 	@echo "make demo      set up, start the Graph sandbox (unless AZURE_* credentials are set) and run the main playbook"
@@ -44,6 +44,12 @@ sanity: setup
 lint: setup
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
+
+docs: setup
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+	rm -rf .build/docs && mkdir -p .build/docs
+	$(BIN)/antsibull-docs collection-plugins --use-current --dest-dir .build/docs tenantguard.m365
+	@echo "module documentation written to .build/docs"
 
 build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path .build
