@@ -1,0 +1,148 @@
+"""Pacing of throttled endpoint families, per tenant, in memory and shared across processes."""
+import multiprocessing
+import os
+import stat
+import time
+
+import pytest
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._pacing import (
+    DEFAULT_FAMILIES, Family, Pacer, version_relative_path)
+
+TENANT = "7d0b5c3e-4a7f-4f6e-9c1d-2b8e5a9f3c61"
+CA = "https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies"
+
+
+class FakeClock:
+    def __init__(self, start=1_000_000.0):
+        self.now = start
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("path, family", [
+    ("/identity/conditionalAccess/policies", "conditional_access"),
+    ("https://graph.microsoft.com/beta/identity/conditionalAccess/namedLocations/1", "conditional_access"),
+    ("/v1.0/identity/conditionalAccess/authenticationStrength/policies", "conditional_access"),
+    ("/policies/authenticationStrengthPolicies", "conditional_access"),
+    ("identity/conditionalAccess/templates?$filter=x", "conditional_access"),
+    ("/users", None),
+    ("/identity/conditionalAccessX", None),
+])
+def test_families(path, family):
+    found = Pacer().family("GET", path)
+    assert (found.name if found else None) == family
+
+
+def test_intune_app_writes_are_paced_but_reads_are_not():
+    pacer = Pacer()
+    assert pacer.family("PATCH", "/deviceAppManagement/iosManagedAppProtections/T_1").name == "intune_app_writes"
+    assert pacer.family("GET", "/deviceAppManagement/iosManagedAppProtections") is None
+
+
+def test_version_relative_path():
+    assert version_relative_path("https://h:8443/v1.0/users?$top=2") == "users"
+    assert version_relative_path("/beta/identity/x") == "identity/x"
+    assert version_relative_path("users") == "users"
+
+
+def test_conditional_access_requests_are_spaced_one_second_apart():
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    sent = []
+    for _ in range(6):
+        pacer.before_request(TENANT, [("GET", CA)])
+        sent.append(clock.now)
+    gaps = [b - a for a, b in zip(sent, sent[1:])]
+    assert all(gap == pytest.approx(1.05) for gap in gaps)
+    rate = (len(sent) - 1) / (sent[-1] - sent[0])
+    assert 0.9 < rate <= 1.0
+    # Another family and other paths are not held back.
+    before = clock.now
+    pacer.before_request(TENANT, [("GET", "/users")])
+    assert clock.now == before
+
+
+def test_pacing_is_per_tenant():
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer.before_request("tenant-a", [("GET", CA)])
+    pacer.before_request("tenant-b", [("GET", CA)])
+    assert clock.sleeps == []
+
+
+def test_a_batch_reserves_one_slot_per_paced_item():
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer.before_request(TENANT, [("GET", "/identity/conditionalAccess/policies/%d" % i) for i in range(3)]
+                         + [("GET", "/users")])
+    pacer.before_request(TENANT, [("GET", CA)])
+    assert clock.sleeps == [pytest.approx(3 * 1.05)]
+
+
+def test_a_429_pushes_the_next_slot_back():
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer.before_request(TENANT, [("GET", CA)])
+    pacer.penalise(TENANT, "GET", CA, 5.0)
+    pacer.before_request(TENANT, [("GET", CA)])
+    assert clock.sleeps == [pytest.approx(5.0)]
+
+
+def test_shared_state_file_spaces_two_pacers_and_is_owner_only(tmp_path):
+    clock = FakeClock()
+    state = str(tmp_path / "state" / "pacing.json")
+    first = Pacer(state_path=state, clock=clock, sleep=clock.sleep)
+    second = Pacer(state_path=state, clock=clock, sleep=clock.sleep)
+    first.before_request(TENANT, [("GET", CA)])
+    second.before_request(TENANT, [("GET", CA)])
+    assert clock.sleeps == [pytest.approx(1.05)]
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(state)).st_mode) == 0o700
+
+
+def test_a_slot_far_in_the_future_is_taken_for_a_clock_jump(tmp_path):
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer.before_request(TENANT, [("GET", CA)])
+    clock.now -= 3600  # the wall clock went back an hour
+    pacer.before_request(TENANT, [("GET", CA)])
+    assert clock.sleeps == []
+
+
+FAST = (Family("fast", r"^/?paced/", 0.2),)
+
+
+def _paced_worker(state, count, queue):
+    pacer = Pacer(state_path=state, families=FAST)
+    for _ in range(count):
+        pacer.before_request(TENANT, [("GET", "/paced/thing")])
+        queue.put(time.time())
+
+
+def test_processes_sharing_the_state_file_respect_the_interval_together(tmp_path):
+    state = str(tmp_path / "pacing.json")
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [context.Process(target=_paced_worker, args=(state, 4, queue)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    times = sorted(queue.get(timeout=5) for _ in range(12))
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    # Twelve requests from three processes: at most 1 / 0.2 = 5 per second, all together. Unpaced, the
+    # three processes would fire at once; the tolerance covers a process waking up late from its sleep.
+    assert min(gaps) >= 0.2 - 0.08, gaps
+    assert (times[-1] - times[0]) >= 11 * 0.2 - 0.1
+
+
+def test_default_families_include_conditional_access():
+    assert [f.name for f in DEFAULT_FAMILIES][0] == "conditional_access"
