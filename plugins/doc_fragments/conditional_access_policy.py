@@ -351,7 +351,8 @@ options:
                   of tenant IDs. External tenants can be specified only when the property guestOrExternalUserTypes
                   isn't null or an empty String.
                 - Graph property C(conditions.users.excludeGuestsOrExternalUsers.externalTenants).
-                - C(membership_kind=all) for every external tenant, or C(enumerated) with the tenant ids in O(conditions.users.exclude_guests_or_external_users.external_tenants.members).
+                - C(membership_kind=all) for every external tenant, or C(membership_kind=enumerated) with the tenant
+                  ids in C(members).
                 type: dict
                 suboptions:
                   members:
@@ -411,7 +412,8 @@ options:
                   of tenant IDs. External tenants can be specified only when the property guestOrExternalUserTypes
                   isn't null or an empty String.
                 - Graph property C(conditions.users.includeGuestsOrExternalUsers.externalTenants).
-                - C(membership_kind=all) for every external tenant, or C(enumerated) with the tenant ids in O(conditions.users.include_guests_or_external_users.external_tenants.members).
+                - C(membership_kind=all) for every external tenant, or C(membership_kind=enumerated) with the tenant
+                  ids in C(members).
                 type: dict
                 suboptions:
                   members:
