@@ -35,7 +35,7 @@ DEFAULT_RETRY_MAX_WAIT = 300.0
 class ConnectionOption:
     """One row of the table."""
 
-    def __init__(self, name, type, description, env=(), no_log=False, choices=None, default=None):
+    def __init__(self, name, type, description, env=(), no_log=None, choices=None, default=None):
         self.name = name
         self.type = type
         self.description = description
@@ -48,8 +48,9 @@ class ConnectionOption:
         spec = {"type": self.type}
         if self.env:
             spec["fallback"] = (env_fallback, list(self.env))
-        if self.no_log:
-            spec["no_log"] = True
+        if self.no_log is not None:
+            # Explicit False too: tells sanity checks that a name like "token_cache" holds no secret.
+            spec["no_log"] = self.no_log
         if self.choices:
             spec["choices"] = list(self.choices)
         if self.default is not None:
@@ -125,7 +126,7 @@ CONNECTION_OPTIONS = (
                      "The environment variables E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) are ignored, and "
                      "TLS certificate verification cannot be switched off."]),
     ConnectionOption(
-        "token_cache", "str", env=("TENANTGUARD_TOKEN_CACHE",),
+        "token_cache", "str", env=("TENANTGUARD_TOKEN_CACHE",), no_log=False,
         description=["File in which access tokens are kept between tasks, so that a play asks for a token once "
                      "an hour rather than once a task. The file and its directory are readable by their owner only.",
                      "If not set, C(tenantguard/tokens.json) under E(XDG_CACHE_HOME) (by default C(~/.cache)).",

@@ -14,6 +14,7 @@ Clock, sleep and randomness are injectable so that tests need not wait.
 """
 
 import email.utils
+import math
 import random
 import time
 
@@ -32,7 +33,7 @@ def parse_retry_after(value, now=None):
     except ValueError:
         seconds = None
     if seconds is not None:
-        if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+        if math.isnan(seconds) or math.isinf(seconds):
             return None
         return max(0.0, seconds)
     try:

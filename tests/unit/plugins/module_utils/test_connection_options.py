@@ -43,6 +43,7 @@ def test_only_real_secrets_are_no_log():
     spec = connection_argument_spec()
     assert sorted(n for n, s in spec.items() if s.get("no_log")) == ["client_certificate_password", "client_secret"]
     assert "no_log" not in spec["tenant_id"]
+    assert spec["token_cache"]["no_log"] is False  # a path, not a secret, despite its name
 
 
 def test_choices_and_defaults():
@@ -130,17 +131,17 @@ def test_certificate_is_chosen_by_auto(make_certificate):
 
 
 def test_encrypted_pem_and_pfx(make_certificate):
-    pem, _ = make_certificate("enc", password="pw-123")
+    pem, dummy = make_certificate("enc", password="pw-123")
     s = settings(client_secret=None, client_certificate_path=pem, client_certificate_password="pw-123")
     assert s.certificate.kind == "pem"
-    pfx, _ = make_certificate("pfx", kind="pfx", password="pw-456")
+    pfx, dummy = make_certificate("pfx", kind="pfx", password="pw-456")
     s = settings(client_secret=None, client_certificate_path=pfx, client_certificate_password="pw-456")
     assert s.certificate.kind == "pfx"
     assert s.certificate.msal_credential() == {"private_key_pfx_path": pfx, "passphrase": "pw-456"}
 
 
 def test_explicit_method_ignores_the_other_credential(make_certificate):
-    path, _ = make_certificate()
+    path, dummy = make_certificate()
     assert settings(client_certificate_path=path, auth_method="client_secret").auth_method == "client_secret"
     s = settings(client_certificate_path=path, auth_method="client_certificate")
     assert s.auth_method == "client_certificate" and s.client_secret is None
@@ -154,11 +155,11 @@ def test_managed_identity_needs_no_client_id_or_secret():
 def bad_cases(tmp_path, make_certificate):
     """(params, option named, words in the message) for every kind of bad input."""
     missing = str(tmp_path / "missing.pem")
-    key_only, _ = make_certificate("keyonly", key_only=True)
-    cert_only, _ = make_certificate("certonly", cert_only=True)
-    encrypted, _ = make_certificate("enc", password="right-password")
-    pfx, _ = make_certificate("pfx", kind="pfx", password="right-password")
-    expired, _ = make_certificate("expired", expired=True)
+    key_only, dummy = make_certificate("keyonly", key_only=True)
+    cert_only, dummy = make_certificate("certonly", cert_only=True)
+    encrypted, dummy = make_certificate("enc", password="right-password")
+    pfx, dummy = make_certificate("pfx", kind="pfx", password="right-password")
+    expired, dummy = make_certificate("expired", expired=True)
     garbage = tmp_path / "garbage.pfx"
     garbage.write_bytes(b"\x01\x02 not a certificate")
     not_ca = tmp_path / "not-ca.pem"

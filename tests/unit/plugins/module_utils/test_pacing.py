@@ -56,7 +56,7 @@ def test_conditional_access_requests_are_spaced_one_second_apart():
     clock = FakeClock()
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     sent = []
-    for _ in range(6):
+    for dummy in range(6):
         pacer.before_request(TENANT, [("GET", CA)])
         sent.append(clock.now)
     gaps = [b - a for a, b in zip(sent, sent[1:])]
@@ -121,7 +121,7 @@ FAST = (Family("fast", r"^/?paced/", 0.2),)
 
 def _paced_worker(state, count, queue):
     pacer = Pacer(state_path=state, families=FAST)
-    for _ in range(count):
+    for dummy in range(count):
         pacer.before_request(TENANT, [("GET", "/paced/thing")])
         queue.put(time.time())
 
@@ -130,13 +130,13 @@ def test_processes_sharing_the_state_file_respect_the_interval_together(tmp_path
     state = str(tmp_path / "pacing.json")
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    workers = [context.Process(target=_paced_worker, args=(state, 4, queue)) for _ in range(3)]
+    workers = [context.Process(target=_paced_worker, args=(state, 4, queue)) for dummy in range(3)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(30)
         assert worker.exitcode == 0
-    times = sorted(queue.get(timeout=5) for _ in range(12))
+    times = sorted(queue.get(timeout=5) for dummy in range(12))
     gaps = [b - a for a, b in zip(times, times[1:])]
     # Twelve requests from three processes: at most 1 / 0.2 = 5 per second, all together. Unpaced, the
     # three processes would fire at once; the tolerance covers a process waking up late from its sleep.

@@ -34,7 +34,7 @@ def test_backoff_jitter_spreads_the_waits():
     import random
     rng = random.Random(7)
     policy = RetryPolicy(base_delay=2.0, rand=rng.random)
-    waits = [policy.backoff(2) for _ in range(200)]
+    waits = [policy.backoff(2) for dummy in range(200)]
     assert min(waits) >= 4.0 and max(waits) <= 8.0
     assert len(set(round(w, 6) for w in waits)) > 150
 
@@ -66,6 +66,6 @@ def test_cap_on_total_wait_refuses_the_wait_that_would_exceed_it():
 def test_cap_on_attempts():
     policy = RetryPolicy(max_attempts=3, sleep=lambda s: None)
     state = policy.start()
-    for _ in range(3):
+    for dummy in range(3):
         state.attempt()
     assert state.refusal(0.0) == "3 attempts made, the most allowed"
