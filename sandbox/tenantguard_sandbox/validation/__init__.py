@@ -3,6 +3,7 @@
 No HTTP here: the server calls these functions and turns the ``GraphHTTPError`` they raise into a response.
 """
 
+from tenantguard_sandbox.validation.actions import validate_action
 from tenantguard_sandbox.validation.authentication_strengths import (
     builtin_authentication_strengths, create_authentication_strength, render_authentication_strength,
     update_allowed_combinations, update_authentication_strength)
@@ -17,5 +18,6 @@ __all__ = [
     "PathTarget", "builtin_authentication_strengths", "builtin_templates", "create_authentication_strength",
     "create_named_location", "create_policy", "entity_type_for_path", "load_schema", "render_authentication_strength",
     "render_named_location", "render_policy", "select_properties", "update_allowed_combinations",
-    "update_authentication_strength", "update_named_location", "update_policy", "validate_entity",
+    "update_authentication_strength", "update_named_location", "update_policy", "validate_action",
+    "validate_entity",
 ]
