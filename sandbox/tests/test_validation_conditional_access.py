@@ -42,7 +42,11 @@ def policy(**changes):
 def refused(call, *args, **kwargs):
     with pytest.raises(GraphHTTPError) as caught:
         call(*args, **kwargs)
-    return caught.value
+    error = caught.value
+    # No body override: the server answers in Graph's standard {"error": {"code", "message", "innerError"}}.
+    assert error.body is None and error.headers == {}
+    assert isinstance(error.detail, str) and error.detail
+    return error
 
 
 def assert_1007(error, version="v1.0"):

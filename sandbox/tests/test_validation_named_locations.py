@@ -38,7 +38,7 @@ def refused(call, *args, **kwargs):
     with pytest.raises(GraphHTTPError) as caught:
         call(*args, **kwargs)
     error = caught.value
-    assert (error.status, error.code) == (400, "BadRequest")
+    assert (error.status, error.code) == (400, "BadRequest") and error.body is None
     assert error.message.startswith("1007: Incoming NamedLocation object is null or does not match the schema of "
                                     "NamedLocation type.")
     return error
