@@ -1,0 +1,127 @@
+"""One sandbox: its state, tenant, token issuer, fault rules and the routes of every service.
+
+:meth:`Sandbox.process` is the whole life of a request apart from the socket: faults, then
+:meth:`Sandbox.dispatch` (routing, token and permission checks, the handler), then persisting what
+changed. ``$batch`` items go through :meth:`Sandbox.process` too, so they meet the same checks.
+"""
+
+import os
+import re
+import sys
+import time
+import traceback
+
+from . import (batch, conditional_access, control, directory, exchange, intune, login, msi, seed)
+from .auth import authenticate, roles_of
+from .errors import GraphHTTPError
+from .faults import FaultEngine, fault_error
+from .messages import Response, error_response
+from .requestlog import RequestLog
+from .router import Router
+from .store import Store
+from .tenant import install_builtins, load_settings, tenant_from_settings
+from .tokens import TokenIssuer
+
+KEY_IN_PARENS = re.compile(r"\('([^'()/]*)'\)")
+
+
+def service_of(path):
+    """Which service a URL path belongs to: graph, exchange, control, msi or login."""
+    first = path.lstrip("/").split("/", 1)[0].lower()
+    if first in ("v1.0", "beta"):
+        return "graph"
+    if first == "adminapi":
+        return "exchange"
+    if first == "_sandbox":
+        return "control"
+    if first == "msi":
+        return "msi"
+    return "login"
+
+
+def normalise_graph_path(path):
+    """``/v1.0/users('x')/`` → ``/v1.0/users/x``; duplicate slashes collapsed."""
+    path = KEY_IN_PARENS.sub(lambda m: "/" + m.group(1), path)
+    path = re.sub(r"/{2,}", "/", path)
+    return path.rstrip("/") or "/"
+
+
+class Sandbox:
+    def __init__(self, state_dir, faults=None, seed_path=None, regional_redirect=True):
+        self.state_dir = os.path.abspath(state_dir)
+        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+        self.settings = load_settings(self.state_dir)
+        self.tenant = tenant_from_settings(self.settings)
+        self.store = Store(self.state_dir)
+        self.issuer = TokenIssuer(self.state_dir)
+        self.faults = FaultEngine(faults)
+        self.log = RequestLog(self.state_dir)
+        self.regional_redirect = regional_redirect
+        self.port = None
+        self.router = Router()
+        with self.store.lock:
+            install_builtins(self.store, self.tenant, self.settings)
+            if seed_path:
+                seed.apply_seed_file(self, seed_path)
+            self.store.flush()
+        for module in (control, login, msi, directory, conditional_access, intune, batch, exchange):
+            module.register(self.router, self)
+
+    # -- facts other modules ask for ------------------------------------------------------------
+    def host_names(self):
+        """The ``host:port`` names clients may use for this server."""
+        return {"127.0.0.1:%s" % self.port, "localhost:%s" % self.port}
+
+    def created(self, collection, obj, request):
+        """Store a new object, hidden for the request's replication lag (a ``lag`` fault)."""
+        collection.put(obj)
+        collection.hide(obj["id"], request.lag_seconds)
+        return obj
+
+    # -- request processing ---------------------------------------------------------------------
+    def process(self, request):
+        """Faults, dispatch and persistence for one request (socket or ``$batch`` item)."""
+        request.service = service_of(request.path)
+        if request.service == "control":
+            return self.dispatch(request)
+        decision = self.faults.decide(request, self.tenant.id)
+        request.fault = decision.kind
+        if decision.latency:
+            time.sleep(decision.latency)
+        if decision.terminal is not None:
+            kind, rule = decision.terminal
+            if kind == "drop_before":
+                response = Response(0)
+                response.drop = True
+                return response
+            return error_response(fault_error(kind, rule, request), request)
+        request.lag_seconds = decision.lag
+        response = self.dispatch(request)
+        with self.store.lock:
+            self.store.flush()
+        if decision.drop_after:
+            response.drop = True
+        return response
+
+    def dispatch(self, request):
+        """Route, authenticate, authorise and run the handler; errors become responses."""
+        request.service = service_of(request.path)
+        try:
+            if request.service == "graph":
+                request.path = normalise_graph_path(request.path)
+                request.version = request.path.split("/")[1].lower()
+                authenticate(self, request, "graph")
+            route, match = self.router.resolve(request.method, request.path)
+            if route.permission is not None and request.service == "graph":
+                route.permission.check(request, roles_of(request))
+            groups = {k: v for k, v in match.groupdict().items() if k != "version"}
+            with self.store.lock:
+                return route.handler(request, **groups)
+        except GraphHTTPError as exc:
+            return error_response(exc, request)
+        except Exception:  # a bug in a handler: answer like Graph does, keep serving
+            traceback.print_exc(file=sys.stderr)
+            return error_response(GraphHTTPError(
+                500, "InternalServerError",
+                "There was an internal server error while processing the request. Error ID: %s" % request.request_id,
+            ), request)
