@@ -1,0 +1,148 @@
+"""``python -m tenantguard_sandbox generate``: write a large, realistic seed file.
+
+The file is written object by object (one per line inside each collection's array), so a seed
+with 100,000 devices never has to be held in memory as one structure while writing, and stays
+easy to inspect with line-based tools. Output is deterministic for a given ``--random-seed``.
+"""
+
+import json
+import random
+import uuid
+
+FIRST = ("Adele", "Alex", "Allan", "Bianca", "Cameron", "Christie", "Debra", "Diego", "Emily", "Enrico", "Grady",
+         "Henrietta", "Isaiah", "Johanna", "Joni", "Lee", "Lidia", "Lynne", "Megan", "Miriam", "Nestor", "Patti",
+         "Pradeep", "Raul", "Sakura", "Yusuf", "Zrinka", "Omar", "Ingrid", "Tomasz")
+LAST = ("Vance", "Wilber", "Deyoung", "Kowalski", "Ramos", "Cline", "Zarate", "Gomez", "Braun", "Holt", "Archie",
+        "Mueller", "Langer", "Lappin", "Sherman", "Gu", "Holloway", "Robbins", "Bowen", "Patel", "Varkey", "Fernandez",
+        "Nakamura", "Okafor", "Lindqvist", "Nowak", "Haddad", "Silva", "Tanaka", "Dubois")
+DEPARTMENTS = ("Sales", "Marketing", "Finance", "Engineering", "Operations", "Legal", "HR", "Support")
+PHONES = (("iOS", "iPhone15,2", "Apple", ("17.5.1", "17.6", "18.0.1", "18.1")),
+          ("Android", "SM-S918B", "samsung", ("13", "14", "15")),
+          ("Android", "Pixel 8", "Google", ("14", "15")),
+          ("Windows", "Surface Laptop 5", "Microsoft Corporation", ("10.0.22631.3880", "10.0.26100.1742")))
+
+
+class _ArrayWriter:
+    def __init__(self, handle):
+        self.handle = handle
+        self.first_collection = True
+
+    def collection(self, name, items):
+        self.handle.write("%s\n%s: [" % ("{" if self.first_collection else ",", json.dumps(name)))
+        self.first_collection = False
+        count = 0
+        for item in items:
+            self.handle.write(("\n" if count == 0 else ",\n") + json.dumps(item, separators=(",", ":")))
+            count += 1
+        self.handle.write("\n]")
+        return count
+
+    def close(self):
+        self.handle.write("{}\n" if self.first_collection else "\n}\n")
+
+
+def _guid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _stamp(rng, start_year=2021):
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (rng.randint(start_year, 2026), rng.randint(1, 12), rng.randint(1, 28),
+                                               rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+
+
+def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchange_devices=0, members_per_group=25,
+                  seed=1, domain="contoso.onmicrosoft.com"):
+    """Write a seed with the given numbers of objects to ``path``; returns the counts written."""
+    rng = random.Random(seed)
+    user_rows = []
+    for index in range(users):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        alias = "%s.%s%d" % (first.lower(), last.lower(), index)
+        user_rows.append((_guid(rng), first, last, alias))
+    counts = {}
+    with open(path, "w", encoding="utf-8") as handle:
+        writer = _ArrayWriter(handle)
+
+        def user_items():
+            for object_id, first, last, alias in user_rows:
+                yield {"id": object_id, "displayName": "%s %s" % (first, last), "givenName": first, "surname": last,
+                       "userPrincipalName": "%s@%s" % (alias, domain), "mail": "%s@%s" % (alias, domain),
+                       "mailNickname": alias, "accountEnabled": rng.random() > 0.03, "userType": "Member",
+                       "department": rng.choice(DEPARTMENTS), "jobTitle": None, "businessPhones": [],
+                       "mobilePhone": None, "officeLocation": None, "preferredLanguage": "en-US",
+                       "usageLocation": "US", "createdDateTime": _stamp(rng)}
+
+        counts["users"] = writer.collection("users", user_items())
+
+        def group_items():
+            for index in range(groups):
+                name = "%s team %d" % (rng.choice(DEPARTMENTS), index)
+                size = min(len(user_rows), members_per_group)
+                members = [row[0] for row in rng.sample(user_rows, size)] if size else []
+                nick = name.lower().replace(" ", "-")
+                yield {"id": _guid(rng), "displayName": name, "description": "Generated group %d" % index,
+                       "mailEnabled": False, "mailNickname": nick, "securityEnabled": True, "groupTypes": [],
+                       "isAssignableToRole": False, "createdDateTime": _stamp(rng), "members": members}
+
+        counts["groups"] = writer.collection("groups", group_items())
+
+        def device_items():
+            for index in range(devices):
+                os_name, model, maker, versions = rng.choice(PHONES)
+                yield {"id": _guid(rng), "deviceId": _guid(rng), "displayName": "%s-%06d" % (model.split()[0], index),
+                       "operatingSystem": os_name, "operatingSystemVersion": rng.choice(versions),
+                       "accountEnabled": True, "trustType": rng.choice(("AzureAd", "Workplace", "ServerAd")),
+                       "isCompliant": rng.random() > 0.2, "isManaged": rng.random() > 0.3, "manufacturer": maker,
+                       "model": model, "approximateLastSignInDateTime": _stamp(rng, 2025),
+                       "registrationDateTime": _stamp(rng)}
+
+        counts["devices"] = writer.collection("devices", device_items())
+
+        def managed_items():
+            for index in range(managed_devices):
+                os_name, model, maker, versions = rng.choice(PHONES)
+                owner = rng.choice(user_rows) if user_rows else (_guid(rng), "Unknown", "User", "unknown")
+                yield {"id": _guid(rng), "userId": owner[0], "deviceName": "%s_%d" % (owner[3], index),
+                       "managedDeviceOwnerType": rng.choice(("company", "personal")),
+                       "enrolledDateTime": _stamp(rng), "lastSyncDateTime": _stamp(rng, 2025),
+                       "operatingSystem": os_name, "osVersion": rng.choice(versions),
+                       "complianceState": rng.choice(("compliant", "compliant", "noncompliant", "inGracePeriod")),
+                       "managementAgent": "mdm", "azureADRegistered": True, "azureADDeviceId": _guid(rng),
+                       "deviceEnrollmentType": "userEnrollment", "isEncrypted": True,
+                       "userPrincipalName": "%s@%s" % (owner[3], domain),
+                       "userDisplayName": "%s %s" % (owner[1], owner[2]), "model": model, "manufacturer": maker,
+                       "serialNumber": "SN%010d" % index, "jailBroken": "False",
+                       "exchangeAccessState": "allowed", "exchangeAccessStateReason": "compliant"}
+
+        counts["managedDevices"] = writer.collection("managedDevices", managed_items())
+
+        def exchange_items():
+            for index in range(exchange_devices):
+                owner = rng.choice(user_rows) if user_rows else (_guid(rng), "Unknown", "User", "unknown%d" % index)
+                outlook = rng.random() < 0.7
+                os_name = rng.choice(("iOS 17.5.1", "iOS 18.1", "Android 14", "Android 15"))
+                device_id = uuid.UUID(int=rng.getrandbits(128)).hex
+                client = "Outlook" if outlook else rng.choice(("EAS", "REST"))
+                yield {
+                    "Guid": _guid(rng),
+                    "Identity": "%s\\ExchangeActiveSyncDevices\\%s§%s" % (
+                        owner[3], "REST§Outlook" if outlook else "ExchangeActiveSync", device_id),
+                    "DeviceId": device_id,
+                    "FriendlyName": "%s's phone" % owner[1],
+                    "DeviceModel": "Outlook for iOS and Android" if outlook else rng.choice(("iPhone", "SM-S918B")),
+                    "DeviceOS": os_name,
+                    "DeviceType": "Outlook" if outlook else rng.choice(("iPhone", "Android")),
+                    "ClientType": client,
+                    "ClientVersion": "1.0" if outlook else "16.1",
+                    "DeviceAccessState": rng.choice(("Allowed", "Allowed", "Allowed", "Quarantined", "Blocked")),
+                    "DeviceAccessStateReason": "Global",
+                    "FirstSyncTime": None if outlook else _stamp(rng),
+                    "UserDisplayName": "%s %s" % (owner[1], owner[2]),
+                    "WhenCreated": _stamp(rng),
+                    "WhenChanged": _stamp(rng, 2025),
+                    "ExchangeObjectId": _guid(rng),
+                }
+
+        counts["exchangeMobileDevices"] = writer.collection("exchangeMobileDevices", exchange_items())
+        writer.close()
+    return counts
