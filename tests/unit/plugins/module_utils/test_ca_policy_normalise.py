@@ -188,8 +188,8 @@ def test_terraform_azuread_1794_list_order_is_no_drift():
 def test_terraform_azuread_1150_list_order_and_case_of_ids_is_no_drift():
     # terraform-provider-azuread#1150: included applications and client app types returned in another order.
     current = policy()
-    current["conditions"]["applications"]["includeApplications"] = ["00000002-0000-0ff1-ce00-000000000000",
-                                                                     "00000003-0000-0ff1-ce00-000000000000"]
+    current["conditions"]["applications"]["includeApplications"] = [
+        "00000002-0000-0ff1-ce00-000000000000", "00000003-0000-0ff1-ce00-000000000000"]
     current["conditions"]["clientAppTypes"] = ["browser", "mobileAppsAndDesktopClients"]
     desired = {"conditions": {"applications": {"includeApplications": ["00000003-0000-0FF1-CE00-000000000000",
                                                                        "00000002-0000-0ff1-ce00-000000000000"]},

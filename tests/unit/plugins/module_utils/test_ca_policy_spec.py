@@ -215,8 +215,8 @@ def test_graph_to_options_gives_an_expanded_authentication_strength_by_id():
     strength = load("v10__authenticationstrengthroot-list-policies__1.json")["response"]["body"]["value"][2]
     policy = {"grantControls": {"operator": "OR", "builtInControls": [], "authenticationStrength": strength,
                                 "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x"}}
-    assert graph_to_options(policy, "v1.0") == {"grant_controls": {"operator": "OR",
-                                                                    "authentication_strength": strength["id"]}}
+    expected = {"grant_controls": {"operator": "OR", "authentication_strength": strength["id"]}}
+    assert graph_to_options(policy, "v1.0") == expected
 
 
 def test_graph_to_options_leaves_beta_properties_out_of_a_v1_export():
