@@ -25,12 +25,21 @@ class PrivateFileError(Exception):
 
 
 def ensure_private_dir(path):
-    """Create ``path`` (and parents) with mode 0700 where missing; refuse a directory of another user."""
-    try:
-        os.makedirs(path, mode=0o700)
-    except OSError as exc:
-        if exc.errno != errno.EEXIST:
-            raise PrivateFileError("cannot create directory %s: %s" % (path, exc.strerror or exc))
+    """Create ``path`` and any missing parents with mode 0700; refuse a directory of another user."""
+    missing = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise PrivateFileError("cannot create directory %s: %s" % (directory, exc.strerror or exc))
     info = os.stat(path)
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise PrivateFileError("directory %s belongs to another user" % path)
