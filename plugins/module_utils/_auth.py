@@ -1,0 +1,232 @@
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: signing in with MSAL and handing out access tokens.
+
+Not a public API.
+
+* Client secret and client certificate: ``msal.ConfidentialClientApplication`` with authority
+  ``<login_endpoint>/<tenant_id>``. Instance discovery stays on for Microsoft's own sign-in
+  hosts and is switched off for any other host (a local or private authority).
+* Managed identity: ``msal.ManagedIdentityClient`` (system-assigned, or user-assigned by
+  ``client_id``).
+* MSAL's HTTP traffic goes through the collection's session (see ``_http``).
+* Tokens are cached across processes (see ``_token_cache``) and in memory for the process.
+
+Scopes are the cloud's resources (``https://graph.microsoft.com/.default``), never the endpoint
+URLs: an overridden ``graph_endpoint`` still receives tokens for the cloud's Graph.
+Every failure becomes an ``AuthError`` with the AADSTS code and what to do; secrets never
+appear in it.
+"""
+
+import json
+import re
+import time
+
+from urllib.parse import urlsplit
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._clouds import MICROSOFT_LOGIN_HOSTS
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import AuthError, ConfigError
+from ansible_collections.tenantguard.m365.plugins.module_utils._private_files import PrivateFileError
+from ansible_collections.tenantguard.m365.plugins.module_utils._token_cache import (
+    TokenCacheFile, cache_key, secret_fingerprint)
+
+try:
+    import msal
+    HAS_MSAL = True
+    MSAL_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    HAS_MSAL = False
+    MSAL_IMPORT_ERROR = exc
+
+try:
+    import requests
+    _NETWORK_ERRORS = (requests.exceptions.RequestException,)
+    _TLS_ERRORS = (requests.exceptions.SSLError,)
+except ImportError:  # pragma: no cover - depends on the environment
+    _NETWORK_ERRORS = ()
+    _TLS_ERRORS = ()
+
+# Refresh a token that has less than this many seconds left (MSAL uses the same margin).
+EXPIRY_MARGIN = 300
+_JSON_IN_TEXT = re.compile(r"(\{.*\})", re.DOTALL)
+
+
+def _host(url):
+    return (urlsplit(url).hostname or "").lower()
+
+
+class TokenProvider:
+    """Access tokens for the resources of one ConnectionSettings.
+
+    ``token(scope)`` returns a bearer token, from memory, the shared cache file or the identity
+    platform, in that order. ``invalidate(scope, token)`` forgets a token a service rejected.
+    ``token_requests`` counts requests made to the identity platform by this provider.
+    """
+
+    def __init__(self, settings, session, clock=time.monotonic):
+        self.settings = settings
+        self.session = session
+        self._clock = clock
+        self._memory = {}
+        self._app = None
+        self._token_cache = msal.SerializableTokenCache() if HAS_MSAL else None
+        self._http_cache = {}
+        self.token_requests = 0
+        self.cache_hits = 0
+        self.store = TokenCacheFile(settings.token_cache, self._key(), label=self._label())
+
+    # -- identity ---------------------------------------------------------------------------
+    def _credential_fingerprint(self):
+        settings = self.settings
+        if settings.auth_method == "client_secret":
+            return "secret:" + secret_fingerprint(settings.client_secret)
+        if settings.auth_method == "client_certificate":
+            return "certificate:" + settings.certificate.thumbprint_sha256
+        return "managed_identity"
+
+    def _key(self):
+        s = self.settings
+        return cache_key(s.cloud.name, s.login_endpoint, s.tenant_id.lower(), (s.client_id or "").lower(),
+                         s.auth_method, self._credential_fingerprint())
+
+    def _label(self):
+        s = self.settings
+        return {"cloud": s.cloud.name, "login_endpoint": s.login_endpoint, "tenant_id": s.tenant_id,
+                "client_id": s.client_id, "auth_method": s.auth_method}
+
+    def _describe(self, scope):
+        s = self.settings
+        resource = scope[:-len("/.default")] if scope.endswith("/.default") else scope
+        who = ("the managed identity%s" % (" %s" % s.client_id if s.client_id else "")
+               if s.auth_method == "managed_identity" else "application %s" % s.client_id)
+        return "get a token for %s as %s in tenant %s from %s" % (resource, who, s.tenant_id, s.login_endpoint)
+
+    # -- public -----------------------------------------------------------------------------
+    def token(self, scope):
+        """A bearer token for ``scope`` (for example ``https://graph.microsoft.com/.default``)."""
+        remembered = self._memory.get(scope)
+        if remembered and remembered[1] - self._clock() > EXPIRY_MARGIN:
+            return remembered[0]
+        result = self._acquire(scope)
+        expires_in = result.get("expires_in") or 3600
+        try:
+            expires_in = float(expires_in)
+        except (TypeError, ValueError):
+            expires_in = 3600.0
+        self._memory[scope] = (result["access_token"], self._clock() + expires_in)
+        return result["access_token"]
+
+    def invalidate(self, scope, token):
+        """Forget ``token`` (rejected by a service) so that the next ``token(scope)`` gets a new one."""
+        remembered = self._memory.get(scope)
+        if remembered and remembered[0] == token:
+            del self._memory[scope]
+        if self._token_cache is None:
+            return
+        try:
+            with self.store.open(self._token_cache, self._http_cache):
+                for entry in list(self._token_cache.search(self._token_cache.CredentialType.ACCESS_TOKEN)):
+                    if entry.get("secret") == token:
+                        self._token_cache.remove_at(entry)
+        except PrivateFileError as exc:
+            raise ConfigError("token_cache", str(exc), accepted="a file path in a directory of your own, or none",
+                              value=self.settings.token_cache)
+
+    # -- internals --------------------------------------------------------------------------
+    def _acquire(self, scope):
+        what = self._describe(scope)
+        try:
+            with self.store.open(self._token_cache, self._http_cache):
+                result = self._acquire_locked(scope, what)
+        except PrivateFileError as exc:
+            raise ConfigError("token_cache", str(exc), accepted="a file path in a directory of your own, or none",
+                              value=self.settings.token_cache)
+        if "access_token" not in result:
+            raise AuthError.from_msal_result(what, result)
+        if result.get("token_source") == "cache":
+            self.cache_hits += 1
+        return result
+
+    def _acquire_locked(self, scope, what):
+        try:
+            if self.settings.auth_method == "managed_identity":
+                app = self._managed_identity_app()
+                resource = scope[:-len("/.default")] if scope.endswith("/.default") else scope
+                result = app.acquire_token_for_client(resource=resource)
+            else:
+                app = self._confidential_app(what)
+                result = app.acquire_token_for_client([scope])
+        except AuthError:
+            raise
+        except _TLS_ERRORS as exc:
+            raise AuthError(what, "the TLS certificate of the sign-in endpoint was not trusted (%s)" % _short(exc),
+                            hint="If the endpoint uses a private certificate authority, give its certificate in "
+                                 "ca_bundle; REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE are ignored.")
+        except _NETWORK_ERRORS as exc:
+            raise AuthError(what, "the sign-in endpoint could not be reached (%s)" % _short(exc),
+                            hint="Check login_endpoint (or cloud), the network and any proxy settings "
+                                 "(HTTPS_PROXY, NO_PROXY).")
+        except ValueError as exc:  # MSAL: authority discovery failed, managed identity errors
+            raise self._value_error(what, exc)
+        if isinstance(result, dict) and result.get("token_source") == "identity_provider":
+            self.token_requests += 1
+        return result if isinstance(result, dict) else {"error": "no_result", "error_description": "MSAL returned nothing"}
+
+    def _confidential_app(self, what):
+        if self._app is not None:
+            return self._app
+        s = self.settings
+        if s.auth_method == "client_certificate":
+            credential = s.certificate.msal_credential()
+        else:
+            credential = s.client_secret
+        options = {}
+        if _host(s.login_endpoint) not in MICROSOFT_LOGIN_HOSTS:
+            options["instance_discovery"] = False
+        self._app = msal.ConfidentialClientApplication(
+            s.client_id, client_credential=credential, authority=s.authority, http_client=self.session,
+            token_cache=self._token_cache, http_cache=self._http_cache, **options)
+        return self._app
+
+    def _managed_identity_app(self):
+        if self._app is not None:
+            return self._app
+        s = self.settings
+        if s.client_id:
+            identity = msal.UserAssignedManagedIdentity(client_id=s.client_id)
+        else:
+            identity = msal.SystemAssignedManagedIdentity()
+        self._app = msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=self._token_cache)
+        return self._app
+
+    def _value_error(self, what, exc):
+        """Turn MSAL's ValueError into an AuthError, digging out the identity platform's answer."""
+        texts = [str(exc)]
+        context = exc.__context__ or exc.__cause__
+        if context is not None:
+            texts.insert(0, str(context))
+        for text in texts:
+            match = _JSON_IN_TEXT.search(text)
+            if not match:
+                continue
+            try:
+                body = json.loads(match.group(1))
+            except ValueError:
+                continue
+            if isinstance(body, dict) and (body.get("error") or body.get("error_description")):
+                status = re.search(r"HTTP status: (\d+)", text)
+                error = AuthError.from_msal_result(what, body)
+                if status and not error.description:
+                    error.description = "HTTP %s" % status.group(1)
+                return error
+        message = _short(exc)
+        if "Unable to get authority configuration" in message or "OIDC Discovery failed" in message:
+            return AuthError(what, "the sign-in configuration of %s could not be read" % self.settings.authority,
+                             hint="Check tenant_id and cloud (or login_endpoint).")
+        return AuthError(what, message)
+
+
+def _short(exc):
+    text = str(exc).strip() or exc.__class__.__name__
+    text = " ".join(text.split())
+    return text if len(text) < 400 else text[:400] + "..."
