@@ -113,7 +113,8 @@ options:
     description:
     - File in which access tokens are kept between tasks, so that a play asks for a token once an hour rather than
       once a task. The file and its directory are readable by their owner only.
-    - If not set, C(tenantguard/tokens.json) under E(XDG_CACHE_HOME) (by default C(~/.cache)).
+    - If not set, C(tenantguard/tokens.json) under E(XDG_CACHE_HOME) (by default C(~/.cache)); when that file cannot
+      be used, tokens are kept for the one task and a warning says why. A file set here must be usable.
     - V(none) keeps tokens in memory only, for the one task.
     - If not set, the environment variable E(TENANTGUARD_TOKEN_CACHE) is used.
     type: str

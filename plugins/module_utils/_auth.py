@@ -60,7 +60,8 @@ class TokenProvider:
 
     ``token(scope)`` returns a bearer token, from memory, the shared cache file or the identity
     platform, in that order. ``invalidate(scope, token)`` forgets a token a service rejected.
-    ``token_requests`` counts requests made to the identity platform by this provider.
+    ``token_requests`` counts requests made to the identity platform by this provider;
+    ``warnings`` collects what the user should know (an unusable default cache file).
     """
 
     def __init__(self, settings, session, clock=time.monotonic):
@@ -73,6 +74,7 @@ class TokenProvider:
         self._http_cache = {}
         self.token_requests = 0
         self.cache_hits = 0
+        self.warnings = []
         self.store = TokenCacheFile(settings.token_cache, self._key(), label=self._label())
 
     # -- identity ---------------------------------------------------------------------------
@@ -116,6 +118,15 @@ class TokenProvider:
         self._memory[scope] = (result["access_token"], self._clock() + expires_in)
         return result["access_token"]
 
+    def _cache_unusable(self, exc):
+        """An unusable cache file: an error if the user chose the file, else a warning and no persistence."""
+        if self.settings.token_cache_explicit:
+            raise ConfigError("token_cache", str(exc), accepted="a file path in a directory of your own, or none",
+                              value=self.settings.token_cache)
+        self.warnings.append("The token cache %s cannot be used (%s); tokens are kept for this task only. Set "
+                             "token_cache to a usable file, or to none." % (self.settings.token_cache, exc))
+        self.store.path = None
+
     def invalidate(self, scope, token):
         """Forget ``token`` (rejected by a service) so that the next ``token(scope)`` gets a new one."""
         remembered = self._memory.get(scope)
@@ -124,13 +135,16 @@ class TokenProvider:
         if self._token_cache is None:
             return
         try:
-            with self.store.open(self._token_cache, self._http_cache):
-                for entry in list(self._token_cache.search(self._token_cache.CredentialType.ACCESS_TOKEN)):
-                    if entry.get("secret") == token:
-                        self._token_cache.remove_at(entry)
+            self._forget(token)
         except PrivateFileError as exc:
-            raise ConfigError("token_cache", str(exc), accepted="a file path in a directory of your own, or none",
-                              value=self.settings.token_cache)
+            self._cache_unusable(exc)
+            self._forget(token)
+
+    def _forget(self, token):
+        with self.store.open(self._token_cache, self._http_cache):
+            for entry in list(self._token_cache.search(self._token_cache.CredentialType.ACCESS_TOKEN)):
+                if entry.get("secret") == token:
+                    self._token_cache.remove_at(entry)
 
     # -- internals --------------------------------------------------------------------------
     def _acquire(self, scope):
@@ -139,8 +153,9 @@ class TokenProvider:
             with self.store.open(self._token_cache, self._http_cache):
                 result = self._acquire_locked(scope, what)
         except PrivateFileError as exc:
-            raise ConfigError("token_cache", str(exc), accepted="a file path in a directory of your own, or none",
-                              value=self.settings.token_cache)
+            self._cache_unusable(exc)
+            with self.store.open(self._token_cache, self._http_cache):
+                result = self._acquire_locked(scope, what)
         if "access_token" not in result:
             raise AuthError.from_msal_result(what, result)
         if result.get("token_source") == "cache":

@@ -129,7 +129,9 @@ CONNECTION_OPTIONS = (
         "token_cache", "str", env=("TENANTGUARD_TOKEN_CACHE",), no_log=False,
         description=["File in which access tokens are kept between tasks, so that a play asks for a token once "
                      "an hour rather than once a task. The file and its directory are readable by their owner only.",
-                     "If not set, C(tenantguard/tokens.json) under E(XDG_CACHE_HOME) (by default C(~/.cache)).",
+                     "If not set, C(tenantguard/tokens.json) under E(XDG_CACHE_HOME) (by default C(~/.cache)); when "
+                     "that file cannot be used, tokens are kept for the one task and a warning says why. A file set "
+                     "here must be usable.",
                      "V(none) keeps tokens in memory only, for the one task."]),
     ConnectionOption(
         "timeout", "float", env=("TENANTGUARD_TIMEOUT",), default=DEFAULT_TIMEOUT,
@@ -195,7 +197,7 @@ class ConnectionSettings:
 
     def __init__(self, tenant_id, client_id, auth_method, cloud, login_endpoint, graph_endpoint, exchange_endpoint,
                  client_secret=None, certificate=None, ca_bundle=None, token_cache=None, timeout=DEFAULT_TIMEOUT,
-                 retry_max_wait=DEFAULT_RETRY_MAX_WAIT):
+                 retry_max_wait=DEFAULT_RETRY_MAX_WAIT, token_cache_explicit=False):
         self.tenant_id = tenant_id
         self.client_id = client_id
         self.auth_method = auth_method
@@ -207,6 +209,8 @@ class ConnectionSettings:
         self.certificate = certificate
         self.ca_bundle = ca_bundle
         self.token_cache = token_cache
+        # False when token_cache is the default location: then an unusable file is skipped with a warning.
+        self.token_cache_explicit = token_cache_explicit
         self.timeout = timeout
         self.retry_max_wait = retry_max_wait
 
@@ -384,4 +388,5 @@ def resolve_connection(params):
         login_endpoint=login_endpoint, graph_endpoint=graph_endpoint, exchange_endpoint=exchange_endpoint,
         client_secret=secret if method == "client_secret" else None, certificate=certificate,
         ca_bundle=ca_bundle, token_cache=token_cache, timeout=timeout, retry_max_wait=retry_max_wait,
+        token_cache_explicit=params.get("token_cache") not in (None, ""),
     )

@@ -91,6 +91,10 @@ class TenantGuardModule:
         self.module.fail_json(msg=msg, **result)
 
     def _add_warnings(self):
+        if self._tokens is not None:
+            for warning in self._tokens.warnings:
+                self.module.warn(warning)
+            self._tokens.warnings = []
         if self._exchange is not None:
             for warning in self._exchange.warnings:
                 self.module.warn("Exchange: %s" % (warning,))

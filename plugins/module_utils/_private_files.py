@@ -40,6 +40,8 @@ def ensure_private_dir(path):
         except OSError as exc:
             if exc.errno != errno.EEXIST:
                 raise PrivateFileError("cannot create directory %s: %s" % (directory, exc.strerror or exc))
+    if not os.path.isdir(path):
+        raise PrivateFileError("%s is not a directory" % path)
     info = os.stat(path)
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise PrivateFileError("directory %s belongs to another user" % path)

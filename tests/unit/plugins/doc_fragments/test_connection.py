@@ -13,7 +13,10 @@ def documented():
 
 
 def test_fragment_matches_the_table_exactly():
-    assert documented() == doc_fragment_options()
+    expected = doc_fragment_options()
+    assert documented() == expected, (
+        "plugins/doc_fragments/connection.py is out of date; its options section should read:\n"
+        + yaml.safe_dump({"options": expected}, sort_keys=False, width=110, default_flow_style=False, indent=2))
 
 
 def test_same_options_types_choices_and_defaults_as_the_argument_spec():

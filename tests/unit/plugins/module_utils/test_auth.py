@@ -194,3 +194,25 @@ def test_unreachable_authority(sandbox_params, tmp_path):
         provider(sandbox_params, login_endpoint="https://127.0.0.1:9", token_cache="none").token(GRAPH)
     assert "could not be reached" in caught.value.describe()
     assert "login_endpoint" in caught.value.describe()
+
+
+def test_unusable_default_cache_falls_back_to_memory_with_a_warning(graph_sandbox, sandbox_params, monkeypatch,
+                                                                    tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    tokens = provider(sandbox_params, token_cache=None)
+    assert tokens.settings.token_cache.startswith(str(blocker))
+    assert tokens.token(GRAPH)
+    assert tokens.store.path is None
+    assert len(tokens.warnings) == 1 and "kept for this task only" in tokens.warnings[0]
+
+
+def test_unusable_chosen_cache_is_an_error(graph_sandbox, sandbox_params, tmp_path):
+    from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError) as caught:
+        provider(sandbox_params, token_cache=str(blocker / "tokens.json")).token(GRAPH)
+    assert caught.value.option == "token_cache"
+    assert str(blocker) in caught.value.describe()
