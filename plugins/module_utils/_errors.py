@@ -88,6 +88,10 @@ AADSTS_HINTS = {
     53003: "A Conditional Access policy blocked the sign-in of this application. Exclude the workload identity "
            "from the policy or satisfy it.",
     7000218: "The request needs a client credential. Set client_secret or client_certificate_path.",
+    650057: "The application has no permission on this resource. Add the API permission it needs (Microsoft Graph "
+            "application permissions, or Exchange.ManageAsApp of 'Office 365 Exchange Online') and grant admin "
+            "consent.",
+    50011: "The reply address does not match. This does not happen for client credentials: check login_endpoint.",
 }
 
 
@@ -115,7 +119,9 @@ class AuthError(TenantGuardError):
         self.error = error
         self.description = (description or "").strip()
         self.code = code if code is not None else aadsts_code(self.description)
-        self.hint = hint or AADSTS_HINTS.get(self.code)
+        self.hint = hint or AADSTS_HINTS.get(self.code) or (
+            "Look the code up at https://login.microsoftonline.com/error?code=%d." % self.code
+            if self.code is not None else None)
         self.correlation_id = correlation_id
         self.trace_id = trace_id
         self.timestamp = timestamp
@@ -164,11 +170,14 @@ class AuthError(TenantGuardError):
         })
 
 
+_TRACE_TAIL = re.compile(r"\s*Trace ID:.*$", re.DOTALL)
+
+
 def _first_line(text):
-    """AAD descriptions carry 'Trace ID: ... Correlation ID: ... Timestamp: ...' on later lines."""
+    """The description without its 'Trace ID: ... Correlation ID: ... Timestamp: ...' tail (kept apart)."""
     if not text:
         return text
-    return str(text).strip().splitlines()[0].strip()
+    return _TRACE_TAIL.sub("", str(text).strip().splitlines()[0]).strip()
 
 
 def _without_none(mapping):

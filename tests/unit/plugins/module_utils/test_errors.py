@@ -170,3 +170,17 @@ def test_config_error_never_shows_a_secret_value():
     assert error.describe() == "Connection option client_secret: is wrong. Accepted: a secret."
     shown = ConfigError("tenant_id", "is neither a GUID nor a domain name", value="not a tenant")
     assert "'not a tenant'" in shown.describe()
+
+
+def test_trace_tail_on_the_same_line_is_moved_out_of_the_description():
+    result = {"error": "invalid_client", "error_codes": [7000215], "trace_id": "t-2",
+              "error_description": "AADSTS7000215: Invalid client secret provided. Trace ID: t-2 Correlation ID: c-2 "
+                                   "Timestamp: 2026-11-25 10:00:00Z"}
+    error = AuthError.from_msal_result("sign in", result)
+    assert error.description == "AADSTS7000215: Invalid client secret provided."
+    assert "trace id t-2" in error.describe()
+
+
+def test_unknown_sign_in_code_points_to_the_lookup_page():
+    error = AuthError("sign in", "AADSTS1234567: Something new.")
+    assert "https://login.microsoftonline.com/error?code=1234567" in error.describe()
