@@ -86,6 +86,7 @@ class Pacer:
         self._lock_timeout = lock_timeout
         self._memory = {}
         self.waited = 0.0
+        self.last_slot = None  # when the last paced request was scheduled to go (clock time)
         self.shared = bool(state_path)
 
     def family(self, method, path):
@@ -112,6 +113,7 @@ class Pacer:
         for family, count in needed.values():
             key = "%s|%s" % (tenant.lower(), family.name)
             wait = max(wait, self._reserve(key, family.interval * count, now))
+        self.last_slot = now + wait
         if wait > 0:
             self._sleep(wait)
             self.waited += wait
