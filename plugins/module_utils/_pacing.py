@@ -30,6 +30,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._private_files im
 
 # A reserved slot further ahead than this is treated as a clock jump and ignored.
 MAX_AHEAD = 600.0
+# One request per second per tenant, with a tenth of a second to spare for the jitter between
+# waking up and the request reaching the service.
+CA_INTERVAL = 1.1
 
 
 class Family:
@@ -52,11 +55,10 @@ class Family:
 
 
 DEFAULT_FAMILIES = (
-    # 1 request per second per tenant (Graph throttling limits, identity protection and CA);
-    # a little margin so that two requests never land in the same second at the service.
+    # 1 request per second per tenant (Graph throttling limits, identity protection and CA).
     Family("conditional_access",
            r"^/?(identity/conditionalAccess(/|$|\?)|policies/authenticationStrengthPolicies|"
-           r"identity/authenticationStrength)", 1.05),
+           r"identity/authenticationStrength)", CA_INTERVAL),
     # Intune managed app writes: 100 per 20 s per app and tenant.
     Family("intune_app_writes", r"^/?deviceAppManagement/", 0.2, methods=("POST", "PATCH", "PUT", "DELETE")),
 )

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._pacing import (
-    DEFAULT_FAMILIES, Family, Pacer, version_relative_path)
+    CA_INTERVAL, DEFAULT_FAMILIES, Family, Pacer, version_relative_path)
 
 TENANT = "7d0b5c3e-4a7f-4f6e-9c1d-2b8e5a9f3c61"
 CA = "https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies"
@@ -60,7 +60,8 @@ def test_conditional_access_requests_are_spaced_one_second_apart():
         pacer.before_request(TENANT, [("GET", CA)])
         sent.append(clock.now)
     gaps = [b - a for a, b in zip(sent, sent[1:])]
-    assert all(gap == pytest.approx(1.05) for gap in gaps)
+    assert all(gap == pytest.approx(CA_INTERVAL) for gap in gaps)
+    assert 1.0 < CA_INTERVAL <= 1.2
     rate = (len(sent) - 1) / (sent[-1] - sent[0])
     assert 0.9 < rate <= 1.0
     # Another family and other paths are not held back.
@@ -83,7 +84,7 @@ def test_a_batch_reserves_one_slot_per_paced_item():
     pacer.before_request(TENANT, [("GET", "/identity/conditionalAccess/policies/%d" % i) for i in range(3)]
                          + [("GET", "/users")])
     pacer.before_request(TENANT, [("GET", CA)])
-    assert clock.sleeps == [pytest.approx(3 * 1.05)]
+    assert clock.sleeps == [pytest.approx(3 * CA_INTERVAL)]
 
 
 def test_a_429_pushes_the_next_slot_back():
@@ -102,7 +103,7 @@ def test_shared_state_file_spaces_two_pacers_and_is_owner_only(tmp_path):
     second = Pacer(state_path=state, clock=clock, sleep=clock.sleep)
     first.before_request(TENANT, [("GET", CA)])
     second.before_request(TENANT, [("GET", CA)])
-    assert clock.sleeps == [pytest.approx(1.05)]
+    assert clock.sleeps == [pytest.approx(CA_INTERVAL)]
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(state)).st_mode) == 0o700
 
