@@ -230,13 +230,15 @@ def _named(object_id, names):
 
 
 def option_problems(params, api_version):
-    """Everything wrong with the options before any name is resolved: enum values and beta-only
-    options (``schema_problems``), then ids, special values and combinations."""
+    """What is wrong with the options themselves, before any name is resolved or the current
+    policy is read: enum values and beta-only options (``schema_problems``), then values of id
+    fields that can never be right (``shape_problems``). Combinations are checked on the policy
+    as it will be (``policy_problems``, run by ``write_problems``), since options left out keep
+    their current values."""
     problems = schema_problems(params, api_version)
     if problems:
         return problems
-    body = options_to_graph(params, api_version)
-    return shape_problems(body) + policy_problems(body)
+    return shape_problems(options_to_graph(params, api_version))
 
 
 def shape_problems(body):

@@ -42,7 +42,25 @@ def params(options):
 
 
 def problems_of(options, api_version="v1.0"):
-    return [str(p) for p in option_problems(params(options), api_version)]
+    """The problems of options for a new policy: those of the options, then those of the policy."""
+    checked = params(options)
+    problems = option_problems(checked, api_version)
+    if not problems:
+        problems = policy_problems(options_to_graph(checked, api_version))
+    return [str(p) for p in problems]
+
+
+def test_option_checks_leave_combinations_to_the_policy_as_it_will_be():
+    checked = params({"session_controls": {"sign_in_frequency": {"value": 8}}})
+    assert option_problems(checked, "v1.0") == []
+    current = enforcing(state="disabled")
+    current["sessionControls"] = {"signInFrequency": {"isEnabled": True, "type": "hours", "value": 4,
+                                                      "frequencyInterval": "timeBased"}}
+    assert write_problems(options_to_graph(checked, "v1.0"), current, "v1.0") == []
+    for_new_policy = write_problems(dict(options_to_graph(checked, "v1.0"), **enforcing()), None, "v1.0",
+                                    acknowledge_lockout_risk=True)
+    assert for_new_policy == ["session_controls.sign_in_frequency.type: is required when "
+                              "session_controls.sign_in_frequency.value is set. Accepted: days or hours."]
 
 
 def enforcing(controls=("block",), users=None, state="enabled", **grant):
