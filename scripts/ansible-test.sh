@@ -8,7 +8,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${TENANTGUARD_VENV:-$here/.venv}
 python=$venv/bin/python
 # Outside the work tree: ansible-test would otherwise list files through the enclosing git checkout.
-dest=${TENANTGUARD_TEST_TREE:-${TMPDIR:-/tmp}/tenantguard-test-tree}/ansible_collections/tenantguard/m365
+# The path ends in collections/ansible_collections/<ns>/<name>, which pytest-ansible recognises as a
+# collection tree: it then uses that tree as it is instead of building its own link farm.
+dest=${TENANTGUARD_TEST_TREE:-${TMPDIR:-/tmp}/tenantguard-test-tree}/collections/ansible_collections/tenantguard/m365
 
 # ansible-test downloads get-pip.py to bootstrap its sanity virtualenvs; offline it uses a cached
 # copy. Offer the ensurepip-based stand-in under the name ansible-test looks for.
@@ -30,6 +32,12 @@ git ls-files -co --exclude-standard -z \
   | grep -zv -e '^sandbox/' -e '^bench/' -e '^\.ci/' \
   | xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh \
   | tar --null -T - -cf - | tar -C "$dest" -xf -
+if [ "${1:-}" = units ]; then
+  # pytest-ansible, installed for plain-pytest runs, takes over the collection loader of any pytest
+  # started next to a galaxy.yml and clashes with ansible-test's own. ansible-test units reads the
+  # collection's name from its path and needs no galaxy.yml, so leave it out of this copy.
+  rm -f "$dest/galaxy.yml"
+fi
 cd "$dest"
 export PATH=$venv/bin:$PATH
 exec ansible-test "$@" --python 3.11 --local
