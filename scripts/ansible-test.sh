@@ -28,6 +28,7 @@ done
 rm -rf "$dest"
 mkdir -p "$dest"
 cd "$here"
+# shellcheck disable=SC2016 # the inner script expands its own "$f"
 git ls-files -co --exclude-standard -z \
   | grep -zv -e '^sandbox/' -e '^bench/' -e '^\.ci/' \
   | xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh \

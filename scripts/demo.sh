@@ -42,4 +42,5 @@ PY
   . "$sandbox_dir/env.sh"
   echo "demo: running $playbook against the Graph sandbox at $TENANTGUARD_GRAPH_ENDPOINT (state in $sandbox_dir)"
 fi
-ansible-playbook -i localhost, "$playbook" ${ARGS:-} "$@"
+read -r -a extra <<<"${ARGS:-}"
+ansible-playbook -i localhost, "$playbook" "${extra[@]}" "$@"

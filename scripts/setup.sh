@@ -17,7 +17,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# shellcheck is used by ansible-test sanity for the shell scripts; install it where we can.
+# ansible-test sanity runs the shellcheck program on the shell scripts; install it where we can.
 if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; }) \
     || echo "setup: shellcheck could not be installed; ansible-test will skip its shellcheck test" >&2

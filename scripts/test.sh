@@ -5,7 +5,7 @@
 # linters (ansible-lint production profile, changelog lint).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-cd "$here"
+cd "$here" || exit 1
 venv=${TENANTGUARD_VENV:-$here/.venv}
 export PATH=$venv/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$here/.build/collections
