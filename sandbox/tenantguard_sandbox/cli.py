@@ -35,7 +35,12 @@ def _serve(args):
         print("tenantguard-sandbox: %s" % exc, file=sys.stderr)
         return 2
     context = server_context(sandbox.state_dir)
-    server = SandboxHTTPServer((args.host, args.port), sandbox, context)
+    try:
+        server = SandboxHTTPServer((args.host, args.port), sandbox, context)
+    except OSError as exc:
+        print("tenantguard-sandbox: cannot listen on %s:%d: %s" % (args.host, args.port, exc.strerror or exc),
+              file=sys.stderr)
+        return 2
     sandbox.port = server.server_address[1]
     base_url = "https://%s:%d" % (args.host, sandbox.port)
     write_all(sandbox, base_url, os.getpid())

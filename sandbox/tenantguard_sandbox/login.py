@@ -54,14 +54,14 @@ def issue_for(sandbox, request, record, service, credential_type):
 
 
 def register(router, sandbox):
-    tenant = sandbox.tenant
+    the_tenant = sandbox.tenant
 
     def resolve_tenant(request, name):
         if name.lower() in ("common", "organizations"):
             return None
-        if not tenant.matches(name):
+        if not the_tenant.matches(name):
             raise tenant_not_found(request, name)
-        return tenant.id
+        return the_tenant.id
 
     def openid_configuration(request, tenant=None, v2=True):
         tid = resolve_tenant(request, tenant) or "{tenantid}"
@@ -89,7 +89,7 @@ def register(router, sandbox):
             "tenant_region_scope": "EU",
             "cloud_instance_name": "microsoftonline.com",
             "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": tenant.resources()["graph"].split("://", 1)[1],
+            "msgraph_host": sandbox.tenant.resources()["graph"].split("://", 1)[1],
         }
         return Response(200, doc, content_type=PLAIN_JSON)
 
@@ -205,14 +205,14 @@ def register(router, sandbox):
         return _service_of(request, value[: -len("/.default")])
 
     def _service_of(request, resource):
-        service = tenant.service_of_resource(resource)
+        service = the_tenant.service_of_resource(resource)
         if service is None:
             raise aad_error(
                 request, 400, "invalid_resource", 500011,
                 "The resource principal named %s was not found in the tenant named %s. This can happen if the "
                 "application has not been installed by the administrator of the tenant or consented to by any "
                 "user in the tenant. You might have sent your authentication request to the wrong tenant."
-                % (resource, tenant.display_name))
+                % (resource, the_tenant.display_name))
         return service
 
     flags = re.IGNORECASE

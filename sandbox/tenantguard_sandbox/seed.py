@@ -75,7 +75,9 @@ def _with_id(name, index, obj):
 
 
 def _graph_object(obj):
-    return {k: v for k, v in obj.items() if not k.startswith("@odata.context")}
+    if "@odata.context" not in obj:
+        return obj
+    return {k: v for k, v in obj.items() if k != "@odata.context"}
 
 
 def apply_seed(sandbox, document, source="seed"):
