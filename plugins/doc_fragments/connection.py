@@ -103,8 +103,8 @@ options:
     type: str
   ca_bundle:
     description:
-    - A PEM file of extra certificate authorities to trust, in addition to the bundle of the Python library certifi,
-      for example for a TLS-inspecting proxy.
+    - A PEM file of extra certificate authorities to trust, in addition to those of the Python library certifi and
+      of the operating system, for example for a TLS-inspecting proxy.
     - The environment variables E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) are ignored, and TLS certificate verification
       cannot be switched off.
     - If not set, the environment variable E(TENANTGUARD_CA_BUNDLE) is used.

@@ -121,8 +121,8 @@ CONNECTION_OPTIONS = (
                      "Tokens are still requested for the Exchange resource of O(cloud)."]),
     ConnectionOption(
         "ca_bundle", "path", env=("TENANTGUARD_CA_BUNDLE",),
-        description=["A PEM file of extra certificate authorities to trust, in addition to the bundle of the "
-                     "Python library certifi, for example for a TLS-inspecting proxy.",
+        description=["A PEM file of extra certificate authorities to trust, in addition to those of the Python "
+                     "library certifi and of the operating system, for example for a TLS-inspecting proxy.",
                      "The environment variables E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) are ignored, and "
                      "TLS certificate verification cannot be switched off."]),
     ConnectionOption(

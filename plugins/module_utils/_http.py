@@ -6,10 +6,11 @@ Not a public API.
 
 Trust: ``trust_env`` is off, so ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (which requests would
 otherwise merge over ``Session.verify``) and ``.netrc`` cannot change what is trusted or sent.
-``verify`` is the certifi bundle; when the user gives ``ca_bundle``, it is a combined bundle
-(certifi + the user's CAs) written owner-only next to the token cache (or in a private
-temporary directory) and named by its content hash. Verification is never switched off: a
-request with ``verify=False`` is refused.
+``verify`` is one PEM bundle: certifi's CAs, the operating system's CA file at OpenSSL's compiled-in
+location (not ``SSL_CERT_FILE``, another environment override), and the user's ``ca_bundle``. When
+there is more than certifi's, the combined bundle is written owner-only next to the token cache
+(or in a private temporary directory), named by its content hash and reused. Verification is
+never switched off: a request with ``verify=False`` is refused.
 
 Proxies: because ``trust_env`` is off, the standard variables (``HTTPS_PROXY``, ``HTTP_PROXY``,
 ``ALL_PROXY``, ``NO_PROXY``) are applied here explicitly, per URL, with requests' own rules.
@@ -19,6 +20,7 @@ import atexit
 import hashlib
 import os
 import shutil
+import ssl
 import tempfile
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._private_files import (
@@ -42,13 +44,30 @@ def certifi_bundle():
     return requests.certs.where()
 
 
-def combined_ca_bundle(extra_ca_path, state_dir=None):
-    """Path of an owner-only PEM file holding certifi's CAs followed by those of ``extra_ca_path``."""
-    with open(certifi_bundle(), "rb") as handle:
-        base = handle.read()
-    with open(extra_ca_path, "rb") as handle:
-        extra = handle.read()
-    content = base.rstrip(b"\n") + b"\n" + extra.strip(b"\n") + b"\n"
+def system_bundle():
+    """The operating system's CA file at OpenSSL's compiled-in location, or None."""
+    path = ssl.get_default_verify_paths().openssl_cafile
+    return path if path and os.path.isfile(path) else None
+
+
+def trusted_bundles(extra_ca_path=None):
+    """The CA files to trust, without duplicates: certifi's, the system's, the user's."""
+    found = []
+    seen = set()
+    for path in (certifi_bundle(), system_bundle(), extra_ca_path):
+        if path and os.path.realpath(path) not in seen:
+            seen.add(os.path.realpath(path))
+            found.append(path)
+    return found
+
+
+def combined_ca_bundle(paths, state_dir=None):
+    """Path of an owner-only PEM file holding the certificates of ``paths``, in order."""
+    parts = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            parts.append(handle.read().strip(b"\n"))
+    content = b"\n".join(parts) + b"\n"
     name = "ca-%s.pem" % hashlib.sha256(content).hexdigest()[:24]
     for directory in _bundle_dirs(state_dir):
         try:
@@ -110,7 +129,8 @@ class TenantGuardSession(_SessionBase):
 
 def build_session(ca_bundle=None, timeout=60.0, state_dir=None):
     """The session for MSAL, Graph and Exchange. ``ca_bundle``: extra CAs (PEM path) or None."""
-    verify = combined_ca_bundle(ca_bundle, state_dir) if ca_bundle else certifi_bundle()
+    bundles = trusted_bundles(ca_bundle)
+    verify = bundles[0] if len(bundles) == 1 else combined_ca_bundle(bundles, state_dir)
     return TenantGuardSession(verify=verify, timeout=timeout)
 
 

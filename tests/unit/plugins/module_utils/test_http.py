@@ -6,20 +6,34 @@ import pytest
 import requests
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._http import (
-    TenantGuardSession, build_session, certifi_bundle, combined_ca_bundle)
+    TenantGuardSession, build_session, certifi_bundle, combined_ca_bundle, system_bundle, trusted_bundles)
 from ansible_collections.tenantguard.m365.plugins.module_utils._version import USER_AGENT
 
 
-def test_session_ignores_the_environment_and_sends_its_user_agent():
-    session = build_session()
+def read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def test_session_ignores_the_environment_and_sends_its_user_agent(tmp_path):
+    session = build_session(state_dir=str(tmp_path))
     assert session.trust_env is False
-    assert session.verify == certifi_bundle()
     assert session.headers["User-Agent"] == USER_AGENT
+    trusted = read(session.verify)
+    assert read(certifi_bundle()).strip() in trusted
+    if system_bundle():
+        assert read(system_bundle()).strip() in trusted
+
+
+def test_ssl_cert_file_does_not_add_trust(monkeypatch, graph_sandbox, tmp_path):
+    monkeypatch.setenv("SSL_CERT_FILE", graph_sandbox.ca_path)
+    assert graph_sandbox.ca_path not in trusted_bundles()
+    assert read(graph_sandbox.ca_path).strip() not in read(build_session(state_dir=str(tmp_path)).verify)
 
 
 def test_combined_bundle_is_owner_only_and_reused(tmp_path, graph_sandbox):
     state = str(tmp_path / "state")
-    path = combined_ca_bundle(graph_sandbox.ca_path, state)
+    path = build_session(ca_bundle=graph_sandbox.ca_path, state_dir=state).verify
     assert os.path.dirname(path) == os.path.join(state, "ca")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
@@ -29,7 +43,7 @@ def test_combined_bundle_is_owner_only_and_reused(tmp_path, graph_sandbox):
         assert handle.read().strip() in content
     with open(certifi_bundle(), "rb") as handle:
         assert handle.read().strip() in content
-    assert combined_ca_bundle(graph_sandbox.ca_path, state) == path
+    assert combined_ca_bundle(trusted_bundles(graph_sandbox.ca_path), state) == path
 
 
 def test_verification_cannot_be_switched_off():
