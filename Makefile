@@ -24,7 +24,7 @@ demo: setup
 	@scripts/demo.sh
 
 sandbox: setup
-	$(BIN)/python -m tenantguard_sandbox serve --port 8443 --state-dir $(SANDBOX_DIR)
+	$(BIN)/python -m tenantguard_sandbox serve --port 8443 --state-dir $(SANDBOX_DIR) --seed sandbox/seeds/contoso.json
 
 test: setup
 	@scripts/test.sh

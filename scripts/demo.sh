@@ -17,7 +17,8 @@ if [ -n "${AZURE_TENANT_ID:-}" ] && [ -n "${AZURE_CLIENT_ID:-}" ]; then
 else
   mkdir -p "$sandbox_dir"
   log=$sandbox_dir/server.log
-  python -m tenantguard_sandbox serve --port 0 --state-dir "$sandbox_dir" >"$log" 2>&1 &
+  python -m tenantguard_sandbox serve --port 0 --state-dir "$sandbox_dir" \
+    --seed "${SANDBOX_SEED:-$here/sandbox/seeds/contoso.json}" >"$log" 2>&1 &
   pid=$!
   trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
   python - "$sandbox_dir" "$pid" <<'PY'
