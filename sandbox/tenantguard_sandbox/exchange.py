@@ -15,7 +15,6 @@ import json
 import re
 
 from .auth import authenticate, exchange_error, roles_of
-from .errors import GraphHTTPError
 from .exchange_cmdlets import CMDLETS
 from .messages import Response
 
