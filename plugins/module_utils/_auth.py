@@ -11,6 +11,9 @@ Not a public API.
   ``client_id``).
 * MSAL's HTTP traffic goes through the collection's session (see ``_http``).
 * Tokens are cached across processes (see ``_token_cache``) and in memory for the process.
+* Transient sign-in failures (5xx, "temporarily unavailable", dropped connections) are retried
+  with backoff within the retry budget; MSAL's short memory of a failed POST is cleared first,
+  so that the retry reaches the service.
 
 Scopes are the cloud's resources (``https://graph.microsoft.com/.default``), never the endpoint
 URLs: an overridden ``graph_endpoint`` still receives tokens for the cloud's Graph.
@@ -25,8 +28,9 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._clouds import MICROSOFT_LOGIN_HOSTS
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import AuthError, ConfigError
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import AuthError, ConfigError, aadsts_code
 from ansible_collections.tenantguard.m365.plugins.module_utils._private_files import PrivateFileError
+from ansible_collections.tenantguard.m365.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.tenantguard.m365.plugins.module_utils._token_cache import (
     TokenCacheFile, cache_key, secret_fingerprint)
 
@@ -48,6 +52,22 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 # Refresh a token that has less than this many seconds left (MSAL uses the same margin).
 EXPIRY_MARGIN = 300
+# Sign-in answers that mean "try again": AADSTS90033 (a transient error), 90055 (tenant throttled),
+# 50087 (a retryable back-end error).
+TRANSIENT_AADSTS = frozenset([90033, 90055, 50087])
+
+if HAS_MSAL:
+    _MSAL_SERVICE_ERRORS = (msal.exceptions.MsalServiceError,)
+else:  # pragma: no cover - depends on the environment
+    _MSAL_SERVICE_ERRORS = ()
+
+
+class _TransientAuthError(Exception):
+    """A sign-in failure worth retrying; ``error`` is the AuthError to raise when retries run out."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
 _JSON_IN_TEXT = re.compile(r"(\{.*\})", re.DOTALL)
 
 
@@ -64,10 +84,11 @@ class TokenProvider:
     ``warnings`` collects what the user should know (an unusable default cache file).
     """
 
-    def __init__(self, settings, session, clock=time.monotonic):
+    def __init__(self, settings, session, clock=time.monotonic, retry=None):
         self.settings = settings
         self.session = session
         self._clock = clock
+        self.retry = retry or RetryPolicy(max_total_wait=settings.retry_max_wait, max_attempts=4)
         self._memory = {}
         self._app = None
         self._token_cache = msal.SerializableTokenCache() if HAS_MSAL else None
@@ -148,19 +169,49 @@ class TokenProvider:
 
     # -- internals --------------------------------------------------------------------------
     def _acquire(self, scope):
+        """Acquire under the cache lock; retry transient failures (5xx, 429, dropped connections)."""
         what = self._describe(scope)
-        try:
-            with self.store.open(self._token_cache, self._http_cache):
-                result = self._acquire_locked(scope, what)
-        except PrivateFileError as exc:
-            self._cache_unusable(exc)
-            with self.store.open(self._token_cache, self._http_cache):
-                result = self._acquire_locked(scope, what)
-        if "access_token" not in result:
+        state = self.retry.start()
+        while True:
+            state.attempt()
+            try:
+                result = self._acquire_once(scope, what)
+            except _TransientAuthError as exc:
+                delay = state.delay(None)
+                refusal = state.refusal(delay)
+                if refusal:
+                    exc.error.description = "%s; gave up: %s" % (exc.error.description.rstrip("."), refusal)
+                    raise exc.error
+                self._forget_failed_posts()
+                state.wait(delay)
+                continue
+            if "access_token" in result:
+                break
+            if result.get("error") == "temporarily_unavailable" or aadsts_code(result.get("error_description")) in \
+                    TRANSIENT_AADSTS:
+                delay = state.delay(None)
+                if state.refusal(delay) is None:
+                    self._forget_failed_posts()
+                    state.wait(delay)
+                    continue
             raise AuthError.from_msal_result(what, result)
         if result.get("token_source") == "cache":
             self.cache_hits += 1
         return result
+
+    def _acquire_once(self, scope, what):
+        try:
+            with self.store.open(self._token_cache, self._http_cache):
+                return self._acquire_locked(scope, what)
+        except PrivateFileError as exc:
+            self._cache_unusable(exc)
+            with self.store.open(self._token_cache, self._http_cache):
+                return self._acquire_locked(scope, what)
+
+    def _forget_failed_posts(self):
+        """MSAL remembers a failed token POST for a few seconds; a deliberate retry must reach the service."""
+        for key in [k for k in self._http_cache if isinstance(k, str) and k.startswith("POST ")]:
+            del self._http_cache[key]
 
     def _acquire_locked(self, scope, what):
         try:
@@ -178,9 +229,13 @@ class TokenProvider:
                             hint="If the endpoint uses a private certificate authority, give its certificate in "
                                  "ca_bundle; REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE are ignored.")
         except _NETWORK_ERRORS as exc:
-            raise AuthError(what, "the sign-in endpoint could not be reached (%s)" % _short(exc),
-                            hint="Check login_endpoint (or cloud), the network and any proxy settings "
-                                 "(HTTPS_PROXY, NO_PROXY).")
+            raise _TransientAuthError(AuthError(
+                what, "the sign-in endpoint could not be reached (%s)" % _short(exc),
+                hint="Check login_endpoint (or cloud), the network and any proxy settings (HTTPS_PROXY, NO_PROXY)."))
+        except _MSAL_SERVICE_ERRORS as exc:  # MSAL raises these for 5xx answers of the identity platform
+            raise _TransientAuthError(AuthError(
+                what, "the sign-in service answered with an error (%s)" % _short(exc),
+                hint="The identity platform had a transient problem; try again later."))
         except ValueError as exc:  # MSAL: authority discovery failed, managed identity errors
             raise self._value_error(what, exc)
         if isinstance(result, dict) and result.get("token_source") == "identity_provider":

@@ -13,6 +13,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._auth import Toke
 from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import resolve_connection
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import AuthError
 from ansible_collections.tenantguard.m365.plugins.module_utils._http import build_session_for
+from ansible_collections.tenantguard.m365.plugins.module_utils._retry import RetryPolicy
 
 GRAPH = "https://graph.microsoft.com/.default"
 EXCHANGE = "https://outlook.office365.com/.default"
@@ -26,11 +27,11 @@ def token_posts(sb, since=0):
     return [r for r in login_requests(sb, since) if r["path"].endswith("/oauth2/v2.0/token")]
 
 
-def provider(params, **overrides):
+def provider(params, retry=None, **overrides):
     merged = dict(params)
     merged.update(overrides)
     settings = resolve_connection(merged)
-    return TokenProvider(settings, build_session_for(settings))
+    return TokenProvider(settings, build_session_for(settings), retry=retry)
 
 
 def test_second_instance_makes_no_request_at_all(graph_sandbox, sandbox_params):
@@ -216,3 +217,29 @@ def test_unusable_chosen_cache_is_an_error(graph_sandbox, sandbox_params, tmp_pa
         provider(sandbox_params, token_cache=str(blocker / "tokens.json")).token(GRAPH)
     assert caught.value.option == "token_cache"
     assert str(blocker) in caught.value.describe()
+
+
+@pytest.mark.parametrize("rule", [
+    {"kind": "error", "status": 503, "path": "/oauth2/v2.0/token", "count": 2},
+    {"kind": "throttle", "path": "/oauth2/v2.0/token", "count": 1, "retry_after": 1},
+    {"kind": "drop_before", "path": "/oauth2/v2.0/token", "count": 1},
+    {"kind": "error", "status": 503, "path": "/openid-configuration$", "count": 1},
+], ids=["token-503", "token-429", "token-dropped", "discovery-503"])
+def test_transient_sign_in_failures_are_retried(graph_sandbox, sandbox_params, rule):
+    sleeps = []
+    graph_sandbox.set_faults({"rules": [rule]})
+    since = len(graph_sandbox.requests())
+    tokens = provider(sandbox_params, retry=RetryPolicy(sleep=sleeps.append))
+    assert tokens.token(GRAPH)
+    assert len(sleeps) == rule["count"]
+    faulted = [r for r in login_requests(graph_sandbox, since) if r["fault"]]
+    assert len(faulted) == rule["count"]
+
+
+def test_sign_in_gives_up_within_the_budget(graph_sandbox, sandbox_params):
+    sleeps = []
+    graph_sandbox.set_faults({"rules": [{"kind": "error", "status": 503, "path": "/oauth2/v2.0/token"}]})
+    with pytest.raises(AuthError) as caught:
+        provider(sandbox_params, retry=RetryPolicy(max_attempts=3, sleep=sleeps.append)).token(GRAPH)
+    assert len(sleeps) == 2
+    assert "gave up: 3 attempts made" in caught.value.describe()
