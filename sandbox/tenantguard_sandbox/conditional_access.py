@@ -12,7 +12,7 @@ import re
 from . import permissions
 from .entity_properties import properties
 from .errors import GraphHTTPError
-from .listing import ListSpec, count_response, list_response, project, ListQuery
+from .listing import ListSpec, count_response, list_response, project, selected_properties
 from .messages import Response, no_content
 from . import validation
 
@@ -324,17 +324,6 @@ def _selected(request, spec, body):
     """Apply ``$select`` to a single rendered entity (``@odata.context`` kept)."""
     if request.option("$select") is None:
         return body
-    query = ListQuery(_OnlySelect(request), spec)
     out = {k: v for k, v in body.items() if k.startswith("@odata.")}
-    out.update(project(body, query.select))
+    out.update(project(body, selected_properties(request, spec)))
     return out
-
-
-class _OnlySelect:
-    def __init__(self, request):
-        self.query = {k: v for k, v in request.query.items() if k.lower() == "$select"}
-        self.headers = request.headers
-        self.version = request.version
-
-    def option(self, name):
-        return self.query.get(name) if name == "$select" else None

@@ -10,7 +10,7 @@ Entra ID's query rules apply (see :mod:`listing`): ``$filter`` on indexed proper
 from . import directory_types, permissions
 from .entity_properties import filterable, properties
 from .errors import GraphHTTPError
-from .listing import ListSpec, count_response, entity_response, list_response, project, ListQuery
+from .listing import ListSpec, count_response, entity_response, list_response, project, selected_properties
 from .messages import Response
 
 # entity set -> (type name, permission)
@@ -180,9 +180,9 @@ def register(router, sandbox):
             return single(request, obj)
 
         def single(request, obj):
-            query = ListQuery(_select_only(request), spec)
-            body = project(obj, query.select)
-            fragment = entity_set + ("(%s)" % ",".join(query.select) if request.option("$select") else "") + "/$entity"
+            select = selected_properties(request, spec)
+            body = project(obj, select)
+            fragment = entity_set + ("(%s)" % ",".join(select) if request.option("$select") else "") + "/$entity"
             return entity_response(request, body, fragment)
 
         router.graph("GET", "/%s" % entity_set, list_items, permission)
@@ -332,20 +332,3 @@ def register(router, sandbox):
 
 def _ctx(request, fragment):
     return "%s/%s/$metadata#%s" % (request.base_url, request.version, fragment)
-
-
-class _SelectOnly:
-    """A view of a request that exposes only ``$select`` (for single-entity reads)."""
-
-    def __init__(self, request):
-        self._request = request
-        self.query = {k: v for k, v in request.query.items() if k.lower() in ("$select", "select")}
-        self.headers = request.headers
-        self.version = request.version
-
-    def option(self, name):
-        return type(self._request).option(self, name)
-
-
-def _select_only(request):
-    return _SelectOnly(request)

@@ -13,7 +13,7 @@ import uuid
 from . import permissions
 from .entity_properties import properties
 from .errors import GraphHTTPError
-from .listing import ListQuery, ListSpec, list_response, project
+from .listing import ListSpec, list_response, project, selected_properties
 from .messages import Response, iso_now, no_content
 from . import validation
 
@@ -129,8 +129,7 @@ def register(router, sandbox):
                                           % (request.base_url, request.version, entity_set)}
                 rendered = render_policy(request, entity_set, stored, expand)
                 if request.option("$select"):
-                    query = ListQuery(request, spec)
-                    rendered = project(rendered, query.select)
+                    rendered = project(rendered, selected_properties(request, spec))
                 body.update(rendered)
                 return Response(200, body)
             finally:

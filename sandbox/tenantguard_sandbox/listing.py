@@ -166,7 +166,7 @@ class ListQuery:
                                                         "extension property." % name)
                     raise GraphHTTPError(400, code, "Could not find a property named '%s' on type "
                                                     "'microsoft.graph.%s'." % (name, spec.type_name))
-                if spec.indexed is not None and prop not in spec.indexed and not (spec.directory and self.advanced):
+                if spec.indexed is not None and prop not in spec.indexed:
                     raise GraphHTTPError(400, "Request_UnsupportedQuery" if spec.directory else code,
                                          "The request uses a filter property that is not indexed")
             if spec.directory and odata.uses_advanced_operators(self.filter) and not self.advanced:
@@ -206,6 +206,16 @@ class ListQuery:
         if self.search is not None and not odata.search_matches(self.search, obj):
             return False
         return True
+
+
+def selected_properties(request, spec):
+    """The validated ``$select`` of a single-entity read (None when absent)."""
+    text = request.option("$select")
+    if text is None:
+        return spec.default_select(request.version or "v1.0") if spec.default_select else None
+    if not spec.selectable:
+        raise GraphHTTPError(400, spec.bad_request, "Query option '$select' is not allowed on this resource.")
+    return odata.parse_select(text, spec.properties(request.version or "v1.0"), spec.type_name, spec.bad_request)
 
 
 def project(obj, select):

@@ -116,8 +116,9 @@ def test_ends_with_result(graph):
 def test_unknown_and_unindexed_filter_properties(graph):
     error = assert_graph_error(graph.get("/v1.0/users?$filter=shoeSize eq 42"), 400, "Request_BadRequest")
     assert "shoeSize" in error["message"]
-    assert_graph_error(graph.get("/v1.0/users?$filter=aboutMe eq 'x'"), 400, "Request_UnsupportedQuery",
-                       "The request uses a filter property that is not indexed")
+    for headers, query in ((None, ""), (EVENTUAL, "&$count=true")):
+        assert_graph_error(graph.get("/v1.0/users?$filter=aboutMe eq 'x'" + query, headers=headers), 400,
+                           "Request_UnsupportedQuery", "The request uses a filter property that is not indexed")
 
 
 def test_select_unknown_property_is_400(graph):

@@ -9,6 +9,7 @@ import ssl
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography import x509
@@ -108,3 +109,20 @@ def test_port_in_use_fails_clearly(sandbox, tmp_path):
                              "--state-dir", str(tmp_path / "s")], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "Address already in use" in result.stderr or "in use" in result.stderr
+
+
+def test_concurrent_clients(sandbox):
+    token = sandbox.token()
+
+    def worker(index):
+        session = sandbox.session()
+        statuses = []
+        for round_ in range(8):
+            path = ("/v1.0/users?$top=5", "/v1.0/groups", "/beta/identity/conditionalAccess/templates")[round_ % 3]
+            statuses.append(session.get(sandbox.base_url + path, headers={"Authorization": "Bearer " + token},
+                                        timeout=30).status_code)
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = [s for batch in pool.map(worker, range(16)) for s in batch]
+    assert results == [200] * 128
