@@ -68,6 +68,8 @@ class _TransientAuthError(Exception):
     def __init__(self, error):
         super().__init__(str(error))
         self.error = error
+
+
 _JSON_IN_TEXT = re.compile(r"(\{.*\})", re.DOTALL)
 
 
