@@ -97,7 +97,8 @@ def register_application(store, tenant, spec, builtin=False):
             entry = {"secretText": entry}
         text = entry.get("secretText")
         if not isinstance(text, str) or not text:
-            raise SeedError("applications[%s].passwordCredentials[%d].secretText: a non-empty string is required" % (name, index))
+            raise SeedError("applications[%s].passwordCredentials[%d].secretText: a non-empty string is required"
+                            % (name, index))
         end = _parse_time(entry.get("endDateTime"), "passwordCredentials[%d].endDateTime" % index)
         end = end or datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=730)
         key_id = entry.get("keyId") or stable_id("secret", app_id, index)

@@ -34,6 +34,13 @@ def _thumbprint_hex(value):
     return raw.hex().upper()
 
 
+ASSERTION_TIME = "%Y-%m-%dT%H:%M:%S.0000000Z"
+
+
+def _from_epoch(value):
+    return datetime.datetime.fromtimestamp(value if isinstance(value, (int, float)) else 0, datetime.timezone.utc)
+
+
 def _parse(value):
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -115,7 +122,5 @@ def verify_assertion(request, tenant, record, client_id, assertion, port_hosts):
                         "Client assertion is not within its valid time range. Current time: %s, expiry time "
                         "of assertion %s. Review the documentation at "
                         "https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials ."
-                        % (now.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"),
-                           datetime.datetime.fromtimestamp(exp if isinstance(exp, (int, float)) else 0,
-                                                           datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")))
+                        % (now.strftime(ASSERTION_TIME), _from_epoch(exp).strftime(ASSERTION_TIME)))
     return claims

@@ -13,6 +13,7 @@ detail in ``error.innererror.internalexception.message`` and ``error.details[0].
 import base64
 import json
 import re
+from urllib.parse import quote
 
 from .auth import authenticate, exchange_error, roles_of
 from .exchange_cmdlets import CMDLETS
@@ -124,7 +125,8 @@ def register(router, sandbox):
         out = {"@odata.context": base + "/$metadata#Collection(Exchange.GenericHashTable)",
                "adminapi.warnings": warnings}
         if offset + page_size < len(results):
-            query = "&".join("%s=%s" % (k, v) for k, v in request.query.items() if k.lower() not in ("$skiptoken", "skiptoken"))
+            query = "&".join("%s=%s" % (quote(k, safe="$"), quote(v, safe="$,"))
+                             for k, v in request.query.items() if k.lower() not in ("$skiptoken", "skiptoken"))
             out["@odata.nextLink"] = "%s/InvokeCommand?%s$skiptoken=%s" % (
                 base, query + "&" if query else "", _page_token(offset + page_size))
         out["value"] = value

@@ -91,7 +91,9 @@ class Rule:
             raise FaultSpecError("rules[%d].count: expected a whole number >= 0 or null, got %r" % (index, count))
         self.remaining = count
         self.fired = 0
-        self.retry_after = _number(spec, index, "retry_after", allow_none=True) if kind in ("throttle", "error", "rate_limit") else None
+        self.retry_after = None
+        if kind in ("throttle", "error", "rate_limit"):
+            self.retry_after = _number(spec, index, "retry_after", allow_none=True)
         self.seconds = _number(spec, index, "seconds", default=None) if kind in ("latency", "lag") else 0.0
         status = spec.get("status", 503)
         if kind == "error" and (isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599):

@@ -247,11 +247,16 @@ def _apply_conditional_access(store, document, counts):
             grant["authenticationStrength"] = {"id": grant["authenticationStrength"].get("id")}
         key = obj.get("id") or stable_id("seed", "conditionalAccessPolicies", json.dumps(obj, sort_keys=True))
 
+        def location_exists(i):
+            return store["namedLocations"].get(i, True) is not None
+
+        def strength_exists(i):
+            return i in builtin or store["authenticationStrengthPolicies"].get(i, True) is not None
+
         def create(version, b, key=key):
-            return validation.create_policy(
-                version, b, new_id=key, now=SEED_CLOCK,
-                named_location_exists=lambda i: store["namedLocations"].get(i, True) is not None,
-                authentication_strength_exists=lambda i: i in builtin or store["authenticationStrengthPolicies"].get(i, True) is not None)
+            return validation.create_policy(version, b, new_id=key, now=SEED_CLOCK,
+                                            named_location_exists=location_exists,
+                                            authentication_strength_exists=strength_exists)
 
         try:
             stored = _first_version(create, body)

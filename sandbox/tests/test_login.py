@@ -42,7 +42,8 @@ def aad_error(result, code):
 
 
 def test_openid_configuration_names_this_server(sandbox):
-    doc = sandbox.session().get("%s/%s/v2.0/.well-known/openid-configuration" % (sandbox.base_url, sandbox.tenant_id)).json()
+    doc = sandbox.session().get("%s/%s/v2.0/.well-known/openid-configuration"
+                                % (sandbox.base_url, sandbox.tenant_id)).json()
     prefix = "%s/%s" % (sandbox.base_url, sandbox.tenant_id)
     assert doc["issuer"] == prefix + "/v2.0"
     assert doc["token_endpoint"] == prefix + "/oauth2/v2.0/token"
@@ -130,21 +131,34 @@ def test_assertion_signed_by_another_key_is_refused(sandbox):
     assert "signature" in aad_error(result, 700027)["error_description"]
 
 
-def test_assertion_with_wrong_audience_is_refused(sandbox):
-    key_pem, cert_pem, cert, key = make_certificate()
+@pytest.mark.parametrize("change, code", [
+    ({"aud": "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"}, 700212),
+    ({"exp": -60}, 700024),
+    ({"iss": "00000000-0000-0000-0000-000000000001"}, 700021),
+])
+def test_hand_made_assertions_are_checked(sandbox, change, code):
+    _, cert_pem, cert, key = make_certificate()
     app_info = sandbox.seed_app(permissions=["User.Read.All"], key_credentials=[{"key": cert_pem}])
     x5t = base64.urlsafe_b64encode(hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).digest()).decode()
     now = int(time.time())
-    assertion = jwt.encode({"aud": "https://login.microsoftonline.com/%s/oauth2/v2.0/token" % sandbox.tenant_id,
-                            "iss": app_info["appId"], "sub": app_info["appId"], "jti": "x", "nbf": now,
-                            "exp": now + 600}, key, algorithm="RS256", headers={"x5t": x5t})
+    claims = {"aud": "%s/%s/oauth2/v2.0/token" % (sandbox.base_url, sandbox.tenant_id), "iss": app_info["appId"],
+              "sub": app_info["appId"], "jti": "x", "nbf": now - 10, "exp": now + 600}
+    for name, value in change.items():
+        claims[name] = now + value if name == "exp" else value.replace("{tenant}", sandbox.tenant_id)
+    assertion = jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})
     response = sandbox.session().post("%s/%s/oauth2/v2.0/token" % (sandbox.base_url, sandbox.tenant_id), data={
         "grant_type": "client_credentials", "client_id": app_info["appId"], "scope": GRAPH[0],
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
         "client_assertion": assertion})
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_client"
-    assert "audience" in response.json()["error_description"]
+    assert response.json()["error"] == "invalid_client" and response.json()["error_codes"] == [code]
+    claims.update(aud="%s/%s/oauth2/v2.0/token" % (sandbox.base_url, sandbox.tenant_id), exp=now + 600,
+                  iss=app_info["appId"])
+    good = jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})
+    accepted = sandbox.session().post("%s/%s/oauth2/v2.0/token" % (sandbox.base_url, sandbox.tenant_id), data={
+        "grant_type": "client_credentials", "client_id": app_info["appId"], "scope": GRAPH[0],
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": good})
+    assert accepted.status_code == 200
 
 
 def test_wrong_secret_is_7000215(sandbox):
