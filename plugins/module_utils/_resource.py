@@ -1,0 +1,501 @@
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the resource engine that every idempotent module of tenantguard.m365 uses.
+
+Not a public API. Data flow of one task::
+
+    options -> validate -> (names resolved by the module) -> desired Graph body   [the module]
+    -> read current: ONE paged list of the collection -> find each object           [the engine]
+    -> normalise both -> compare -> plan: create / update / delete / nothing
+    -> check mode: stop with the predicted objects and the diff
+    -> otherwise write only the difference -> result: objects as stored, changed, diff
+
+The module describes its resource with a ``ResourceType`` (``_resource_type``) and each object it
+wants with a ``Declared``; then::
+
+    engine = ResourceEngine.for_module(module, NamedLocationType())
+    return engine.converge(Declared(desired, state="present", id=None))           # one object
+    return engine.converge_set(items, purge=True, purge_name_pattern="TG - .*")   # a list of them
+
+**Identity.** ``id`` when given. If ``display_name`` is given too and another object carries that
+name, it is an error listing both ids; otherwise a differing name is a rename. Without ``id``,
+the display name: names match exactly, and when no object has the exact name, without regard to
+case (Entra neither keeps names unique nor treats their case as meaningful, so ``VPN`` and
+``vpn`` must not become two objects). Two matches are an error listing their ids. A second object
+with the same name is never created.
+
+**Writes.** Create: POST (201), then wait, bounded by ``settle_timeout``, until the new object is
+readable (GET by id; a list when several were created), so that an immediate second run cannot
+create a duplicate under replication lag. A POST whose connection dropped is sent again only
+after a fresh list shows that it did not land (the Graph client's ``find_existing``). Update: the
+resource's ``Write`` requests, only what differs (PATCH 204, or an action such as
+``updateAllowedCombinations``). Delete: DELETE (204); an object already gone is no change.
+
+**Set mode.** A list option named for the plural of the resource (``named_locations``,
+``authentication_strength_policies``, ``conditional_access_policies``) holds items with the same
+options as the single-object form; the module's top-level ``state`` is the default of an item's
+``state``. One list call serves every item. All items are planned (and every error raised)
+before anything is written. ``purge: true`` deletes the objects that no item declares and whose
+display name matches ``purge_name_pattern`` (a regular expression matched against the WHOLE name,
+without regard to case); purge without a pattern is refused, and protected objects (built-ins)
+are never purged.
+
+**Results.** Single mode: ``changed``, ``action`` (``created``, ``updated``, ``deleted``,
+``unchanged``), the object under ``resource.result_key`` (the object as stored; in check mode the
+prediction, without an ``id`` for a new object; null when absent) and, in diff mode, ``diff``
+with ``before`` / ``after`` in the resource's readable form. Set mode: ``changed``, the objects of
+the items that are present under ``resource.list_key``, ``actions`` (one ``{display_name, id,
+action, purged}`` per object acted on) and ``diff`` keyed by display name.
+
+If a write fails after others succeeded, the task fails with ``changed: true`` and the
+``actions`` done so far (``PartialChangeError``; ``run_module`` reports it).
+"""
+
+import copy
+import re
+import time
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import GraphError, TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import (
+    InvalidOption,
+    ResourceType,
+    Write,
+    fold,
+    option_field,
+    without_annotations,
+)
+
+__all__ = ("Declared", "InvalidOption", "PartialChangeError", "ResourceEngine", "ResourceType", "Write",
+           "info_item", "purge_options", "run_module")
+
+DEFAULT_SETTLE_TIMEOUT = 60.0
+ACTION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
+
+
+class Declared:
+    """One object the task wants: a desired Graph body (only what the user manages), a state
+    (``present`` / ``absent``), an optional id, and ``field``: the option prefix of the item in
+    set mode (``named_locations[2]``), empty in single mode."""
+
+    def __init__(self, desired, state="present", id=None, field=""):
+        self.desired = copy.deepcopy(desired or {})
+        self.state = state or "present"
+        self.id = id
+        self.field = field
+
+    def __repr__(self):
+        return "Declared(%r, %s, id=%r)" % (self.desired, self.state, self.id)
+
+
+class Change:
+    """What the engine plans for one object, then what happened."""
+
+    def __init__(self, action, declared=None, current=None, body=None, predicted=None, writes=None,
+                 purged=False):
+        self.action = action            # create, update, delete, none
+        self.declared = declared
+        self.current = current
+        self.body = body                # POST body of a create
+        self.predicted = predicted      # the object once done (None when absent)
+        self.writes = writes or []      # Write requests of an update
+        self.purged = purged
+        self.stored = None              # the object as stored, once written
+        self.done = False
+
+    @property
+    def changed(self):
+        return self.action != "none"
+
+    def __repr__(self):
+        return "Change(%s, %r)" % (self.action, (self.current or self.predicted or {}).get("id"))
+
+
+class PartialChangeError(TenantGuardError):
+    """A write failed after other writes of the same task succeeded."""
+
+    def __init__(self, error, actions):
+        self.error = error
+        self.actions = actions
+        super().__init__(self.describe())
+
+    def describe(self):
+        done = ", ".join("%s %r" % (a["action"], a["display_name"]) for a in self.actions)
+        return "%s Already done before this failure: %s." % (self.error.describe(), done)
+
+    def details(self):
+        return self.error.details()
+
+
+class ResourceEngine:
+    """Converges objects of one resource type; see the module docstring."""
+
+    def __init__(self, graph, resource, check_mode=False, diff_mode=False, warn=None, api_version=None,
+                 settle_timeout=DEFAULT_SETTLE_TIMEOUT, clock=time.monotonic, sleep=time.sleep):
+        self._graph_source = graph
+        self.resource = resource
+        self.check_mode = check_mode
+        self.diff_mode = diff_mode
+        self._warn = warn
+        self.api_version = api_version or resource.api_version
+        self.settle_timeout = float(settle_timeout)
+        self._clock = clock
+        self._sleep = sleep
+        self._objects = None
+        self._created_ids = set()
+        self.warnings = []
+
+    @classmethod
+    def for_module(cls, module, resource, **kwargs):
+        """An engine on ``module`` (a TenantGuardModule): its Graph client, check and diff modes."""
+        return cls(lambda: module.graph, resource, check_mode=module.check_mode, diff_mode=module.diff_mode,
+                   warn=module.warn, **kwargs)
+
+    @property
+    def graph(self):
+        source = self._graph_source
+        return source() if callable(source) and not hasattr(source, "request") else source
+
+    def warn(self, message):
+        self.warnings.append(message)
+        if self._warn is not None:
+            self._warn(message)
+
+    # -- reading ------------------------------------------------------------------------------
+    def objects(self):
+        """Every object of the collection: one paged list per task, kept."""
+        if self._objects is None:
+            self._objects = self._list()
+        return self._objects
+
+    def _list(self):
+        return [without_annotations(o, keep=("@odata.type",)) for o in
+                self.graph.list(self.resource.collection, api_version=self.api_version,
+                                query=self.resource.list_query)]
+
+    def by_id(self, object_id):
+        wanted = str(object_id).strip().lower()
+        for obj in self.objects():
+            if str(obj.get("id", "")).lower() == wanted:
+                return obj
+        return None
+
+    def by_name(self, name):
+        """The objects named ``name``: exact matches, else matches without regard to case."""
+        objects = self.objects()
+        exact = [o for o in objects if self.resource.name_of(o) == name]
+        if exact:
+            return exact
+        return [o for o in objects if fold(self.resource.name_of(o)) == fold(name)]
+
+    def find(self, declared):
+        """The existing object ``declared`` designates, or None. Raises InvalidOption when the
+        designation is ambiguous or contradicts itself."""
+        resource = self.resource
+        name = resource.name_of(declared.desired)
+        named = self.by_name(name) if name else []
+        if declared.id:
+            found = self.by_id(declared.id)
+            others = [o for o in named if found is None or o.get("id") != found.get("id")]
+            if others and (found is None or fold(resource.name_of(found)) != fold(name)):
+                raise InvalidOption(
+                    option_field(declared.field, "id"),
+                    "designates %s, but %s %r designates %s; the module cannot tell which one to manage" % (
+                        resource.label(found) if found else "no existing %s" % resource.noun,
+                        resource.name_option, name, ", ".join(resource.label(o) for o in others)),
+                    value=declared.id,
+                    accepted="the id of the object named %r, or a %s that no other %s has (a rename)" % (
+                        name, resource.name_option, resource.noun))
+            if found is None and declared.state == "present":
+                raise InvalidOption(
+                    option_field(declared.field, "id"), "matches no existing %s, and an id cannot be chosen for a "
+                    "new one" % resource.noun, value=declared.id,
+                    accepted="the id of an existing %s, or no id (the object is then found or created by %s)" % (
+                        resource.noun, resource.name_option))
+            return found
+        if not name:
+            raise InvalidOption(option_field(declared.field, resource.name_option),
+                                "or id is required to designate a %s" % resource.noun,
+                                accepted="a display name, or the id of an existing %s" % resource.noun)
+        if len(named) > 1:
+            raise InvalidOption(
+                option_field(declared.field, resource.name_option),
+                "matches %d %ss (ids %s); the module cannot tell which one to manage" % (
+                    len(named), resource.noun, ", ".join(str(o.get("id")) for o in named)),
+                value=name,
+                accepted="set id to the one to manage, and rename or delete the others")
+        return named[0] if named else None
+
+    # -- planning -----------------------------------------------------------------------------
+    def plan(self, declared):
+        """The Change that converges one declared object. Raises InvalidOption; writes nothing."""
+        resource = self.resource
+        current = self.find(declared)
+        if declared.state == "absent":
+            if current is None:
+                return Change("none", declared)
+            reason = resource.protected(current)
+            if reason:
+                raise InvalidOption(option_field(declared.field, "state"), "cannot delete %s: %s" % (
+                    resource.label(current), reason), value="absent", accepted="state: present")
+            return Change("delete", declared, current=current)
+        if current is None:
+            resource.check_create(declared.desired, declared.field)
+            body = resource.create_body(declared.desired)
+            return Change("create", declared, body=body, predicted=resource.predict_created(body))
+        resource.check_update(current, declared.desired, declared.field)
+        if not resource.differs(current, declared.desired):
+            return Change("none", declared, current=current, predicted=current)
+        reason = resource.protected(current)
+        if reason:
+            raise InvalidOption(option_field(declared.field, resource.name_option),
+                                "designates %s, which cannot be changed: %s" % (resource.label(current), reason),
+                                value=resource.name_of(declared.desired) or declared.id,
+                                accepted="the options %s already has, or another %s" % (
+                                    resource.label(current), resource.noun))
+        writes = resource.update_writes(current, declared.desired)
+        predicted = resource.apply_writes(current, declared.desired, writes)
+        if not writes:
+            return Change("none", declared, current=current, predicted=current)
+        return Change("update", declared, current=current, predicted=predicted, writes=writes)
+
+    def plan_set(self, items, purge=False, purge_name_pattern=None, list_option=None):
+        """Changes for every declared item, then the purge. Raises before any write."""
+        resource = self.resource
+        list_option = list_option or resource.list_key
+        pattern = compile_purge_pattern(purge, purge_name_pattern, list_option)
+        changes = []
+        claimed = {}
+        names = {}
+        for declared in items:
+            name = resource.name_of(declared.desired)
+            if name:
+                earlier = names.get(fold(name))
+                if earlier is not None:
+                    raise InvalidOption(option_field(declared.field, resource.name_option),
+                                        "is also the name of %s; each %s may be declared once" % (
+                                            earlier, resource.noun), value=name,
+                                        accepted="distinct display names (compared without regard to case)")
+                names[fold(name)] = declared.field
+            change = self.plan(declared)
+            existing = change.current
+            if existing is not None:
+                key = str(existing.get("id")).lower()
+                if key in claimed:
+                    raise InvalidOption(declared.field, "designates %s, which %s designates too" % (
+                        resource.label(existing), claimed[key]), accepted="one item per %s" % resource.noun)
+                claimed[key] = declared.field
+            changes.append(change)
+        if pattern is not None:
+            for obj in self.objects():
+                if str(obj.get("id")).lower() in claimed:
+                    continue
+                name = resource.name_of(obj)
+                if not isinstance(name, str) or not pattern.fullmatch(name):
+                    continue
+                if resource.protected(obj):
+                    continue
+                changes.append(Change("delete", None, current=obj, purged=True))
+        return changes
+
+    # -- writing ------------------------------------------------------------------------------
+    def apply(self, changes):
+        """Carry out the changes (nothing in check mode). Raises PartialChangeError when a write
+        fails after others succeeded."""
+        if self.check_mode:
+            return changes
+        created = []
+        try:
+            for change in changes:
+                if change.action == "create":
+                    change.stored = self._create(change)
+                    created.append(change)
+                elif change.action == "update":
+                    self._update(change)
+                elif change.action == "delete":
+                    self._delete(change)
+                change.done = True
+            self._settle(created)
+        except TenantGuardError as exc:
+            done = [c for c in changes if c.done and c.changed]
+            if done:
+                raise PartialChangeError(exc, [self._action(c) for c in done])
+            raise
+        return changes
+
+    def _create(self, change):
+        resource = self.resource
+        name = resource.name_of(change.body)
+        known = set(str(o.get("id")).lower() for o in self.objects()) | self._created_ids
+
+        def landed():
+            # The POST may have been carried out before the connection dropped: look for it.
+            for obj in self._list():
+                if str(obj.get("id")).lower() not in known and fold(resource.name_of(obj)) == fold(name):
+                    return obj
+            return None
+
+        response = self._write(lambda: self.graph.request(
+            "POST", resource.collection, api_version=self.api_version, body=change.body, find_existing=landed))
+        stored = without_annotations(response.json or {}, keep=("@odata.type",))
+        if not stored.get("id"):
+            raise GraphError("POST", resource.collection, status=response.status, code="NoId",
+                             message="the answer to creating %s carried no id" % resource.label(change.body),
+                             hint="Check in the tenant whether the object was created before running the task again.")
+        self._created_ids.add(str(stored["id"]).lower())
+        return stored
+
+    def _update(self, change):
+        object_id = change.current["id"]
+        for write in change.writes:
+            self._write(lambda w=write: self.graph.request(
+                w.method, self.resource.object_path(object_id, w.suffix), api_version=self.api_version,
+                body=w.body, idempotent=w.idempotent, accept=w.accept))
+        change.stored = change.predicted
+
+    def _delete(self, change):
+        response = self._write(lambda: self.graph.request(
+            "DELETE", self.resource.object_path(change.current["id"]), api_version=self.api_version,
+            accept=set([200, 202, 204, 404])))
+        if response.status == 404 and not getattr(response, "recovered", False):
+            change.action = "none"  # deleted by someone else since the list was read
+
+    def _write(self, send):
+        """Send a write; repeat it while the resource says the failure is passing (a reference that
+        is still replicating), within the settle timeout."""
+        deadline = self._clock() + self.settle_timeout
+        delay = 1.0
+        while True:
+            try:
+                return send()
+            except GraphError as exc:
+                if not self.resource.retry_write(exc) or self._clock() + delay > deadline:
+                    raise
+                self._sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _settle(self, created):
+        """Wait until the objects just created are readable (replication lag), at most
+        ``settle_timeout`` seconds; their readable form is the object as stored."""
+        pending = dict((str(c.stored["id"]).lower(), c) for c in created)
+        deadline = self._clock() + self.settle_timeout
+        delay = 0.5
+        while pending:
+            if len(pending) == 1:
+                key, change = next(iter(pending.items()))
+                response = self.graph.request("GET", self.resource.object_path(change.stored["id"]),
+                                              api_version=self.api_version, accept=set([200, 404]))
+                if response.status == 200 and isinstance(response.json, dict):
+                    change.stored = without_annotations(response.json, keep=("@odata.type",))
+                    pending.pop(key)
+            else:
+                for obj in self._list():
+                    change = pending.pop(str(obj.get("id")).lower(), None)
+                    if change is not None:
+                        change.stored = obj
+            if not pending:
+                return
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                self.warn("%s created but not readable after %.0f s (replication lag); a run started before it "
+                          "is readable could not see it." % (
+                              ", ".join(self.resource.label(c.stored) for c in pending.values()), self.settle_timeout))
+                return
+            self._sleep(min(delay, remaining))
+            delay = min(delay * 2, 5.0)
+
+    # -- results ------------------------------------------------------------------------------
+    def _action(self, change):
+        obj = change.stored or change.current or change.predicted or change.body or {}
+        name = self.resource.name_of(obj)
+        if change.declared is not None and change.action != "delete":
+            name = self.resource.name_of(change.predicted or {}) or name
+        return {"display_name": name, "id": obj.get("id"), "action": ACTION_WORDS[change.action],
+                "purged": change.purged}
+
+    def _final(self, change):
+        """The object after the change: as stored, or predicted in check mode; None when absent."""
+        if change.action == "delete" or (change.declared is not None and change.declared.state == "absent"):
+            return None
+        return change.stored if change.stored is not None else change.predicted
+
+    def _diff_pair(self, change):
+        before = self.resource.display(change.current) if change.current else {}
+        after_obj = self._final(change)
+        after = self.resource.display(after_obj) if after_obj else {}
+        return before, after
+
+    def converge(self, declared):
+        """Converge one object; the module's result."""
+        change = self.plan(declared)
+        self.apply([change])
+        result = {"changed": change.changed, "action": ACTION_WORDS[change.action],
+                  self.resource.result_key: self._final(change)}
+        if self.diff_mode:
+            before, after = self._diff_pair(change)
+            label = self.resource.label(change.current or change.stored or change.predicted or declared.desired)
+            result["diff"] = {"before": before, "after": after, "before_header": label, "after_header": label}
+        return result
+
+    def converge_set(self, items, purge=False, purge_name_pattern=None, list_option=None):
+        """Converge a list of objects (set mode) with one list call; the module's result."""
+        changes = self.plan_set(items, purge=purge, purge_name_pattern=purge_name_pattern, list_option=list_option)
+        self.apply(changes)
+        objects = [self._final(c) for c in changes if c.declared is not None and c.declared.state == "present"]
+        result = {"changed": any(c.changed for c in changes), self.resource.list_key: objects,
+                  "actions": [self._action(c) for c in changes if c.changed]}
+        if self.diff_mode:
+            before, after = {}, {}
+            for change in changes:
+                if not change.changed:
+                    continue
+                old, new = self._diff_pair(change)
+                if change.current:
+                    before[self.resource.name_of(change.current)] = old
+                final = self._final(change)
+                if final:
+                    after[self.resource.name_of(final)] = new
+            result["diff"] = {"before": before, "after": after,
+                              "before_header": "%ss before" % self.resource.noun,
+                              "after_header": "%ss after" % self.resource.noun}
+        return result
+
+
+def compile_purge_pattern(purge, pattern, list_option):
+    """The compiled purge pattern, None when not purging; refuses purge without a pattern."""
+    if not purge:
+        return None
+    if pattern is None or pattern == "":
+        raise InvalidOption("purge", "is true but purge_name_pattern is not set; purging without a pattern would "
+                            "delete every undeclared object", value=True,
+                            accepted="purge_name_pattern with a regular expression matching the whole display name "
+                                     "of the objects that %s owns, such as 'TG - .*'" % list_option)
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InvalidOption("purge_name_pattern", "is not a valid regular expression (%s)" % exc, value=pattern,
+                            accepted="a Python regular expression matched against the whole display name, such as "
+                                     "'TG - .*'")
+
+
+def purge_options():
+    """The argument spec of ``purge`` and ``purge_name_pattern`` (set mode)."""
+    return dict(purge=dict(type="bool", default=False), purge_name_pattern=dict(type="str"))
+
+
+def info_item(obj, params):
+    """An ``*_info`` result item: the Graph JSON (without ``@odata.context``) plus ``params``."""
+    item = dict((k, v) for k, v in (obj or {}).items() if k != "@odata.context")
+    item["params"] = params
+    return item
+
+
+def run_module(module, main):
+    """``module.run(main)``, reporting a write that failed after others as ``changed: true`` with the
+    ``actions`` done so far."""
+    def wrapped(mod):
+        try:
+            return main(mod)
+        except PartialChangeError as exc:
+            mod.fail_from(exc, changed=True, actions=exc.actions)
+            return None
+    module.run(wrapped)
