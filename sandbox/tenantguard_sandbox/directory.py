@@ -329,6 +329,11 @@ def register(router, sandbox):
 
     router.graph("GET", r"/organization", organization, ORGANIZATION)
 
+    def me(request, rest=None):
+        raise GraphHTTPError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
+
+    router.graph(("GET", "POST", "PATCH", "PUT", "DELETE"), r"/me(?P<rest>/.*)?", me)
+
 
 def _ctx(request, fragment):
     return "%s/%s/$metadata#%s" % (request.base_url, request.version, fragment)

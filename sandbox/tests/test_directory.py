@@ -178,6 +178,11 @@ def test_unknown_object_is_404(graph):
                                 "queried reference-property objects are not present.")
 
 
+def test_me_needs_a_delegated_token(graph):
+    assert_graph_error(graph.get("/v1.0/me"), 400, "BadRequest",
+                       "/me request is only valid with delegated authentication flow.")
+
+
 def test_unknown_segment_is_400(graph):
     assert_graph_error(graph.get("/v1.0/usersx"), 400, "BadRequest", "Resource not found for the segment 'usersx'.")
     assert_graph_error(graph.get("/v1.0/users/%s/shoes" % uid("user", 1)), 400, "BadRequest",
