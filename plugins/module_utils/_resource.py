@@ -250,8 +250,7 @@ class ResourceEngine:
             raise InvalidOption(option_field(declared.field, resource.name_option),
                                 "designates %s, which cannot be changed: %s" % (resource.label(current), reason),
                                 value=resource.name_of(declared.desired) or declared.id,
-                                accepted="the options %s already has, or another %s" % (
-                                    resource.label(current), resource.noun))
+                                accepted="the settings it already has, or the name of another %s" % resource.noun)
         writes = resource.update_writes(current, declared.desired)
         predicted = resource.apply_writes(current, declared.desired, writes)
         if not writes:
