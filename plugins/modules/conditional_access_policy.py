@@ -1,0 +1,449 @@
+#!/usr/bin/python
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: conditional_access_policy
+short_description: Manage Microsoft Entra conditional access policies
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes conditional access policies, one per task or a whole baseline per task
+    (O(conditional_access_policies)).
+  - The options mirror Microsoft Graph's C(conditionalAccessPolicy) in snake_case, nested as Graph nests them
+    (O(conditions.users.include_groups), O(grant_controls.built_in_controls)). Enum values are Graph's own
+    strings, matched without regard to case. Graph's C(state) is O(policy_state); O(state) is Ansible's
+    V(present) / V(absent).
+  - Options left out are not touched on an existing policy. A list given replaces the policy's list; its order
+    does not matter.
+  - 'Users, groups, directory roles, applications, named locations and authentication strengths may be given by
+    name: a user principal name, a display name, a role name, a well-known application name such as
+    C(Exchange Online), C(SharePoint Online), C(Microsoft Teams), C(Microsoft Intune) or
+    C(Microsoft Azure Management), or a service principal display name. All names of a task are resolved
+    together, in a few bulk requests. A name two objects share is an error listing their ids; a name nothing
+    has is an error suggesting the closest names. Special values such as C(All), C(None),
+    C(GuestsOrExternalUsers), C(Office365) and C(AllTrusted) pass through.'
+  - An id that matches no user, group, role or application is kept with a warning, as Graph keeps it (policies
+    often hold ids of deleted objects); an id of the wrong kind of object (a group's id among users, a service
+    principal's object id among applications) is an error. Named locations and authentication strengths must
+    exist, as Graph refuses a policy that points at a missing one.
+  - A policy is found by O(id), or else by O(display_name). Names match exactly, and when no policy has the exact
+    name, without regard to case. Two policies with the name is an error listing both ids; a second policy with the
+    same name is never created. O(id) with a O(display_name) that another policy carries is an error.
+  - A new policy is created report-only (C(enabledForReportingButNotEnforced)) unless O(policy_state) says
+    otherwise; an existing policy keeps its state unless O(policy_state) is set.
+  - 'Policies are compared without false drift: null, empty and absent are the same, include and exclude lists
+    are sets, enum case does not count, read-only and server fields are ignored, an expanded authentication
+    strength counts by id, an operator with a single control does not count, empty session controls equal none.
+    An update sends only the properties that differ, never a read-only one.'
+  - 'Before anything is written, the task refuses what Graph would refuse and what could lock every administrator
+    out: an enforcing policy (O(policy_state=enabled)) that blocks access or requires MFA, a compliant or joined
+    device, app protection, a password change or an authentication strength, for all users or for directory
+    roles, must exclude the accounts in O(emergency_access); without O(emergency_access) it is refused unless
+    O(acknowledge_lockout_risk=true).'
+  - The C(approvedApplication) grant (require approved client app) was retired on 2026-06-30. A new or changed
+    policy using it is refused; an existing one can only be disabled or deleted. O(migrate_approved_application)
+    creates its replacement and disables it.
+  - A policy that points at a named location or authentication strength created earlier in the same play works on
+    the first run; one not visible yet (replication lag) is looked up again for up to O(reference_timeout)
+    seconds, and a write Graph refuses with error 1040 is repeated within the same bound.
+  - After creating a policy the module waits, at most 60 seconds, until Graph returns it, so that a task run right
+    after cannot create a duplicate.
+author:
+  - TenantGuard contributors (@tenantguard)
+options:
+  id:
+    description:
+      - The id of an existing policy. The policy is then found by id, and O(display_name), if set and different,
+        renames it.
+      - An id cannot be chosen for a new policy.
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the policy, V(absent) deletes it. Deleting a policy that does not exist
+        changes nothing.
+      - With O(conditional_access_policies), the state of each item that sets none.
+    type: str
+    choices: [present, absent]
+    default: present
+  api_version:
+    description:
+      - The Graph version the policy is read and written with. Options marked beta-only need V(beta).
+    type: str
+    choices: [v1.0, beta]
+    default: v1.0
+  template:
+    description:
+      - The name or id of one of Microsoft's conditional access templates (C(GET /identity/conditionalAccess/templates)),
+        such as V(Block legacy authentication) or V(Require multifactor authentication for admins).
+      - The template's settings are the base of the policy and the task's options are laid over them (objects merge
+        property by property, a list or value given replaces the template's). Without O(display_name) or O(id) the
+        policy is named after the template.
+      - 'Templates exclude a placeholder user, C(Current administrator will be excluded), that the portal replaces
+        with the administrator creating the policy. Here it stands for O(emergency_access): its users take the
+        placeholder''s place in C(exclude_users) and its groups join C(exclude_groups) (unless the task sets
+        O(conditions.users.exclude_groups)). Without O(emergency_access) the placeholder is dropped with a warning.'
+      - The template is applied on every run, so the policy keeps converging to the template plus the options.
+    type: str
+  emergency_access:
+    description:
+      - The emergency-access (break-glass) accounts, by user principal name, display name or id. They must exist.
+      - Every enforcing policy that blocks or demands a control for all users or for directory roles must exclude
+        them (O(conditions.users.exclude_users), O(conditions.users.exclude_groups)); the task is refused otherwise.
+      - Set it once for a whole play with C(module_defaults) and the action group C(group/tenantguard.m365.m365).
+    type: dict
+    suboptions:
+      users:
+        description: Users, by user principal name or id.
+        type: list
+        elements: str
+      groups:
+        description: Groups, by display name or id.
+        type: list
+        elements: str
+  acknowledge_lockout_risk:
+    description:
+      - Allow an enforcing policy that blocks or demands a control for all users or for directory roles when no
+        O(emergency_access) is given. A mistake in such a policy can lock every administrator out of the tenant.
+      - With O(conditional_access_policies), the default of each item that sets none.
+    type: bool
+    default: false
+  conditional_access_policies:
+    description:
+      - Set mode. A list of policies to converge in one task with one read of the tenant's policies and one bulk
+        resolution of every name, each item with the options of a single policy (O(display_name), O(id), O(state),
+        O(template), O(acknowledge_lockout_risk), O(policy_state), O(conditions), O(grant_controls),
+        O(session_controls), O(description)).
+      - Cannot be combined with the options of a single policy.
+      - Every item is checked, and every change planned, before anything is written.
+      - Two items may not designate the same policy or carry the same name.
+    type: list
+    elements: dict
+  purge:
+    description:
+      - With O(conditional_access_policies), delete the existing policies that no item declares and whose name
+        matches O(purge_name_pattern). Policies whose name does not match are never touched.
+      - Purging without O(purge_name_pattern) is refused.
+    type: bool
+    default: false
+  purge_name_pattern:
+    description:
+      - A Python regular expression that the WHOLE display name of a policy must match, without regard to case, for
+        O(purge) to delete it, for example V(TG - .*) for the policies whose names start with C(TG - ).
+    type: str
+  migrate_approved_application:
+    description:
+      - Replace the policy that O(display_name) or O(id) designates, which uses the retired C(approvedApplication)
+        grant, by a copy that requires C(compliantApplication) (app protection policy) instead, then disable it.
+        Run it in check mode first to see both changes.
+      - The replacement is created once; when a policy of its name exists it is left alone (it may have been
+        enabled since), so the task may run again. A policy that no longer uses the grant has nothing to migrate.
+      - Cannot be combined with the options that describe a policy or with O(conditional_access_policies).
+    type: dict
+    suboptions:
+      replacement_display_name:
+        description: The name of the replacement. Defaults to the old name followed by C( (app protection)).
+        type: str
+      replacement_policy_state:
+        description:
+          - The state the replacement is created in. Report-only lets its effect be checked in the sign-in logs
+            first.
+        type: str
+        choices: [enabledForReportingButNotEnforced, enabled, disabled]
+        default: enabledForReportingButNotEnforced
+      old_policy_state:
+        description:
+          - V(disabled) disables the old policy in the same run. V(unchanged) leaves it enforcing, to be disabled
+            by a later run once the replacement has been checked and enabled.
+          - With a report-only replacement and V(disabled), nothing enforces app protection until the replacement
+            is enabled; the task warns about it.
+        type: str
+        choices: [disabled, unchanged]
+        default: disabled
+  reference_timeout:
+    description:
+      - How long, in seconds, to keep looking for a named location or authentication strength that is not visible
+        yet (created moments ago, replication lag) before it counts as missing.
+    type: float
+    default: 30
+extends_documentation_fragment:
+  - tenantguard.m365.conditional_access_policy
+  - tenantguard.m365.connection
+  - tenantguard.m365.attributes.actiongroup_m365
+attributes:
+  check_mode:
+    description: Can run in check mode; the result shows the policies as they would be, nothing is written.
+    support: full
+  diff_mode:
+    description: Shows each policy before and after, with names instead of ids for users, groups, roles, applications,
+      named locations and authentication strengths.
+    support: full
+  action_group:
+    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - tenantguard.m365.m365
+notes:
+  - The application needs the Graph permissions C(Policy.Read.All), C(Policy.ReadWrite.ConditionalAccess) and
+    C(Application.Read.All), and to resolve names C(User.Read.All), C(Group.Read.All) and
+    C(RoleManagement.Read.Directory) (or C(Directory.Read.All)).
+  - Conditional access requests are spaced to about one per second per tenant, the limit Graph sets for them, so a
+    task that changes many policies takes about a second per change.
+  - 'Policies are read with the header C(Prefer: include-unknown-enum-members), so that enum values Graph added after
+    C(unknownFutureValue) (such as the C(riskRemediation) grant) are seen as they are.'
+seealso:
+  - module: tenantguard.m365.conditional_access_policy_info
+  - module: tenantguard.m365.named_location
+  - name: conditionalAccessPolicy resource type
+    description: Microsoft Graph's reference of the policy's properties.
+    link: https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy
+  - name: Migrate approved client app to application protection policy
+    description: Microsoft's guide for the retired approvedApplication grant.
+    link: https://learn.microsoft.com/entra/identity/conditional-access/migrate-approved-client-app
+'''
+
+EXAMPLES = r'''
+- name: Require app protection for Outlook mobile, report-only first
+  tenantguard.m365.conditional_access_policy:
+    display_name: TG - Mobile requires app protection
+    conditions:
+      users:
+        include_users: [All]
+        exclude_groups: [Emergency Access]
+      applications:
+        include_applications: [Office365]
+      platforms:
+        include_platforms: [android, iOS]
+      client_app_types: [all]
+    grant_controls:
+      operator: OR
+      built_in_controls: [compliantApplication]
+
+- name: The emergency-access accounts, for every policy of the play
+  module_defaults:
+    group/tenantguard.m365.m365:
+      emergency_access:
+        groups: [Emergency Access]
+  block:
+    - name: Block legacy authentication, enforced
+      tenantguard.m365.conditional_access_policy:
+        display_name: TG - Block legacy authentication
+        policy_state: enabled
+        conditions:
+          users:
+            include_users: [All]
+            exclude_groups: [Emergency Access]
+          applications:
+            include_applications: [All]
+          client_app_types: [exchangeActiveSync, other]
+        grant_controls:
+          built_in_controls: [block]
+
+- name: MFA for administrators, from Microsoft's template
+  tenantguard.m365.conditional_access_policy:
+    template: Require multifactor authentication for admins
+    display_name: TG - MFA for admins
+    emergency_access:
+      users: [breakglass1@contoso.onmicrosoft.com]
+
+- name: A whole baseline in one task, deleting the TG policies it no longer declares
+  tenantguard.m365.conditional_access_policy:
+    conditional_access_policies:
+      - display_name: TG - Block legacy authentication
+        conditions:
+          users: {include_users: [All], exclude_groups: [Emergency Access]}
+          applications: {include_applications: [All]}
+          client_app_types: [exchangeActiveSync, other]
+        grant_controls: {built_in_controls: [block]}
+      - display_name: TG - Exchange Online from trusted locations
+        conditions:
+          users: {include_groups: [Mobile Pilot]}
+          applications: {include_applications: [Exchange Online]}
+          locations: {include_locations: [All], exclude_locations: [Head office]}
+        grant_controls: {built_in_controls: [mfa]}
+    purge: true
+    purge_name_pattern: "TG - .*"
+
+- name: Replace a policy that still requires an approved client app (check mode shows both changes)
+  tenantguard.m365.conditional_access_policy:
+    display_name: Mobile - approved apps
+    migrate_approved_application:
+      replacement_display_name: Mobile - app protection
+  check_mode: true
+
+- name: Delete a policy
+  tenantguard.m365.conditional_access_policy:
+    display_name: TG - Old policy
+    state: absent
+'''
+
+RETURN = r'''
+conditional_access_policy:
+  description:
+    - The policy as Graph stores it (in check mode, as it would be; a new policy then has no id); null when absent.
+    - With O(migrate_approved_application), the old policy.
+  returned: when O(conditional_access_policies) is not used
+  type: dict
+  sample: {"id": "6b5c8d0e-41c2-4b8f-9c5e-0d7a1f2b3c4d", "displayName": "TG - Block legacy authentication",
+           "state": "enabledForReportingButNotEnforced", "conditions": {"clientAppTypes": ["exchangeActiveSync", "other"]}}
+action:
+  description: What the task did (or would do in check mode).
+  returned: when O(conditional_access_policies) is not used
+  type: str
+  choices: [created, updated, deleted, unchanged, migrated]
+  sample: created
+conditional_access_policies:
+  description: The policies of the items whose state is present, in the order of O(conditional_access_policies).
+  returned: when O(conditional_access_policies) is used
+  type: list
+  elements: dict
+  sample: []
+actions:
+  description:
+    - One entry per policy acted on, with C(display_name), C(id), C(action) and C(purged).
+  returned: when O(conditional_access_policies) or O(migrate_approved_application) is used
+  type: list
+  elements: dict
+  sample: [{"display_name": "TG - Block legacy authentication", "id": "6b5c8d0e-41c2-4b8f-9c5e-0d7a1f2b3c4d",
+            "action": "updated", "purged": false}]
+replacement:
+  description: The replacement policy (as stored, or as it would be in check mode).
+  returned: when O(migrate_approved_application) is used
+  type: dict
+  sample: {"displayName": "Mobile - app protection", "state": "enabledForReportingButNotEnforced"}
+migration:
+  description: What the migration found and did.
+  returned: when O(migrate_approved_application) is used
+  type: dict
+  sample: {"uses_retired_grant": true, "replacement_display_name": "Mobile - app protection",
+           "replacement_created": true, "old_policy_disabled": true,
+           "guide": "https://learn.microsoft.com/entra/identity/conditional-access/migrate-approved-client-app"}
+'''
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
+    DEFAULT_REFERENCE_TIMEOUT,
+    LIST_OPTION,
+    POLICY_OPTIONS,
+    STATES,
+    ConditionalAccessEngine,
+    ConditionalAccessPolicyType,
+    ItemContext,
+    PolicyInputError,
+    emergency_access_options,
+    item_options,
+    option_bodies,
+    policy_items,
+    resolve_all,
+)
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_migration import (
+    OPTION as MIGRATE,
+    migrate,
+    migration_options,
+)
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_templates import (
+    TemplateCatalog,
+    apply_templates,
+    fill_placeholders,
+)
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import argument_spec as policy_spec
+from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, purge_options, run_module
+
+SINGLE_OPTIONS = list(POLICY_OPTIONS) + ["id", "template"]
+
+
+def argument_spec():
+    spec = policy_spec()
+    spec.update(
+        id=dict(type="str"),
+        state=dict(type="str", choices=STATES, default="present"),
+        api_version=dict(type="str", choices=["v1.0", "beta"], default="v1.0"),
+        template=dict(type="str"),
+        emergency_access=dict(type="dict", options=emergency_access_options()),
+        acknowledge_lockout_risk=dict(type="bool", default=False),
+        conditional_access_policies=dict(type="list", elements="dict"),
+        migrate_approved_application=dict(type="dict", options=migration_options()),
+        reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
+    )
+    spec.update(purge_options())
+    return spec
+
+
+def validated_items(params):
+    """Check each item of conditional_access_policies against the options of one policy."""
+    validator = ArgumentSpecValidator(item_options(), required_one_of=[["display_name", "id", "template"]])
+    items = []
+    problems = []
+    for index, item in enumerate(params[LIST_OPTION]):
+        field = "%s[%d]" % (LIST_OPTION, index)
+        if not isinstance(item, dict):
+            problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
+            continue
+        result = validator.validate(item)
+        if result.errors:
+            problems.extend("%s: %s." % (field, error.rstrip(".")) for error in result.error_messages)
+            continue
+        items.append(result.validated_parameters)
+    if problems:
+        raise PolicyInputError(problems)
+    return items
+
+
+def run(module):
+    params = dict(module.params)
+    api_version = params["api_version"]
+    if params[LIST_OPTION] is not None:
+        params[LIST_OPTION] = validated_items(params)
+    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=params["reference_timeout"])
+
+    if params[MIGRATE] is not None:
+        resource = ConditionalAccessPolicyType(api_version, resolver)
+        emergency = None
+        if params.get("emergency_access"):
+            emergency = resolve_all([], resolver, params["emergency_access"], module.warn)
+        resource.emergency_access = emergency
+        resource.contexts[MIGRATE] = ItemContext(params["acknowledge_lockout_risk"])
+        engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
+        return migrate(engine, params)
+
+    items = policy_items(params)
+    option_bodies(items, api_version)
+    if any(item.template for item in items):
+        apply_templates(items, TemplateCatalog(module.graph, api_version))
+    emergency = resolve_all(items, resolver, params["emergency_access"], module.warn)
+    fill_placeholders([item for item in items if item.state == "present"], emergency, module.warn)
+
+    resource = ConditionalAccessPolicyType(api_version, resolver, emergency)
+    for item in items:
+        resource.contexts[item.field] = ItemContext(item.acknowledge)
+    engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
+    declared = [Declared(item.body, state=item.state, id=item.id, field=item.field) for item in items]
+    if params[LIST_OPTION] is not None:
+        result = engine.converge_set(declared, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])
+    else:
+        result = engine.converge(declared[0])
+    for warning in resource.warnings:
+        module.warn(warning)
+    return result
+
+
+def main():
+    module = TenantGuardModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        required_one_of=[["display_name", "id", "template", LIST_OPTION]],
+        mutually_exclusive=[[LIST_OPTION, option] for option in SINGLE_OPTIONS]
+        + [[MIGRATE, option] for option in [LIST_OPTION, "template"] + [o for o in POLICY_OPTIONS if o != "display_name"]],
+        required_if=[("purge", True, [LIST_OPTION])],
+        required_by={"purge_name_pattern": LIST_OPTION},
+    )
+    if module.params[MIGRATE] is not None and module.params["state"] != "present":
+        module.fail_json(msg="state: migrate_approved_application works on a present policy (got %r). Accepted: "
+                             "state: present." % module.params["state"])
+    run_module(module, run)
+
+
+if __name__ == "__main__":
+    main()
