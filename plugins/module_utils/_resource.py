@@ -403,6 +403,10 @@ class ResourceEngine:
             delay = min(delay * 2, 5.0)
 
     # -- results ------------------------------------------------------------------------------
+    def action(self, change):
+        """``{display_name, id, action, purged}`` of a change, as the ``actions`` result lists it."""
+        return self._action(change)
+
     def _action(self, change):
         obj = change.stored or change.current or change.predicted or change.body or {}
         name = self.resource.name_of(obj)

@@ -69,7 +69,7 @@ options:
     type: bool
   country_lookup_method:
     description:
-      - How Entra decides which country a sign-in comes from (Graph C(countryLookupMethod)):
+      - How Entra decides which country a sign-in comes from (Graph C(countryLookupMethod)), either
         C(clientIpAddress) (Graph's default) or C(authenticatorAppGps), matched without regard to case.
     type: str
   state:
