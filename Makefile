@@ -44,6 +44,7 @@ sanity: setup
 lint: setup
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
 
 docs: setup
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .

@@ -2,7 +2,7 @@
 # Run every test suite, keep going when one fails, and end with one summary.
 # Suites: the Graph sandbox's own tests, the collection's unit tests (ansible-test units),
 # the end-to-end tests (ansible-playbook against the sandbox), ansible-test sanity, and the
-# linters (ansible-lint production profile, changelog lint).
+# linters (ansible-lint production profile, changelog lint, documentation lint).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
@@ -26,7 +26,7 @@ run sandbox pytest -p no:cacheprovider -q sandbox/tests
 run units scripts/ansible-test.sh units
 run e2e pytest -p no:cacheprovider -q tests/e2e
 run sanity scripts/ansible-test.sh sanity
-run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint'
+run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .'
 
 echo "=== summary"
 failed=0
