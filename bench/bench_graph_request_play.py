@@ -14,6 +14,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each play; the fastest counts")
     args = parser.parse_args()
+    if args.repeat < 2:
+        parser.error("--repeat must be at least 2: the first run fills the token cache, later runs show its effect")
 
     graph_tasks = "".join(
         "    - name: Graph task %d\n      tenantguard.m365.graph_request:\n        path: /users\n        query:\n          $select: id\n" % i

@@ -50,15 +50,7 @@ def run_playbook(sb, text, *args, env=None):
     workdir = Path(sb.workdir)
     path = workdir / ("play-%d.yml" % time.monotonic_ns())
     path.write_text(text)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
-    full_env.update(sb.env)
-    full_env.update(
-        ANSIBLE_COLLECTIONS_PATH=collections_path(workdir),
-        ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-tmp"),
-        ANSIBLE_NOCOLOR="1",
-        TENANTGUARD_TOKEN_CACHE=str(workdir / "token-cache"),
-        PATH=os.path.dirname(sys.executable) + os.pathsep + full_env.get("PATH", ""),
-    )
+    full_env = sb.ansible_environment(workdir, collections_path(workdir))
     full_env.update(env or {})
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(path)] + list(args)
     start = time.perf_counter()

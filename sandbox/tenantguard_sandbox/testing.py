@@ -92,6 +92,29 @@ class RunningSandbox:
         return {"appId": app_id, "secret": secret, "displayName": spec["displayName"]}
 
     # -- logs -----------------------------------------------------------------------------------
+    def ansible_environment(self, workdir, collections_path=None, base=None):
+        """The environment for an ``ansible-playbook`` run against this sandbox.
+
+        ``base`` (default: this process's environment) loses every ``AZURE_*``, ``TENANTGUARD_*``
+        and ``ANSIBLE_*`` variable, so nothing from the caller's shell reaches a real tenant; the
+        sandbox's credentials and endpoints take their place, with a token cache and Ansible's
+        temporary files under ``workdir`` and the Python of this process first on ``PATH``.
+        """
+        base = os.environ if base is None else base
+        env = {k: v for k, v in base.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
+        env.update(self.env)
+        env.update(
+            ANSIBLE_LOCAL_TEMP=os.path.join(str(workdir), "ansible-tmp"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            TENANTGUARD_TOKEN_CACHE=os.path.join(str(workdir), "token-cache"),
+            PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+        )
+        if collections_path:
+            env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path)
+        return env
+
     def requests(self):
         """Every line of ``requests.jsonl`` so far, parsed."""
         path = os.path.join(self.state_dir, "requests.jsonl")

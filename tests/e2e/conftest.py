@@ -84,23 +84,12 @@ def graph_sandbox(tmp_path, sandbox_seed):
 @pytest.fixture
 def run_playbook(graph_sandbox, collections_path, tmp_path):
     """Run a playbook from tests/e2e/playbooks (or a path) against the sandbox of this test."""
-    token_cache = tmp_path / "token-cache"
 
     def run(playbook, *args, extra_vars=None, env=None):
         out_dir = tmp_path / "out"
         out_dir.mkdir(exist_ok=True)
         path = Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
-        full_env.update(graph_sandbox.env)
-        full_env.update(
-            ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_FORCE_COLOR="0",
-            ANSIBLE_RETRY_FILES_ENABLED="0",
-            TENANTGUARD_TOKEN_CACHE=str(token_cache),
-            PATH=os.path.dirname(sys.executable) + os.pathsep + full_env.get("PATH", ""),
-        )
+        full_env = graph_sandbox.ansible_environment(tmp_path, collections_path)
         full_env.update(env or {})
         variables = {"out_dir": str(out_dir)}
         variables.update(extra_vars or {})
