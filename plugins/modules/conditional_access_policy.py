@@ -382,7 +382,7 @@ def validated_items(params):
             problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
             continue
         result = validator.validate(item)
-        if result.errors:
+        if result.error_messages:
             problems.extend("%s: %s." % (field, error.rstrip(".")) for error in result.error_messages)
             continue
         items.append(result.validated_parameters)

@@ -100,3 +100,141 @@ def test_create_check_update_delete(run, graph_sandbox):
     result, code = run({"display_name": name, "state": "absent"})
     assert code == 0 and result["changed"] is False
     assert [w[0] for w in writes(graph_sandbox, since)] == ["DELETE"]
+
+
+# -- request counts ------------------------------------------------------------------------------------
+
+def many_references(name):
+    args = mobile_policy(name)
+    args["conditions"]["users"] = {
+        "include_groups": ["Baseline Group %02d" % i for i in range(30)],
+        "exclude_users": ["baseline%02d@contoso.onmicrosoft.com" % i for i in range(30)],
+    }
+    return args
+
+
+def reads(sb, since):
+    return [(r["method"], r["path"]) for r in graph_rows(sb, since) if r["method"] == "GET"
+            or r["path"].endswith(("/$batch", "/getByIds"))]
+
+
+def test_thirty_groups_and_thirty_users_cost_one_batch_not_sixty_requests(run, graph_sandbox):
+    name = unique()
+    since = len(graph_sandbox.requests())
+    result, code = run(many_references(name))
+    assert code == 0, result
+    assert len(result["conditional_access_policy"]["conditions"]["users"]["includeGroups"]) == 30
+    rows = graph_rows(graph_sandbox, since)
+    batches = [r for r in rows if r["path"] == "/v1.0/$batch"]
+    assert len(batches) == 1 and len(batches[0]["body"]["requests"]) == 4  # two chunks of 15 of each kind
+    # list the policies, resolve every name, create, read the new policy back
+    assert [(r["method"], r["path"]) for r in rows] == [
+        ("POST", "/v1.0/$batch"), ("GET", "/v1.0" + POLICIES), ("POST", "/v1.0" + POLICIES),
+        ("GET", "/v1.0%s/%s" % (POLICIES, result["conditional_access_policy"]["id"]))]
+    since = len(graph_sandbox.requests())
+    result, code = run(many_references(name))
+    assert code == 0 and result["changed"] is False
+    assert reads(graph_sandbox, since) == [("POST", "/v1.0/$batch"), ("GET", "/v1.0" + POLICIES)]
+
+
+# -- set mode ------------------------------------------------------------------------------------------
+
+def test_set_mode_converges_a_list_with_one_read_and_purges_by_pattern(run, graph_sandbox):
+    prefix = unique("Set")
+    names = ["%s - %d" % (prefix, i) for i in range(3)]
+    items = [mobile_policy(n) for n in names]
+    result, code = run({"conditional_access_policies": items})
+    assert code == 0, result
+    assert [a["action"] for a in result["actions"]] == ["created"] * 3
+    since = len(graph_sandbox.requests())
+    result, code = run({"conditional_access_policies": items})
+    assert code == 0 and result["changed"] is False
+    assert [p["displayName"] for p in result["conditional_access_policies"]] == names
+    assert reads(graph_sandbox, since) == [("POST", "/v1.0/$batch"), ("GET", "/v1.0" + POLICIES)]
+
+    # Keep the first, change the second, drop the third: purged because its name matches the pattern.
+    outsider = mobile_policy(unique("Outside"))
+    run(outsider)
+    changed = mobile_policy(names[1], policy_state="disabled")
+    since = len(graph_sandbox.requests())
+    result, code = run({"conditional_access_policies": [items[0], changed], "purge": True,
+                        "purge_name_pattern": "%s - .*" % prefix.lower()}, diff=True)
+    assert code == 0, result
+    assert [(a["display_name"], a["action"], a["purged"]) for a in result["actions"]] == [
+        (names[1], "updated", False), (names[2], "deleted", True)]
+    assert [w[0] for w in writes(graph_sandbox, since)] == ["PATCH", "DELETE"]
+    assert result["diff"]["after"][names[1]]["state"] == "disabled"
+    remaining, code = run({"display_name": outsider["display_name"]}, check=True)
+    assert code == 0 and remaining["action"] == "unchanged"
+
+
+def test_set_mode_refuses_a_name_declared_twice(run, graph_sandbox):
+    name = unique()
+    since = len(graph_sandbox.requests())
+    result, code = run({"conditional_access_policies": [mobile_policy(name), mobile_policy(name.upper())]})
+    assert code == 1 and "conditional_access_policies[1].display_name" in result["msg"]
+    assert writes(graph_sandbox, since) == []
+
+
+# -- templates -----------------------------------------------------------------------------------------
+
+def test_policy_from_a_template_excludes_the_emergency_accounts_instead_of_the_placeholder(run, graph_sandbox):
+    since = len(graph_sandbox.requests())
+    result, code = run({"template": "block legacy authentication",
+                        "emergency_access": {"groups": ["Emergency Access"],
+                                             "users": ["breakglass1@contoso.onmicrosoft.com"]}}, diff=True)
+    assert code == 0, result
+    policy = result["conditional_access_policy"]
+    assert policy["displayName"] == "Block legacy authentication"
+    assert policy["state"] == "enabledForReportingButNotEnforced"
+    assert policy["grantControls"]["builtInControls"] == ["block"]
+    assert sorted(policy["conditions"]["clientAppTypes"]) == ["exchangeActiveSync", "other"]
+    users = policy["conditions"]["users"]
+    assert users["excludeUsers"] == ["b0b0b0b0-0000-4000-8000-000000000001"]
+    assert users["excludeGroups"] == [EMERGENCY_GROUP_ID]
+    posted = [r for r in graph_rows(graph_sandbox, since) if r["method"] == "POST" and r["path"].endswith(POLICIES)]
+    assert "Current administrator" not in str(posted[0]["body"])
+    again, code = run({"template": "Block legacy authentication",
+                       "emergency_access": {"groups": ["Emergency Access"],
+                                            "users": ["breakglass1@contoso.onmicrosoft.com"]}})
+    assert code == 0 and again["changed"] is False
+    # Options override the template; without emergency accounts the placeholder is dropped with a warning.
+    name = unique("From template")
+    result, code = run({"template": "0b2282f9-2862-4178-88b5-d79340b36cb8", "display_name": name,
+                        "conditions": {"users": {"include_groups": ["Mobile Pilot"]}}})
+    assert code == 0, result
+    users = result["conditional_access_policy"]["conditions"]["users"]
+    assert users["includeGroups"] == [PILOT_GROUP_ID] and users["includeUsers"] == ["All"]
+    assert not users.get("excludeUsers")
+    assert any("Current administrator will be excluded" in w for w in result["warnings"])
+
+
+# -- references created in the same play -----------------------------------------------------------
+
+def test_a_named_location_created_just_before_is_waited_for(run, graph_sandbox):
+    graph_sandbox.set_faults({"rules": [{"kind": "lag", "seconds": 3, "path": "namedLocations"}]})
+    token = graph_sandbox.token()
+    location = unique("Office")
+    graph_sandbox.session().post(
+        graph_sandbox.base_url + "/v1.0/identity/conditionalAccess/namedLocations",
+        headers={"Authorization": "Bearer " + token},
+        json={"@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": location, "isTrusted": True,
+              "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "198.51.100.0/24"}]})
+    args = mobile_policy(unique())
+    args["conditions"]["locations"] = {"include_locations": ["All"], "exclude_locations": [location]}
+    result, code = run(args, diff=True)
+    assert code == 0, result
+    assert result["diff"]["after"]["conditions"]["locations"]["excludeLocations"] == [location]
+
+
+def test_a_write_refused_with_1040_is_worth_repeating():
+    from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import ConditionalAccessPolicyType
+    from ansible_collections.tenantguard.m365.plugins.module_utils._errors import GraphError
+
+    resource = ConditionalAccessPolicyType()
+    missing = GraphError("POST", "https://graph/v1.0" + POLICIES, status=400, code="BadRequest",
+                         message="1040: NamedLocation with id 1 does not exist in the directory.")
+    other = GraphError("POST", "https://graph/v1.0" + POLICIES, status=400, code="BadRequest",
+                       message="1007: Incoming ConditionalAccessPolicy object is null")
+    assert resource.retry_write(missing) is True
+    assert resource.retry_write(other) is False
