@@ -407,7 +407,7 @@ class NameResolver:
                 if object_id == value.lower():
                     return Resolution(kind, value, "found", object_id, name)
             return Resolution(kind, value, "dangling", value.lower())
-        return self._match(kind, value, [(i, n) for i, n in entries])
+        return self._match(kind, value, list(entries))
 
     def _from_id(self, kind, value, by_id, found_names):
         key = value.lower()

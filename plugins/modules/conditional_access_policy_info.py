@@ -10,7 +10,7 @@ description:
   - Lists the tenant's conditional access policies, all of them or those that O(id), O(display_name) and
     O(policy_state) select, with one read of the policies.
   - Each policy comes back as Graph JSON, as C(params), the options of M(tenantguard.m365.conditional_access_policy)
-    that recreate it (feeding them back changes nothing: this is how a tenant is exported to code), and as
+    that recreate it (feeding them back changes nothing, which is how a tenant is exported to code), and as
     C(readable), the Graph JSON with names instead of ids.
   - Policies that still require the retired C(approvedApplication) grant are flagged (C(uses_retired_grant)) with
     the way to migrate them.

@@ -68,9 +68,9 @@ def warning_text(warning):
     return warning
 
 
-@pytest.fixture
-def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
-    """Run a module's main() in-process with ``args``; return (result, exit code)."""
+def module_runner(graph_sandbox, clean_environment, tmp_path, capsys):
+    """A function that runs a module's main() in-process with ``args`` against the sandbox and returns
+    (result, exit code). Test files wrap it in a ``run_module`` fixture."""
     for name, value in graph_sandbox.env.items():
         clean_environment.setenv(name, value)
     clean_environment.setenv("TENANTGUARD_TOKEN_CACHE", str(tmp_path / "tokens.json"))

@@ -4,15 +4,20 @@ import uuid
 import pytest
 
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy
-from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (  # noqa: F401
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (
     EMERGENCY_GROUP_ID,
     PILOT_GROUP_ID,
     POLICIES,
     graph_rows,
-    run_module,
+    module_runner,
     tenant_seed,
     writes,
 )
+
+
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,7 @@ def sandbox(tmp_path_factory):
 
 
 @pytest.fixture
-def run(run_module):  # noqa: F811
+def run(run_module):
     def execute(args, check=False, diff=False):
         return run_module(conditional_access_policy.main, args, check=check, diff=diff)
     return execute

@@ -10,9 +10,9 @@ import pytest
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import has_drift, normalise_policy
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import graph_to_options
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy, conditional_access_policy_info
-from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (  # noqa: F401
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (
     graph_rows,
-    run_module,
+    module_runner,
     tenant_seed,
     writes,
 )
@@ -40,6 +40,11 @@ def example_seed():
     return seed
 
 
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     from tenantguard_sandbox.testing import running_sandbox
@@ -59,7 +64,7 @@ def example_body(path):
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_example_applied_read_back_and_unchanged(run_module, graph_sandbox, path):  # noqa: F811
+def test_example_applied_read_back_and_unchanged(run_module, graph_sandbox, path):
     body = example_body(path)
     params = graph_to_options(body, "v1.0")
     result, code = run_module(conditional_access_policy.main, params)
@@ -82,7 +87,7 @@ def test_example_applied_read_back_and_unchanged(run_module, graph_sandbox, path
     assert writes(graph_sandbox, since) == []
 
 
-def test_the_retired_grant_of_example_3_is_refused(run_module, graph_sandbox):  # noqa: F811
+def test_the_retired_grant_of_example_3_is_refused(run_module, graph_sandbox):
     body = json.loads((FIXTURES / "v10__conditionalaccessroot-post-policies__3.json").read_text())["request"]["body"]
     params = graph_to_options(body, "v1.0")
     params["display_name"] = "Example 3 as documented"
@@ -94,7 +99,20 @@ def test_the_retired_grant_of_example_3_is_refused(run_module, graph_sandbox):  
     assert writes(graph_sandbox, since) == []
 
 
-def test_export_round_trip_changes_nothing(run_module, graph_sandbox):  # noqa: F811
+def ensure_examples(sb):
+    """The examples as policies of the tenant (created directly through Graph when a test runs alone)."""
+    headers = {"Authorization": "Bearer " + sb.token()}
+    url = sb.base_url + "/v1.0/identity/conditionalAccess/policies"
+    session = sb.session()
+    existing = set(p["displayName"] for p in session.get(url, headers=headers).json()["value"])
+    for path in EXAMPLES:
+        body = example_body(path)
+        if body["displayName"] not in existing:
+            session.post(url, json=body, headers=headers).raise_for_status()
+
+
+def test_export_round_trip_changes_nothing(run_module, graph_sandbox):
+    ensure_examples(graph_sandbox)
     exported, code = run_module(conditional_access_policy_info.main, {})
     assert code == 0, exported
     policies = exported["conditional_access_policies"]
@@ -117,10 +135,11 @@ def test_export_round_trip_changes_nothing(run_module, graph_sandbox):  # noqa: 
     assert writes(graph_sandbox, since) == []
 
 
-def test_export_with_ids_only_makes_no_directory_reads(run_module, graph_sandbox):  # noqa: F811
+def test_export_with_ids_only_makes_no_directory_reads(run_module, graph_sandbox):
+    ensure_examples(graph_sandbox)
     since = len(graph_sandbox.requests())
-    exported, code = run_module(conditional_access_policy_info.main, {"resolve_names": False,
-                                                                     "display_name": "Access to EXO requires MFA"})
+    exported, code = run_module(conditional_access_policy_info.main,
+                                {"resolve_names": False, "display_name": "Access to EXO requires MFA"})
     assert code == 0, exported
     [policy] = exported["conditional_access_policies"]
     assert policy["params"]["conditions"]["users"]["include_groups"] == [EXAMPLE_GROUP]

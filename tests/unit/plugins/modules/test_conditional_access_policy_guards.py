@@ -5,17 +5,22 @@ import uuid
 import pytest
 
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy
-from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (  # noqa: F401
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (
     BREAKGLASS_ID,
     EMERGENCY_GROUP_ID,
     PILOT_GROUP_ID,
     TWIN_GROUP_IDS,
-    run_module,
+    module_runner,
     tenant_seed,
     writes,
 )
 
 SP_OBJECT_ID = "5e5e5e5e-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +35,7 @@ def sandbox(tmp_path_factory):
 
 
 @pytest.fixture
-def run(run_module):  # noqa: F811
+def run(run_module):
     def execute(args, check=False, diff=False):
         return run_module(conditional_access_policy.main, args, check=check, diff=diff)
     return execute
@@ -108,8 +113,8 @@ BAD_INPUTS = [
      "session_controls.sign_in_frequency.value", "4", "no value"),
     ("bad sign-in frequency unit", policy(**{"session_controls.sign_in_frequency": {
         "value": 4, "type": "weeks", "is_enabled": True}}), "session_controls.sign_in_frequency.type", "weeks", "days"),
-    ("bad persistent browser mode", policy(**{"session_controls.persistent_browser": {"mode": "sometimes",
-                                                                                     "is_enabled": True}}),
+    ("bad persistent browser mode", policy(**{"session_controls.persistent_browser": {
+        "mode": "sometimes", "is_enabled": True}}),
      "session_controls.persistent_browser.mode", "sometimes", "never"),
     ("bad authentication context", policy(**{"conditions.applications": {
         "include_authentication_context_class_references": ["context1"]}}),
@@ -186,7 +191,7 @@ def test_two_policies_with_the_name_are_an_error_listing_both(run, graph_sandbox
     client = graph_sandbox.session()
     token = graph_sandbox.token()
     ids = []
-    for _ in range(2):
+    for _index in range(2):
         body = {"displayName": name, "state": "disabled", "conditions": {
             "users": {"includeGroups": [PILOT_GROUP_ID]}, "applications": {"includeApplications": ["All"]}},
             "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}
