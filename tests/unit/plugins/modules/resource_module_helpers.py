@@ -24,13 +24,15 @@ def unique(prefix):
     return "%s %s" % (prefix, uuid.uuid4().hex[:8])
 
 
-@pytest.fixture
-def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
-    """Run a module's ``main`` in-process with ``args`` (check and diff modes as asked) against the
-    sandbox; return (result, exit code)."""
+def module_runner(graph_sandbox, clean_environment, tmp_path, capsys):
+    """A function that runs a module's ``main`` in-process with ``args`` (check and diff modes as asked)
+    against the sandbox and returns (result, exit code). Test files wrap it in a ``run_module`` fixture."""
     for name, value in graph_sandbox.env.items():
         clean_environment.setenv(name, value)
     clean_environment.setenv("TENANTGUARD_TOKEN_CACHE", str(tmp_path / "tokens.json"))
+    # Warnings go into the result, as when Ansible runs a module (this process also loaded controller code).
+    from ansible.module_utils import _internal
+    clean_environment.setattr(_internal, "is_controller", False)
 
     def execute(main, args, check=False, diff=False):
         with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):

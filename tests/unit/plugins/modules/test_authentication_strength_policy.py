@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from ansible_collections.tenantguard.m365.plugins.modules import authentication_strength_policy
-from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (  # noqa: F401
-    graph_rows, run_module, unique, writes)
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (
+    graph_rows, module_runner, unique, writes)
 
 MAIN = authentication_strength_policy.main
 STRENGTHS = "/v1.0/policies/authenticationStrengthPolicies"
@@ -23,6 +23,11 @@ OFFLINE_BAD_INPUTS = [
     ({"authentication_strength_policies": [{"display_name": "a", "allowed_combinations": ["fido2"]}], "purge": True},
      ["purge", "purge_name_pattern is not set", "Accepted: purge_name_pattern"]),
 ]
+
+
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("args,words", OFFLINE_BAD_INPUTS, ids=[w[0] for _a, w in OFFLINE_BAD_INPUTS])

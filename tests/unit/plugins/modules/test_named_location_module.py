@@ -5,10 +5,15 @@ import uuid
 import pytest
 
 from ansible_collections.tenantguard.m365.plugins.modules import named_location
-from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (  # noqa: F401
-    graph_rows, run_module, unique, writes)
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (
+    graph_rows, module_runner, unique, writes)
 
 IP_TYPE = "#microsoft.graph.ipNamedLocation"
+
+
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
 
 
 def seed_locations(sb, *specs):

@@ -8,10 +8,15 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec i
 from ansible_collections.tenantguard.m365.plugins.modules import (
     authentication_strength_policy, authentication_strength_policy_info, conditional_access_template_info,
     named_location, named_location_info)
-from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (  # noqa: F401
-    graph_rows, run_module, unique, writes)
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (
+    graph_rows, module_runner, unique, writes)
 
 LEGACY_TEMPLATE = "0b2282f9-2862-4178-88b5-d79340b36cb8"
+
+
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
 
 
 @pytest.fixture
