@@ -44,6 +44,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec i
     substitute_references,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._names import LAGGING_KINDS
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import ResourceType, Write
 
@@ -201,6 +202,8 @@ class ConditionalAccessPolicyType(ResourceType):
         self.contexts = {}
         self.warnings = []
         self._warned = set()
+        # Names kept unresolved on purpose (check mode: objects an earlier task would create).
+        self.unresolved = set()
 
     def context(self, field):
         return self.contexts.get(field) or ItemContext()
@@ -225,7 +228,7 @@ class ConditionalAccessPolicyType(ResourceType):
         context = self.context(field)
         body = self.create_body(desired, field)
         self._refuse(write_problems(body, None, self.api_version, self.emergency_access,
-                                    context.acknowledge_lockout_risk, self._names()), field)
+                                    context.acknowledge_lockout_risk, self._names(), self.unresolved), field)
 
     def check_update(self, current, desired, field=""):
         if not self.differs(current, desired):
@@ -238,7 +241,7 @@ class ConditionalAccessPolicyType(ResourceType):
             return
         context = self.context(field)
         self._refuse(write_problems(desired, current, self.api_version, self.emergency_access,
-                                    context.acknowledge_lockout_risk, self._names()), field)
+                                    context.acknowledge_lockout_risk, self._names(), self.unresolved), field)
 
     # -- writing ----------------------------------------------------------------------------
     def create_body(self, desired, field=""):
@@ -335,10 +338,14 @@ def emergency_wanted(emergency_access):
     return {"user": list(emergency_access.get("users") or []), "group": list(emergency_access.get("groups") or [])}
 
 
-def resolve_all(items, resolver, emergency_access, warn):
+def resolve_all(items, resolver, emergency_access, warn, check_mode=False, unresolved=None):
     """Resolve every reference of every present item and the emergency-access accounts in one
     look-up; substitute ids; return the emergency accounts as ``{"users": ids, "groups": ids}``
-    (None when not given). Raises PolicyInputError listing every name that failed."""
+    (None when not given). Raises PolicyInputError listing every name that failed.
+
+    In check mode a named location or authentication strength that does not exist is kept as
+    given, with a warning: an earlier task of the same play may create it, which check mode
+    only predicts."""
     wanted = {}
     located = []
     for item in items:
@@ -359,6 +366,12 @@ def resolve_all(items, resolver, emergency_access, warn):
     for item, where, kind, value in located:
         resolution = found[(kind, value)]
         problem = resolution.problem()
+        if problem and check_mode and kind in LAGGING_KINDS and resolution.status in ("unknown", "dangling"):
+            warn("%s: %s (got %r); check mode goes on as if an earlier task of the play created it." % (
+                item.where(where), problem, value))
+            if unresolved is not None:
+                unresolved.add(value)
+            continue
         if problem:
             problems.append("%s: %s (got %r)." % (item.where(where), problem, value))
         warning = resolution.warning()

@@ -461,11 +461,13 @@ def creation_problems(body):
     return problems
 
 
-def write_problems(desired, current, api_version, emergency_access=None, acknowledge_lockout_risk=False, names=None):
+def write_problems(desired, current, api_version, emergency_access=None, acknowledge_lockout_risk=False, names=None,
+                   unresolved=()):
     """Every check to pass before writing ``desired`` (names already resolved) over ``current``
-    (None for a new policy), as messages. Empty means the write may go ahead."""
+    (None for a new policy), as messages. Empty means the write may go ahead. ``unresolved``: names
+    the caller knowingly left unresolved (check mode, for objects an earlier task would create)."""
     predicted = merge_for_prediction(current, desired)
-    problems = [str(p) for p in reference_problems(desired)]
+    problems = [str(p) for p in reference_problems(desired) if p.value not in unresolved]
     if not current:
         problems += [str(p) for p in creation_problems(desired)]
     problems += [str(p) for p in policy_problems(predicted)]

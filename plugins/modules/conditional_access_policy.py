@@ -89,7 +89,8 @@ options:
       - The emergency-access (break-glass) accounts, by user principal name, display name or id. They must exist.
       - Every enforcing policy that blocks or demands a control for all users or for directory roles must exclude
         them (O(conditions.users.exclude_users), O(conditions.users.exclude_groups)); the task is refused otherwise.
-      - Set it once for a whole play with C(module_defaults) and the action group C(group/tenantguard.m365.m365).
+      - Set it once for a whole play with C(module_defaults) for C(tenantguard.m365.conditional_access_policy)
+        (not for the action group, whose other modules do not take this option).
     type: dict
     suboptions:
       users:
@@ -220,7 +221,7 @@ EXAMPLES = r'''
 
 - name: The emergency-access accounts, for every policy of the play
   module_defaults:
-    group/tenantguard.m365.m365:
+    tenantguard.m365.conditional_access_policy:
       emergency_access:
         groups: [Emergency Access]
   block:
@@ -396,7 +397,9 @@ def run(module):
     api_version = params["api_version"]
     if params[LIST_OPTION] is not None:
         params[LIST_OPTION] = validated_items(params)
-    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=params["reference_timeout"])
+    # Check mode creates nothing, so a reference not visible yet will not become visible.
+    wait = 0 if module.check_mode else params["reference_timeout"]
+    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait)
 
     if params[MIGRATE] is not None:
         resource = ConditionalAccessPolicyType(api_version, resolver)
@@ -412,10 +415,13 @@ def run(module):
     option_bodies(items, api_version)
     if any(item.template for item in items):
         apply_templates(items, TemplateCatalog(module.graph, api_version))
-    emergency = resolve_all(items, resolver, params["emergency_access"], module.warn)
+    unresolved = set()
+    emergency = resolve_all(items, resolver, params["emergency_access"], module.warn, check_mode=module.check_mode,
+                            unresolved=unresolved)
     fill_placeholders([item for item in items if item.state == "present"], emergency, module.warn)
 
     resource = ConditionalAccessPolicyType(api_version, resolver, emergency)
+    resource.unresolved = unresolved
     for item in items:
         resource.contexts[item.field] = ItemContext(item.acknowledge)
     engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)

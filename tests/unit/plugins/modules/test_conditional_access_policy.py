@@ -243,3 +243,22 @@ def test_a_write_refused_with_1040_is_worth_repeating():
                        message="1007: Incoming ConditionalAccessPolicy object is null")
     assert resource.retry_write(missing) is True
     assert resource.retry_write(other) is False
+
+
+def test_check_mode_keeps_a_location_an_earlier_task_would_create(run, graph_sandbox):
+    args = mobile_policy(unique())
+    args["conditions"]["locations"] = {"include_locations": ["All"], "exclude_locations": ["Office not created yet"]}
+    args["reference_timeout"] = 30
+    since = len(graph_sandbox.requests())
+    result, code = run(args, check=True, diff=True)
+    assert code == 0, result
+    assert result["action"] == "created"
+    assert result["diff"]["after"]["conditions"]["locations"]["excludeLocations"] == ["Office not created yet"]
+    assert any("Office not created yet" in w and "check mode" in w for w in result["warnings"])
+    lists = [r for r in graph_rows(graph_sandbox, since) if "namedLocations" in str(r.get("body")) or
+             r["path"].endswith("/namedLocations")]
+    assert len(lists) == 1  # no waiting for it in check mode
+    assert writes(graph_sandbox, since) == []
+    args["reference_timeout"] = 0
+    result, code = run(args)
+    assert code == 1 and "conditions.locations.exclude_locations" in result["msg"]
