@@ -262,3 +262,56 @@ def test_check_mode_keeps_a_location_an_earlier_task_would_create(run, graph_san
     args["reference_timeout"] = 0
     result, code = run(args)
     assert code == 1 and "conditions.locations.exclude_locations" in result["msg"]
+
+
+# -- ids, beta, info -----------------------------------------------------------------------------------
+
+def test_an_id_that_matches_nothing_is_kept_with_a_warning(run):
+    missing = "0e0e0e0e-0000-4000-8000-000000000000"
+    args = mobile_policy(unique())
+    args["conditions"]["users"]["exclude_users"] = [missing, "breakglass1@contoso.onmicrosoft.com"]
+    result, code = run(args)
+    assert code == 0, result
+    assert missing in result["conditional_access_policy"]["conditions"]["users"]["excludeUsers"]
+    assert any(missing in w and "conditions.users.exclude_users" in w for w in result["warnings"])
+
+
+def test_beta_only_options_with_api_version_beta(run, graph_sandbox):
+    args = mobile_policy(unique(), api_version="beta")
+    args["conditions"]["agent_id_risk_levels"] = "High,medium"
+    result, code = run(args)
+    assert code == 0, result
+    assert result["conditional_access_policy"]["conditions"]["agentIdRiskLevels"] == "medium,high"
+    since = len(graph_sandbox.requests())
+    again, code = run(args)
+    assert code == 0 and again["changed"] is False, again
+    assert all(r["path"].startswith("/beta/") for r in graph_rows(graph_sandbox, since))
+
+
+def test_info_filters_and_flags_the_retired_grant(run, run_module, graph_sandbox):
+    from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy_info
+
+    name = unique("Info")
+    created, code = run(mobile_policy(name, policy_state="disabled"))
+    assert code == 0, created
+    legacy_id = "0f0f0f0f-0000-4000-8000-%012d" % (uuid.uuid4().int % 10 ** 12)
+    graph_sandbox.seed({"conditionalAccessPolicies": [{
+        "id": legacy_id, "displayName": name + " legacy", "state": "enabledForReportingButNotEnforced",
+        "conditions": {"users": {"includeGroups": [PILOT_GROUP_ID]}, "applications": {"includeApplications": ["Office365"]},
+                       "clientAppTypes": ["all"]},
+        "grantControls": {"operator": "OR", "builtInControls": ["approvedApplication"]}}]})
+    found, code = run_module(conditional_access_policy_info.main, {"id": created["conditional_access_policy"]["id"]})
+    assert code == 0, found
+    [item] = found["conditional_access_policies"]
+    assert item["displayName"] == name and item["uses_retired_grant"] is False
+    assert item["readable"]["conditions"]["users"]["includeGroups"] == ["Mobile Pilot"]
+    assert item["params"]["conditions"]["applications"]["include_applications"] == ["Exchange Online"]
+    found, code = run_module(conditional_access_policy_info.main, {"display_name": (name + " LEGACY").lower()})
+    assert code == 0, found
+    [legacy] = found["conditional_access_policies"]
+    assert legacy["id"] == legacy_id and legacy["uses_retired_grant"] is True
+    assert "migrate_approved_application" in legacy["migration_hint"] and "compliantApplication" in legacy["migration_hint"]
+    found, code = run_module(conditional_access_policy_info.main, {"policy_state": "disabled"})
+    assert code == 0
+    states = set(p["state"] for p in found["conditional_access_policies"])
+    assert states == {"disabled"} and name in [p["displayName"] for p in found["conditional_access_policies"]]
