@@ -76,7 +76,7 @@ def migrate(engine, params):
     result = {
         "changed": any(c.changed for c in changes),
         "action": "migrated" if changes else "unchanged",
-        "actions": [engine._action(c) for c in changes if c.changed],  # pylint: disable=protected-access
+        "actions": [engine.action(c) for c in changes if c.changed],
         resource.result_key: old_after,
         "replacement": replacement,
         "migration": {

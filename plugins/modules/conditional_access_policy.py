@@ -86,7 +86,8 @@ options:
     type: str
   emergency_access:
     description:
-      - The emergency-access (break-glass) accounts, by user principal name, display name or id. They must exist.
+      - The emergency-access (break-glass) accounts, users by user principal name or id and groups by display name or
+        id. They must exist.
       - Every enforcing policy that blocks or demands a control for all users or for directory roles must exclude
         them (O(conditions.users.exclude_users), O(conditions.users.exclude_groups)); the task is refused otherwise.
       - Set it once for a whole play with C(module_defaults) for C(tenantguard.m365.conditional_access_policy)

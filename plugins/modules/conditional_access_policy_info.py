@@ -48,6 +48,18 @@ extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
+attributes:
+  check_mode:
+    description: This module only reads; it runs in check mode as it does otherwise.
+    support: full
+  diff_mode:
+    description: This module changes nothing, so there is no diff.
+    support: N/A
+  action_group:
+    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - tenantguard.m365.m365
 notes:
   - The application needs the Graph permission C(Policy.Read.All), and to show names C(User.Read.All),
     C(Group.Read.All), C(Application.Read.All) and C(RoleManagement.Read.Directory) (or C(Directory.Read.All)).
