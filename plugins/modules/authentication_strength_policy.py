@@ -11,8 +11,8 @@ description:
     C(authenticationStrengthPolicy)), which conditional access policies require through their grant controls.
   - The options mirror Microsoft Graph's properties in snake_case. Options left out are not touched.
   - A strength is found by O(id), or else by O(display_name). Names match exactly, and when no strength has the exact
-    name, without regard to case. A name that matches two strengths is an error listing their ids; the module never
-    creates a second strength with the same name.
+    name, without regard to case (the strength found then takes the name as written). A name that matches two
+    strengths is an error listing their ids; the module never creates a second strength with the same name.
   - The name and description change with C(PATCH); the allowed combinations change with Graph's
     C(updateAllowedCombinations) action, the only way Graph offers.
   - The built-in strengths (C(Multifactor authentication), C(Passwordless MFA), C(Phishing resistant MFA)) cannot be

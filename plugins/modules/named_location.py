@@ -12,8 +12,9 @@ description:
   - The options mirror Microsoft Graph's properties in snake_case. Options left out are not touched on an existing
     location.
   - A location is found by O(id), or else by O(display_name). Names match exactly, and when no location has the exact
-    name, without regard to case, so that C(VPN) and C(vpn) never become two locations. A name that matches two
-    locations is an error listing their ids; the module never creates a second location with the same name.
+    name, without regard to case, so that C(VPN) and C(vpn) never become two locations (the location found then
+    takes the name as written). A name that matches two locations is an error listing their ids; the module never
+    creates a second location with the same name.
   - Lists are compared as sets. IP ranges compare as the networks they designate, so
     C(2001:0:9d38:90d6:0:0:0:0/63) equals C(2001:0:9d38:90d6::/63), and country codes compare in upper case.
   - After creating a location the module waits, at most 60 seconds, until Graph returns it, so that a task run right
