@@ -1,0 +1,91 @@
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the resource engine for Intune MAM policies, whose apps and assignments follow the create.
+
+Not a public API. An app protection or app configuration policy is created in three steps: the
+POST of its settings, then ``targetApps`` and ``assign`` on the new id (Graph refuses ``apps`` and
+``assignments`` in the POST body). This engine adds those steps to the shared engine's create and
+keeps the apps and assignments in the prediction and the result. Group names become ids in bulk
+through ``_names.NameResolver``; a group that does not exist is an error before anything is written.
+"""
+
+import copy
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import ACTION_KEYS
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption
+
+
+class MamPolicyEngine(ResourceEngine):
+    """ResourceEngine whose creates also target apps and assign groups."""
+
+    def plan(self, declared):
+        change = super().plan(declared)
+        if change.action == "create":
+            for key in ACTION_KEYS:
+                if key in declared.desired:
+                    change.predicted[key] = copy.deepcopy(declared.desired[key])
+        return change
+
+    def _create(self, change):
+        stored = super()._create(change)
+        for write in self.resource.create_writes(change.declared.desired):
+            self._write(lambda w=write: self.graph.request(
+                w.method, self.resource.object_path(stored["id"], w.suffix), api_version=self.api_version,
+                body=w.body, idempotent=w.idempotent, accept=w.accept))
+        return stored
+
+    def _settle(self, created):
+        super()._settle(created)
+        for change in created:
+            for key in ACTION_KEYS:
+                if key in change.declared.desired:
+                    change.stored[key] = copy.deepcopy(change.predicted[key])
+
+
+class GroupNames:
+    """Group names to ids (in bulk, before any write) and ids back to names for diffs and params."""
+
+    def __init__(self, graph_source, warn):
+        self._graph_source = graph_source
+        self._resolver = None
+        self._warn = warn
+
+    @property
+    def resolver(self):
+        if self._resolver is None:
+            self._resolver = NameResolver(self._graph_source())
+        return self._resolver
+
+    def resolve(self, references):
+        """Look up every (field, value); raise InvalidOption on the first unusable one."""
+        values = [value for _field, value in references]
+        if not values:
+            return
+        found = self.resolver.resolve({"group": values})
+        for field, value in references:
+            resolution = found.get(("group", value))
+            if resolution is None or not resolution.usable:
+                raise InvalidOption(field, resolution.problem() if resolution else "is not a group", value=value,
+                                    accepted="the display name or object id of an existing group")
+            if resolution.warning():
+                self._warn("%s: %s" % (field, resolution.warning()))
+
+    def id_of(self, field, value):
+        object_id = self.resolver.id_of("group", value)
+        if object_id is None:
+            raise InvalidOption(field, "is not a known group", value=value,
+                                accepted="the display name or object id of an existing group")
+        return object_id
+
+    def name_of(self, group_id):
+        name = self.resolver.name_of("group", group_id)
+        if name is None:
+            try:
+                self.resolver.resolve({"group": [group_id]})
+            except TenantGuardError:
+                return None
+            name = self.resolver.name_of("group", group_id)
+        return name

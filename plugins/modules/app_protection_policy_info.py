@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: app_protection_policy_info
+short_description: List Intune app protection policies for iOS and Android
+version_added: 0.1.0
+description:
+  - Lists the tenant's Intune app protection policies of one platform (or both), all of them or those matching O(id)
+    or O(display_name), with their apps and assignments.
+  - Each policy is returned as Graph JSON together with C(params), the options of
+    M(tenantguard.m365.app_protection_policy) that recreate it (apps by friendly name where the name table has them,
+    groups by display name); feeding C(params) back to that module changes nothing. That is how a tenant's app
+    protection is exported to code.
+  - The policies of a platform are read with one paged request (C(\$expand=apps,assignments)).
+author:
+  - TenantGuard contributors (@tenantguard)
+options:
+  platform:
+    description:
+      - The platform whose policies to list. Both when left out.
+    type: str
+    choices: [ios, android]
+  id:
+    description:
+      - Return only the policy with this id.
+    type: str
+  display_name:
+    description:
+      - Return only the policies with this name. Names match exactly, and when no policy has the exact name, without
+        regard to case.
+    type: str
+  api_version:
+    description:
+      - The Graph version to read. V(beta) returns every setting, as most exports need; C(params) then carry
+        C(api_version=beta).
+    type: str
+    choices: [v1.0, beta]
+    default: v1.0
+extends_documentation_fragment:
+  - tenantguard.m365.connection
+  - tenantguard.m365.attributes.actiongroup_m365
+  - tenantguard.m365.attributes.info_module
+attributes:
+  check_mode:
+    description: This module only reads; it runs in check mode as it does otherwise.
+    support: full
+  diff_mode:
+    description: This module changes nothing, so there is no diff.
+    support: N/A
+  action_group:
+    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - tenantguard.m365.m365
+notes:
+  - The application needs the Graph permission C(DeviceManagementApps.Read.All), and C(Group.Read.All) for group
+    names.
+seealso:
+  - module: tenantguard.m365.app_protection_policy
+'''
+
+EXAMPLES = r'''
+- name: Every app protection policy, as beta exports them
+  tenantguard.m365.app_protection_policy_info:
+    api_version: beta
+  register: protection
+
+- name: Apply the export (to this or another tenant)
+  tenantguard.m365.app_protection_policy: "{{ item.params }}"
+  loop: "{{ protection.app_protection_policies }}"
+'''
+
+RETURN = r'''
+app_protection_policies:
+  description:
+    - The policies, as Graph JSON (without C(@odata.context)), each with C(platform) and C(params).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    platform:
+      description: V(ios) or V(android).
+      type: str
+      returned: always
+      sample: ios
+    params:
+      description: The options of M(tenantguard.m365.app_protection_policy) that recreate the policy (no id).
+      type: dict
+      returned: always
+      sample: {"display_name": "TG - iOS", "platform": "ios", "api_version": "v1.0", "pin_required": true,
+               "apps": ["outlook"], "assignments": {"include_groups": ["Mobile Pilot"], "exclude_groups": []}}
+  sample:
+    - id: T_6f1b0f5c-0d5e-4b8a-9a51-2d1c6f7a8b90
+      displayName: TG - iOS
+      pinRequired: true
+      platform: ios
+      params:
+        display_name: TG - iOS
+        platform: ios
+        api_version: v1.0
+        pin_required: true
+'''
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import (
+    PLATFORMS, AppProtectionType, graph_to_options)
+from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
+    GroupNames, MamPolicyEngine)
+from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import assignment_set
+from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import info_item
+
+
+def run(module):
+    params = module.params
+    groups = GroupNames(lambda: module.graph, module.warn)
+    found = []
+    for platform in ([params["platform"]] if params["platform"] else PLATFORMS):
+        engine = MamPolicyEngine.for_module(module, AppProtectionType(platform, params["api_version"]),
+                                            api_version=params["api_version"])
+        objects = engine.objects()
+        if params["id"]:
+            objects = [o for o in objects if str(o.get("id", "")).lower() == params["id"].strip().lower()]
+        if params["display_name"]:
+            named = engine.by_name(params["display_name"])
+            objects = [o for o in objects if any(o is n for n in named)]
+        found.extend((platform, o) for o in objects)
+    group_ids = sorted(set(group for _platform, obj in found
+                           for _kind, group in assignment_set(obj.get("assignments"))))
+    if group_ids:
+        groups.resolver.resolve({"group": group_ids})
+    out = []
+    for platform, obj in found:
+        item = info_item(obj, graph_to_options(obj, platform, params["api_version"], groups.name_of))
+        item["platform"] = platform
+        out.append(item)
+    return {"changed": False, "app_protection_policies": out}
+
+
+def main():
+    module = TenantGuardModule(
+        argument_spec=dict(platform=dict(type="str", choices=list(PLATFORMS)), id=dict(type="str"),
+                           display_name=dict(type="str"),
+                           api_version=dict(type="str", choices=["v1.0", "beta"], default="v1.0")),
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
