@@ -29,7 +29,6 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normal
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_rules import (
     REPORT_ONLY,
     option_problems,
-    retired_grant_problems,
     uses_retired_grant,
     write_problems,
 )
@@ -55,6 +54,8 @@ RESULT_KEY = "conditional_access_policy"
 POLICY_OPTIONS = tuple(sorted(policy_argument_spec()))
 STATES = ["present", "absent"]
 DEFAULT_REFERENCE_TIMEOUT = 30.0
+# The one placeholder Microsoft's templates put among the excluded users (see _ca_policy_module_templates).
+PLACEHOLDER_EXCLUDED_USER = "Current administrator will be excluded"
 
 
 class PolicyInputError(TenantGuardError):
@@ -272,11 +273,6 @@ class ConditionalAccessPolicyType(ResourceType):
         return readable(normalise_policy(body), self.resolver)
 
 
-def retired_grant_refusal(desired, current, api_version, field=""):
-    """The retired-grant problems alone (for the migration flow)."""
-    return [prefixed(field, p) for p in retired_grant_problems(desired, current, api_version)]
-
-
 # ---------------------------------------------------------------------------------------------
 # Options -> desired bodies
 
@@ -406,10 +402,6 @@ def resolve_all(items, resolver, emergency_access, warn, check_mode=False, unres
     if emergency_access and (emergency["user"] or emergency["group"]):
         return resolved_emergency
     return None
-
-
-# The one placeholder Microsoft's templates put among the excluded users (see the templates file).
-PLACEHOLDER_EXCLUDED_USER = "Current administrator will be excluded"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,11 +10,7 @@ groups share, a deleted user's id, a service principal whose name the well-known
 another app all stay ids. Two bulk look-ups serve every policy: ids to names, then the names back.
 """
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
-    ids_to_name,
-    readable,
-    references,
-)
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import ids_to_name, readable
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import writable_body
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_rules import (
     RETIRED_GRANT,
@@ -82,8 +78,3 @@ def export_item(policy, api_version, resolver=None, names=None):
     item["uses_retired_grant"] = uses_retired_grant(policy)
     item["migration_hint"] = migration_hint(policy)
     return item
-
-
-def referenced_ids(policy):
-    """The ids a policy references, as ``[(option path, kind, id)]`` (for tests and reports)."""
-    return [(where, kind, value) for where, kind, value in references(policy) if is_guid(value)]
