@@ -9,7 +9,7 @@ cd "$here"
 venv=${TENANTGUARD_VENV:-$here/.venv}
 export PATH=$venv/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$here/.build/collections
-playbook=${TENANTGUARD_PLAYBOOK:-playbooks/tenant_overview.yml}
+playbook=${TENANTGUARD_PLAYBOOK:-playbooks/harden_tenant.yml}
 sandbox_dir=${SANDBOX_DIR:-$here/.sandbox}
 
 if [ -n "${AZURE_TENANT_ID:-}" ] && [ -n "${AZURE_CLIENT_ID:-}" ]; then
