@@ -1,0 +1,301 @@
+#!/usr/bin/python
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: mobile_device_info
+short_description: Inventory of mobile devices from Exchange Online, Intune and Entra ID
+version_added: 0.1.0
+description:
+  - Lists the phones and tablets that reach the tenant, from Exchange Online mobile device partnerships
+    (C(Get-MobileDevice) through the Exchange admin API), Intune managed devices and Entra ID devices, or all
+    three joined into one record per phone.
+  - Exchange rows keep Exchange's field names (C(FriendlyName), C(DeviceId), C(DeviceOS), C(ClientType), ...).
+    C(ClientType) tells Outlook for iOS and Android over REST (V(REST)) or over the native Microsoft sync
+    technology (V(Outlook)) from the native mail apps over Exchange ActiveSync (V(EAS)).
+  - Filters are sent to the service only where it honours them (Exchange C(-Filter) on its documented
+    properties and C(-Mailbox); Intune C($filter) on operating system, compliance state and last sync time);
+    every filter is also applied to every row the module reads, so the answer is the same either way.
+  - Pages are read one after the other and reduced to the selected fields as they arrive. With O(limit), only
+    that many records are kept in memory.
+  - The summary counts devices by source, client type, operating system, access state and management, and lists
+    the users whose only mobile mail client is a native Exchange ActiveSync app.
+author:
+  - TenantGuard contributors (@tenantguard)
+options:
+  source:
+    description:
+      - Where the devices come from.
+      - V(exchange) is C(Get-MobileDevice) with C(ResultSize Unlimited); it needs the C(Exchange.ManageAsApp)
+        permission and an Exchange administrator role for the application.
+      - V(intune) is C(/deviceManagement/managedDevices) (permission C(DeviceManagementManagedDevices.Read.All)).
+      - V(entra) is C(/devices) (permission C(Device.Read.All)).
+      - V(all) reads the three and returns one record per phone. Exchange C(DeviceId) is joined to Intune
+        C(easDeviceId), then an Exchange row and an Intune device of the same user and model are joined when
+        that pair is unique on both sides; Entra C(deviceId) is joined to Intune C(azureADDeviceId). Each record
+        keeps every source's fields under C(exchange), C(intune) and C(entra), and C(sources) names the
+        services that saw the phone.
+    type: str
+    choices: [exchange, intune, entra, all]
+    default: all
+  filters:
+    description:
+      - Only devices that satisfy every given filter are returned. A filter with a list matches any of its values.
+        Text comparisons ignore case.
+      - A filter that no field of O(source) can answer (for example O(filters.client_type) with V(intune)) is
+        refused before any request.
+      - With O(source=all), a joined record matches a filter when any of its parts does.
+    type: dict
+    suboptions:
+      device_model:
+        description:
+          - Exchange C(DeviceModel), Intune and Entra C(model), for example V(Outlook for iOS and Android).
+        type: list
+        elements: str
+      client_type:
+        description:
+          - Exchange C(ClientType), such as V(EAS), V(REST), V(Outlook). Exchange only.
+        type: list
+        elements: str
+      os:
+        description:
+          - Operating system, such as V(iOS) or V(Android). Matches the whole value or its first word, so
+            V(iOS) matches Exchange's C(DeviceOS) V(iOS 18.1) and Intune's C(operatingSystem) V(iOS).
+        type: list
+        elements: str
+      user:
+        description:
+          - User principal names. Each is looked up in Entra ID before any device is read; an unknown name fails
+            the task. Exchange rows belong to a user by C(ExchangeObjectId) or mailbox alias, Intune devices by
+            C(userId) or C(userPrincipalName). Not available for V(entra).
+        type: list
+        elements: str
+      group:
+        description:
+          - Display names of groups; their members (transitively) are the users. Combined with O(filters.user),
+            a device of any of the users matches. Not available for V(entra).
+        type: list
+        elements: str
+      access_state:
+        description:
+          - Exchange C(DeviceAccessState) (V(Allowed), V(Blocked), V(Quarantined), V(DeviceDiscovery)) or Intune
+            C(exchangeAccessState) (V(allowed), V(blocked), V(quarantined), V(none), V(unknown)).
+        type: list
+        elements: str
+      management_state:
+        description:
+          - V(managed) (enrolled in Intune, or an Entra device marked managed) or V(unmanaged).
+          - Not available for V(exchange), which does not know it.
+        type: list
+        elements: str
+      compliance:
+        description:
+          - Intune C(complianceState) (V(compliant), V(noncompliant), V(inGracePeriod), V(conflict), V(error),
+            V(configManager), V(unknown)); Entra C(isCompliant) reads as V(compliant) or V(noncompliant).
+        type: list
+        elements: str
+      last_seen_before:
+        description:
+          - Only devices last seen before this moment, an ISO 8601 date or date and time (UTC unless an offset
+            is given), such as V(2026-06-30) or V(2026-06-30T12:00:00Z).
+          - Last seen is Exchange C(LastSuccessSync) (this turns O(statistics) on), Intune C(lastSyncDateTime)
+            and Entra C(approximateLastSignInDateTime). A device without that time never matches, so Outlook
+            for iOS and Android rows, which have no sync time in Exchange, only match through their Intune or
+            Entra part.
+        type: str
+      last_seen_after:
+        description:
+          - Only devices last seen after this moment; see O(filters.last_seen_before).
+        type: str
+  server_side_filters:
+    description:
+      - Send the filters the service honours with the request (fewer rows to read).
+      - V(false) reads every row and filters them here; the result is the same. Useful to compare both.
+      - With O(source=all), filters are always applied after the join, since the join needs the whole picture.
+    type: bool
+    default: true
+  statistics:
+    description:
+      - Add C(LastSuccessSync), C(LastSyncAttemptTime) and C(Status) to Exchange rows from
+        C(Get-MobileDeviceStatistics), one request per mailbox that has devices.
+      - Outlook for iOS and Android does not report ActiveSync sync times; its rows carry null times and a
+        C(StatisticsNote) that says so.
+    type: bool
+    default: false
+  limit:
+    description:
+      - Return at most this many records (the first in the sort order). The summary still counts every match.
+    type: int
+  summary:
+    description:
+      - Return RV(summary).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - tenantguard.m365.connection
+  - tenantguard.m365.attributes.actiongroup_m365
+  - tenantguard.m365.attributes.info_module
+notes:
+  - Records are sorted by user, then device name, then the source's id, so two runs over the same tenant return
+    the same order.
+  - Outlook for iOS and Android registers its own device id with Exchange, different from the one Intune and
+    Entra know, so its Exchange rows usually stay separate from the phone's Intune record.
+seealso:
+  - name: Get-MobileDevice
+    description: The Exchange cmdlet and its filterable properties.
+    link: https://learn.microsoft.com/powershell/module/exchange/get-mobiledevice
+  - name: List managedDevices
+    description: The Intune managed devices collection.
+    link: https://learn.microsoft.com/graph/api/intune-devices-manageddevice-list
+'''
+
+EXAMPLES = r'''
+- name: Outlook for iOS and Android partnerships, REST and native sync told apart by ClientType
+  tenantguard.m365.mobile_device_info:
+    source: exchange
+    filters:
+      device_model: Outlook for iOS and Android
+  register: outlook
+
+- name: Show FriendlyName, DeviceId, DeviceOS and ClientType
+  ansible.builtin.debug:
+    msg: "{{ outlook.devices | map(attribute='ClientType') | list }}"
+
+- name: Native mail apps (EAS) of the pilot group, last seen this year
+  tenantguard.m365.mobile_device_info:
+    source: exchange
+    filters:
+      client_type: EAS
+      group: Mobile Pilot
+      last_seen_after: "2026-01-01"
+
+- name: One record per phone from every source, with the summary
+  tenantguard.m365.mobile_device_info:
+    source: all
+  register: inventory
+
+- name: Who would a "require app protection" policy cut off?
+  ansible.builtin.debug:
+    var: inventory.summary.eas_only_users
+
+- name: Non-compliant iOS devices in Intune
+  tenantguard.m365.mobile_device_info:
+    source: intune
+    filters:
+      os: iOS
+      compliance: noncompliant
+    limit: 100
+'''
+
+RETURN = r'''
+devices:
+  description:
+    - The devices, sorted. For V(exchange), V(intune) and V(entra), the service's fields under its own names.
+    - For V(all), one record per phone with C(sources), C(join) (V(easDeviceId), V(user+model) or null), C(user),
+      C(user_display_name), C(device_name), C(model), C(os), C(client_type), C(access_state), C(management),
+      C(compliance), C(last_seen), and the parts C(exchange), C(intune) and C(entra) (null when a source did
+      not see the phone).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - FriendlyName: Adele's phone
+      DeviceId: AEED778CCAA754F3B0D917B4AF790AC9
+      DeviceOS: iOS 18.1
+      DeviceModel: Outlook for iOS and Android
+      ClientType: REST
+      DeviceAccessState: Allowed
+      Identity: "adele\\ExchangeActiveSyncDevices\\REST\u00a7Outlook\u00a7AEED778CCAA754F3B0D917B4AF790AC9"
+summary:
+  description:
+    - Counts over every matching device (not only the O(limit) returned).
+    - C(eas_only_users) lists the users whose Exchange partnerships are all native ActiveSync apps (C(ClientType)
+      V(EAS)), with no Outlook for iOS and Android (V(REST) or V(Outlook)).
+  returned: when O(summary=true)
+  type: dict
+  sample:
+    total: 8
+    by_source: {exchange: 8}
+    by_client_type: {EAS: 4, REST: 3, Outlook: 1}
+    by_os: {iOS: 4, Android: 4}
+    by_access_state: {Allowed: 8}
+    by_management: {}
+    eas_only_users: [{user: alex, display_name: Alex Wilber, eas_devices: 1}]
+count:
+  description: How many devices matched the filters (before O(limit)).
+  returned: always
+  type: int
+  sample: 8
+server_side:
+  description: What was sent to each service as a filter (C(Filter) and C(Mailbox) for Exchange, C($filter)
+    for Intune); empty when everything was filtered here.
+  returned: always
+  type: dict
+  sample: {exchange: {Filter: "DeviceModel -eq 'Outlook for iOS and Android'"}}
+requests:
+  description: How many HTTP requests were sent to Graph and to Exchange (pages, lookups and retries).
+  returned: always
+  type: dict
+  sample: {graph: 0, exchange: 1}
+'''
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices_filters import FILTER_FIELDS, FilterError
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices_inventory import Inventory
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError
+from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+
+LIST_FILTERS = ("device_model", "client_type", "os", "user", "group", "access_state", "management_state",
+                "compliance")
+
+
+def argument_spec():
+    suboptions = {}
+    for name in FILTER_FIELDS:
+        if name in LIST_FILTERS:
+            suboptions[name] = dict(type="list", elements="str")
+        else:
+            suboptions[name] = dict(type="str")
+    return dict(
+        source=dict(type="str", default="all", choices=["exchange", "intune", "entra", "all"]),
+        filters=dict(type="dict", options=suboptions),
+        server_side_filters=dict(type="bool", default=True),
+        statistics=dict(type="bool", default=False),
+        limit=dict(type="int"),
+        summary=dict(type="bool", default=True),
+    )
+
+
+def config_error(exc):
+    option = exc.field if exc.field in ("source", "limit") else "filters.%s" % exc.field
+    return ConfigError(option, exc.problem, accepted=exc.accepted, value=exc.value, kind="Option")
+
+
+def run(module):
+    params = module.params
+    try:
+        inventory = Inventory(params["source"], params["filters"], server_side_filters=params["server_side_filters"],
+                              statistics=params["statistics"], limit=params["limit"])
+    except FilterError as exc:
+        raise config_error(exc)
+    try:
+        devices, summary = inventory.collect(lambda: module.graph, lambda: module.exchange)
+    except FilterError as exc:
+        raise config_error(exc)
+    requests = {
+        "graph": module._graph.stats["requests"] if module._graph is not None else 0,  # pylint: disable=protected-access
+        "exchange": module._exchange.stats["requests"] if module._exchange is not None else 0,  # pylint: disable=protected-access
+    }
+    result = dict(changed=False, devices=devices, count=summary["total"], server_side=inventory.sent,
+                  requests=requests)
+    if params["summary"]:
+        result["summary"] = summary
+    return result
+
+
+def main():
+    module = TenantGuardModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
