@@ -7,6 +7,7 @@ To add a cmdlet, add a :class:`Cmdlet` to :data:`CMDLETS`.
 
 from . import opath
 from .auth import exchange_error
+from .messages import iso_now
 
 MOBILE_DEVICE_FILTERABLE = (
     "ClientType", "DeviceAccessControlRule", "DeviceAccessState", "DeviceAccessStateReason",
@@ -76,10 +77,183 @@ def get_mobile_device(sandbox, parameters):
     return devices
 
 
+def _owner_alias(device):
+    return str(device.get("Identity", "")).split("\\", 1)[0].lower()
+
+
+def _mailbox_alias(sandbox, identity):
+    """The alias of the mailbox that ``identity`` (UPN, alias, object id or display name) names, or a 404."""
+    wanted = str(identity).strip().lower()
+    for user in sandbox.store["users"].values():
+        upn = str(user.get("userPrincipalName") or "").lower()
+        names = (upn, upn.split("@", 1)[0], str(user.get("id") or "").lower(), str(user.get("mail") or "").lower(),
+                 str(user.get("displayName") or "").lower(), str(user.get("mailNickname") or "").lower())
+        if wanted and wanted in names:
+            return str(user.get("mailNickname") or upn.split("@", 1)[0]).lower()
+    for device in sandbox.store["exchangeMobileDevices"].values():
+        if wanted and wanted in (_owner_alias(device), str(device.get("ExchangeObjectId") or "").lower()):
+            return _owner_alias(device)
+    raise exchange_error(404, "The operation couldn't be performed because object '%s' couldn't be found on "
+                              "'sandbox.prod.outlook.com'." % identity, kind="ManagementObjectNotFoundException")
+
+
+def _one_device(sandbox, identity):
+    wanted = str(identity or "").strip().lower()
+    found = [d for d in sandbox.store["exchangeMobileDevices"].values()
+             if wanted and wanted in (str(d.get("Identity", "")).lower(), str(d.get("Guid", "")).lower(),
+                                      str(d.get("DeviceId", "")).lower())]
+    if len(found) != 1:
+        raise exchange_error(404 if not found else 400,
+                             "The operation couldn't be performed because object '%s' couldn't be found on "
+                             "'sandbox.prod.outlook.com'." % identity if not found else
+                             "The operation couldn't be performed because '%s' matches multiple entries." % identity,
+                             kind="ManagementObjectNotFoundException" if not found
+                             else "ManagementObjectAmbiguousException")
+    return found[0]
+
+
+def _required(parameters, name, cmdlet):
+    value = parameters.get(name)
+    if value is None or value == "":
+        raise exchange_error(400, "Cannot process command because of one or more missing mandatory parameters: "
+                                  "%s. (%s)" % (name, cmdlet), kind="ParameterBindingException")
+    return value
+
+
+def get_mobile_device_statistics(sandbox, parameters):
+    identity, mailbox = parameters.get("Identity"), parameters.get("Mailbox")
+    if (identity is None) == (mailbox is None):
+        raise exchange_error(400, "Parameter set cannot be resolved using the specified named parameters. Give "
+                                  "either Identity or Mailbox.", kind="ParameterBindingException")
+    if identity is not None:
+        devices = [_one_device(sandbox, identity)]
+    else:
+        alias = _mailbox_alias(sandbox, mailbox)
+        devices = [d for d in sandbox.store["exchangeMobileDevices"].values() if _owner_alias(d) == alias]
+    out = []
+    for device in devices:
+        outlook = str(device.get("ClientType") or "").lower() in ("rest", "outlook")
+        last = device.get("LastSuccessSync")
+        if last is None and not outlook:
+            last = device.get("WhenChanged")
+        status = "DeviceWipePending" if device.get("WipeRequestTime") else "DeviceOk"
+        out.append({
+            "Guid": device.get("Guid"), "Identity": device.get("Identity"), "DeviceID": device.get("DeviceId"),
+            "DeviceFriendlyName": device.get("FriendlyName"), "DeviceModel": device.get("DeviceModel"),
+            "DeviceOS": device.get("DeviceOS"), "DeviceType": device.get("DeviceType"),
+            "ClientType": device.get("ClientType"), "ClientVersion": device.get("ClientVersion"),
+            "DeviceAccessState": device.get("DeviceAccessState"), "FirstSyncTime": device.get("FirstSyncTime"),
+            "LastSuccessSync": None if outlook else last,
+            "LastSyncAttemptTime": None if outlook else (device.get("LastSyncAttemptTime") or last),
+            "Status": status, "DeviceWipeRequestTime": device.get("WipeRequestTime"),
+            "IsRemoteWipeSupported": not outlook,
+        })
+    return out
+
+
+def _cas_mailbox(sandbox, alias):
+    stored = sandbox.store["exchangeCasMailboxes"].get(alias)
+    return stored or {"id": alias, "Identity": alias, "ActiveSyncEnabled": True, "ActiveSyncAllowedDeviceIDs": [],
+                      "ActiveSyncBlockedDeviceIDs": []}
+
+
+def get_cas_mailbox(sandbox, parameters):
+    alias = _mailbox_alias(sandbox, _required(parameters, "Identity", "Get-CASMailbox"))
+    return [_cas_mailbox(sandbox, alias)]
+
+
+def _multivalued(name, value, current):
+    """A multi-valued parameter: a list replaces; a hashtable with add/remove edits."""
+    if value is None:
+        return list(current)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, dict):
+        unknown = [k for k in value if k.lower() not in ("add", "remove", "@odata.type")]
+        if unknown:
+            raise exchange_error(400, "Cannot process argument transformation on parameter '%s'. The hashtable "
+                                      "key '%s' is not valid; use Add or Remove." % (name, unknown[0]),
+                                 kind="ParameterBindingArgumentTransformationException")
+        out = list(current)
+        lowered = dict((k.lower(), v) for k, v in value.items())
+        for item in _as_list(lowered.get("add")):
+            if item.lower() not in [o.lower() for o in out]:
+                out.append(item)
+        removed = [r.lower() for r in _as_list(lowered.get("remove"))]
+        return [o for o in out if o.lower() not in removed]
+    raise exchange_error(400, "Cannot convert the value of parameter '%s' to a multi-valued property." % name,
+                         kind="ParameterBindingArgumentTransformationException")
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def set_cas_mailbox(sandbox, parameters):
+    alias = _mailbox_alias(sandbox, _required(parameters, "Identity", "Set-CASMailbox"))
+    mailbox = dict(_cas_mailbox(sandbox, alias))
+    for name in ("ActiveSyncAllowedDeviceIDs", "ActiveSyncBlockedDeviceIDs"):
+        if name in parameters:
+            mailbox[name] = _multivalued(name, parameters[name], mailbox.get(name) or [])
+    if "ActiveSyncEnabled" in parameters:
+        mailbox["ActiveSyncEnabled"] = _switch(parameters, "ActiveSyncEnabled")
+    sandbox.store["exchangeCasMailboxes"].put(mailbox)
+    allowed = [d.lower() for d in mailbox["ActiveSyncAllowedDeviceIDs"]]
+    blocked = [d.lower() for d in mailbox["ActiveSyncBlockedDeviceIDs"]]
+    devices = sandbox.store["exchangeMobileDevices"]
+    for device in list(devices.values()):
+        if _owner_alias(device) != alias:
+            continue
+        device_id = str(device.get("DeviceId") or "").lower()
+        changed = dict(device)
+        if device_id in blocked:
+            changed.update(DeviceAccessState="Blocked", DeviceAccessStateReason="Individual")
+        elif device_id in allowed:
+            changed.update(DeviceAccessState="Allowed", DeviceAccessStateReason="Individual")
+        elif device.get("DeviceAccessStateReason") == "Individual":
+            changed.update(DeviceAccessState="Allowed", DeviceAccessStateReason="Global")
+        if changed != device:
+            devices.put(changed)
+    return []
+
+
+def remove_mobile_device(sandbox, parameters):
+    device = _one_device(sandbox, _required(parameters, "Identity", "Remove-MobileDevice"))
+    sandbox.store["exchangeMobileDevices"].delete(device["id"])
+    return []
+
+
+def clear_mobile_device(sandbox, parameters):
+    device = _one_device(sandbox, _required(parameters, "Identity", "Clear-MobileDevice"))
+    changed = dict(device)
+    changed["WipeRequestTime"] = iso_now()
+    changed["WipeAccountOnly"] = _switch(parameters, "AccountOnly")
+    sandbox.store["exchangeMobileDevices"].put(changed)
+    return []
+
+
 CMDLETS = {
     "get-mobiledevice": Cmdlet("Get-MobileDevice", {
         "Identity": "string", "Mailbox": "string", "ActiveSync": "switch", "OWAforDevices": "switch",
         "RestApi": "switch", "UniversalOutlook": "switch", "Filter": "string", "ResultSize": "resultsize",
         "SortBy": "string",
     }, get_mobile_device),
+    "get-mobiledevicestatistics": Cmdlet("Get-MobileDeviceStatistics", {
+        "Identity": "string", "Mailbox": "string", "ActiveSync": "switch", "OWAforDevices": "switch",
+        "RestApi": "switch", "UniversalOutlook": "switch", "GetMailboxLog": "switch", "ShowRecoveryPassword": "switch",
+    }, get_mobile_device_statistics),
+    "get-casmailbox": Cmdlet("Get-CASMailbox", {"Identity": "string", "ResultSize": "resultsize"}, get_cas_mailbox),
+    "set-casmailbox": Cmdlet("Set-CASMailbox", {
+        "Identity": "string", "ActiveSyncAllowedDeviceIDs": "multivalued", "ActiveSyncBlockedDeviceIDs": "multivalued",
+        "ActiveSyncEnabled": "bool", "Confirm": "switch",
+    }, set_cas_mailbox),
+    "remove-mobiledevice": Cmdlet("Remove-MobileDevice", {"Identity": "string", "Confirm": "switch"},
+                                  remove_mobile_device),
+    "clear-mobiledevice": Cmdlet("Clear-MobileDevice", {
+        "Identity": "string", "AccountOnly": "switch", "Confirm": "switch", "NotificationEmailAddresses": "string",
+    }, clear_mobile_device),
 }
