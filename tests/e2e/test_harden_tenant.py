@@ -16,6 +16,7 @@ BASELINE = (
     "TG - MFA for medium or high sign-in risk",
     "TG - Password change for high user risk",
 )
+APP_PROTECTION = ("TG - iOS - Office apps Level 2", "TG - Android - Office apps Level 2")
 
 
 @pytest.fixture
@@ -71,6 +72,8 @@ def test_four_steps_with_a_summary_in_names(run_playbook, graph_sandbox):
     assert "Would change (check mode)" in lines
     for name in BASELINE:
         assert "conditional access policy %s: created" % name in lines, name
+    for name in APP_PROTECTION:
+        assert "app protection policy %s: created" % name in lines, name
     # The diff shows names, not ids.
     assert "Emergency Access Accounts" in check.stdout
     assert "breakglass1@contoso.onmicrosoft.com" in check.stdout
@@ -82,6 +85,11 @@ def test_four_steps_with_a_summary_in_names(run_playbook, graph_sandbox):
     done = writes(graph_sandbox, since)
     assert done.count(("POST", POLICIES)) == 6, done  # the baseline's five and the tenant's own
     assert ("PATCH", POLICIES + "/{id}") in done  # the legacy approved-app policy, disabled
+    for platform in ("ios", "android"):
+        # Created, then its apps and its groups, each with the action Graph offers.
+        made = [m for m in done if m[1].startswith("/beta/deviceAppManagement/%sManagedAppProtections" % platform)]
+        assert [m[0] for m in made] == ["POST"] * 3, made
+        assert made[1][1].endswith("/targetApps") and made[2][1].endswith("/assign"), made
     lines = summary(apply)
     assert "conditional access policy TG - MFA for all users: created" in lines
     assert "conditional access policy Legacy: require approved client app for mobile: updated" in lines
@@ -92,6 +100,12 @@ def test_four_steps_with_a_summary_in_names(run_playbook, graph_sandbox):
         excluded = stored[name]["conditions"]["users"]
         assert len(excluded["excludeUsers"]) == 2 and len(excluded["excludeGroups"]) == 1, name
     assert stored["Legacy: require approved client app for mobile"]["state"] == "disabled"
+    protected = {p["displayName"]: p for p in graph_list(
+        graph_sandbox, "/beta/deviceAppManagement/iosManagedAppProtections?$expand=apps")}
+    ios = protected["TG - iOS - Office apps Level 2"]
+    assert ios["dataBackupBlocked"] is True and ios["allowedOutboundDataTransferDestinations"] == "managedApps"
+    bundles = sorted(a["mobileAppIdentifier"]["bundleId"] for a in ios["apps"])
+    assert "com.microsoft.office.outlook" in bundles and len(bundles) == 7, bundles
     grant = stored["TG - Password change for high user risk"]["grantControls"]
     assert grant["operator"] == "AND" and sorted(grant["builtInControls"]) == ["mfa", "passwordChange"]
 
