@@ -1,0 +1,114 @@
+"""Mobile device inventory at scale: mobile_device_info with source all over 100,000 Exchange mobile
+devices and 100,000 Intune managed devices (plus Entra devices, 0 by default).
+
+How it measures:
+
+* The module runs as Ansible runs it on the controller: its file executed by the virtualenv's Python
+  in a child process, with its arguments in a JSON file (``{"ANSIBLE_MODULE_ARGS": ...}``) and the
+  collection on PYTHONPATH. Wall time is that child's life, from start to its JSON answer.
+* Peak memory is the child's maximum resident set size, read with
+  ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it has been waited for (the sandbox runs
+  in another process tree that is not a child of this one at that moment: it was started before and
+  is not waited for, so only the module counts).
+* Requests are counted from the sandbox's requests.jsonl and compared with the number of pages
+  (Exchange: 1,000 rows a page, plus the one 302 of the front door; Intune: 1,000 a page; Entra: 999).
+
+Targets: at most 30 s, at most 300 MB, requests = pages.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import harness
+
+TARGET_SECONDS = 30.0
+TARGET_MB = 300.0
+
+
+def run_module(sb, arguments):
+    workdir = Path(sb.workdir)
+    args_path = workdir / "args.json"
+    args_path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
+    env = sb.ansible_environment(workdir, harness.collections_path(workdir))
+    env["PYTHONPATH"] = harness.collections_path(workdir)
+    module = harness.REPO / "plugins" / "modules" / "mobile_device_info.py"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, str(module), str(args_path)], env=env, capture_output=True, text=True,
+                          cwd=str(workdir), check=False)
+    took = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode != 0:
+        raise SystemExit("module failed:\n%s\n%s" % (done.stdout[-4000:], done.stderr[-4000:]))
+    if peak_kb <= before:
+        raise SystemExit("the module's peak RSS could not be told apart from an earlier child's (%d KiB)" % before)
+    return took, peak_kb / 1024.0, json.loads(done.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exchange", type=int, default=100000)
+    parser.add_argument("--intune", type=int, default=100000)
+    parser.add_argument("--entra", type=int, default=0)
+    parser.add_argument("--users", type=int, default=20000)
+    args = parser.parse_args()
+
+    from tenantguard_sandbox.generate import generate_seed
+
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="tenantguard-bench-seed-") as tmp:
+        seed = os.path.join(tmp, "seed.json")
+        started = time.perf_counter()
+        generate_seed(seed, users=args.users, groups=0, devices=args.entra, managed_devices=args.intune,
+                      exchange_devices=args.exchange)
+        generated = time.perf_counter() - started
+        with harness.sandbox(seed=seed) as sb:
+            skip = len(sb.requests())
+            took, peak_mb, result = run_module(sb, {"source": "all"})
+            log = sb.requests()[skip:]
+    counts = harness.count_requests(log)
+    pages = {
+        "exchange": max(1, math.ceil(args.exchange / 1000.0)),
+        "intune": max(1, math.ceil(args.intune / 1000.0)),
+        "entra": max(1, math.ceil(args.entra / 999.0)),
+    }
+    exchange_posts = [r for r in log if r["service"] == "exchange"]
+    redirects = sum(1 for r in exchange_posts if r["status"] == 302)
+    intune = sum(1 for r in log if r["path"] == "/v1.0/deviceManagement/managedDevices")
+    entra = sum(1 for r in log if r["path"] == "/v1.0/devices")
+    exchange_pages = len(exchange_posts) - redirects
+    summary = result["summary"]
+    ok = (took <= TARGET_SECONDS and peak_mb <= TARGET_MB and exchange_pages == pages["exchange"]
+          and intune == pages["intune"] and entra == pages["entra"])
+    rows = [
+        ("devices (Exchange / Intune / Entra)", "%d / %d / %d" % (args.exchange, args.intune, args.entra)),
+        ("records returned", "%d" % len(result["devices"])),
+        ("records by source", json.dumps(summary["by_source"], sort_keys=True)),
+        ("EAS-only users", "%d" % len(summary["eas_only_users"])),
+        ("module wall time", "%.1f s (target <= %.0f s)" % (took, TARGET_SECONDS)),
+        ("module peak RSS", "%.0f MB (target <= %.0f MB)" % (peak_mb, TARGET_MB)),
+        ("Exchange requests", "%d pages (expected %d) + %d front-door 302" % (exchange_pages, pages["exchange"],
+                                                                            redirects)),
+        ("Intune requests", "%d (pages expected %d)" % (intune, pages["intune"])),
+        ("Entra requests", "%d (pages expected %d)" % (entra, pages["entra"])),
+        ("token requests", "%d" % counts["token"]),
+        ("seed generation", "%.1f s" % generated),
+        ("targets met", "yes" if ok else "NO"),
+    ]
+    harness.report("device inventory, source all", rows, {
+        "exchange_devices": args.exchange, "intune_devices": args.intune, "entra_devices": args.entra,
+        "seconds": round(took, 2), "peak_rss_mb": round(peak_mb, 1), "exchange_pages": exchange_pages,
+        "exchange_redirects": redirects, "intune_requests": intune, "entra_requests": entra,
+        "expected_pages": pages, "records": len(result["devices"]), "targets_met": ok,
+    })
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
