@@ -5,16 +5,15 @@
 Not a public API. ``Inventory(params).check()`` validates everything without a request;
 ``collect(graph_factory, exchange_factory)`` then reads the sources (clients are built only for
 the sources in use), applies the filters, counts and keeps at most ``limit`` records in a stable
-order (a bounded heap when a limit is set).
+order (a bounded heap when a limit is set), spilled to a temporary file as compact JSON lines.
 """
-
-import heapq
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_filters import (
     SOURCES, FilterError, Filters, entra_matches, exchange_matches, intune_matches, joined_matches)
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_join import join_devices
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_sources import (
     add_statistics, entra_devices, exchange_devices, intune_devices, resolve_users)
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices_output import SortedSpill
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_summary import Summary
 
 
@@ -22,13 +21,16 @@ def _low(value):
     return str(value).lower() if value is not None else ""
 
 
+def _key(*parts):
+    return "\x00".join(_low(p) for p in parts)
+
+
 SORT_KEYS = {
-    "exchange": lambda r: (_low(r.get("UserDisplayName")), _low(r.get("Identity")), _low(r.get("DeviceId"))),
-    "intune": lambda r: (_low(r.get("userPrincipalName")), _low(r.get("deviceName")), _low(r.get("id"))),
-    "entra": lambda r: (_low(r.get("displayName")), _low(r.get("id"))),
-    "all": lambda r: (_low(r["user"]), _low(r["device_name"]),
-                      _low((r["exchange"] or {}).get("Identity")), _low((r["intune"] or {}).get("id")),
-                      _low((r["entra"] or {}).get("id"))),
+    "exchange": lambda r: _key(r.get("UserDisplayName"), r.get("Identity"), r.get("DeviceId")),
+    "intune": lambda r: _key(r.get("userPrincipalName"), r.get("deviceName"), r.get("id")),
+    "entra": lambda r: _key(r.get("displayName"), r.get("id")),
+    "all": lambda r: _key(r["user"], r["device_name"], (r["exchange"] or {}).get("Identity"),
+                          (r["intune"] or {}).get("id"), (r["entra"] or {}).get("id")),
 }
 
 
@@ -76,14 +78,8 @@ class Inventory:
         summary = Summary(self.source)
         key = SORT_KEYS[self.source]
 
-        def counted(rows):
-            for row in rows:
-                summary.add(row)
-                yield row
-
-        rows = counted(self._rows(graph, exchange, users))
-        if self.limit:
-            kept = heapq.nsmallest(self.limit, rows, key=key)
-        else:
-            kept = sorted(rows, key=key)
-        return kept, summary.result()
+        spill = SortedSpill(self.limit)
+        for row in self._rows(graph, exchange, users):
+            summary.add(row)
+            spill.add(key(row), row)
+        return spill, summary.result()

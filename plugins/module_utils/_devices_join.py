@@ -15,6 +15,8 @@ Outlook for iOS and Android registers its own device id with Exchange, so its ro
 Intune record; they stay Exchange-only rather than being guessed onto a phone.
 """
 
+import json
+
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_filters import (
     entra_compliance, entra_management, service_time)
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_sources import mailbox_of
@@ -85,59 +87,73 @@ def make_record(exchange=None, intune=None, entra=None, join=None):
     }
 
 
+def _pack(row):
+    """A row kept for later as compact JSON text: a third of the memory of a dict."""
+    return json.dumps(row, separators=(",", ":"))
+
+
 def join_devices(exchange_rows, intune_rows, entra_rows):
-    """Yield joined records. ``intune_rows`` is read first and indexed; Exchange and Entra rows are
-    streamed against that index; the Intune rows nobody claimed come last."""
-    intune = list(intune_rows or [])
+    """Yield joined records. ``intune_rows`` is read first and kept as compact JSON text with small
+    indexes; Exchange and Entra rows are streamed against them; the Intune rows come last."""
+    intune = []
     by_eas = {}
-    for index, row in enumerate(intune):
+    right = {}  # user key|model -> index, or -1 when several Intune devices share it
+    for row in intune_rows or []:
+        index = len(intune)
+        intune.append(_pack(row))
         if row.get("easDeviceId"):
             by_eas.setdefault(_lower(row["easDeviceId"]), index)
-    claimed = [None] * len(intune)  # index -> Exchange row
-    how = [None] * len(intune)
+        model = _lower(row.get("model"))
+        for key in _user_keys_intune(row):
+            pair = key + "|" + model
+            right[pair] = index if pair not in right else -1
+    claimed = {}  # Intune index -> packed Exchange row
+    how = {}
     pending = []
+    left = {}
     for row in exchange_rows or []:
         index = by_eas.get(_lower(row.get("DeviceId")))
-        if index is not None and claimed[index] is None:
-            claimed[index] = row
+        if index is not None and index not in claimed:
+            claimed[index] = _pack(row)
             how[index] = "easDeviceId"
-        else:
-            pending.append(row)
-    # second pass: user + model, unique on both sides
-    left = {}
-    for position, row in enumerate(pending):
+            continue
+        position = len(pending)
+        pending.append(_pack(row))
+        model = _lower(row.get("DeviceModel"))
         for key in _user_keys_exchange(row):
-            left.setdefault((key, _lower(row.get("DeviceModel"))), []).append(position)
-    right = {}
-    for index, row in enumerate(intune):
-        if claimed[index] is None:
-            for key in _user_keys_intune(row):
-                right.setdefault((key, _lower(row.get("model"))), []).append(index)
+            pair = key + "|" + model
+            left[pair] = position if pair not in left else -1
+    by_eas = None
+    # second pass: same user and model, unique on both sides
     taken = set()
-    for pair, positions in left.items():
-        candidates = right.get(pair)
-        if len(set(positions)) == 1 and candidates and len(set(candidates)) == 1:
-            position, index = positions[0], candidates[0]
-            if position in taken or claimed[index] is not None:
-                continue
-            claimed[index] = pending[position]
-            how[index] = "user+model"
-            taken.add(position)
-    del left, right
-    for position, row in enumerate(pending):
+    for pair, position in left.items():
+        index = right.get(pair)
+        if position < 0 or index is None or index < 0 or index in claimed or position in taken:
+            continue
+        claimed[index] = pending[position]
+        how[index] = "user+model"
+        taken.add(position)
+    left = right = None
+    for position, packed in enumerate(pending):
         if position not in taken:
-            yield make_record(exchange=row)
+            yield make_record(exchange=json.loads(packed))
+        pending[position] = None
     pending = None
     by_aad = {}
-    for index, row in enumerate(intune):
-        if row.get("azureADDeviceId"):
-            by_aad.setdefault(_lower(row["azureADDeviceId"]), index)
+    for index, packed in enumerate(intune):
+        aad = json.loads(packed).get("azureADDeviceId")
+        if aad:
+            by_aad.setdefault(_lower(aad), index)
     entra_of = {}
     for row in entra_rows or []:
         index = by_aad.get(_lower(row.get("deviceId")))
         if index is not None and index not in entra_of:
-            entra_of[index] = row
+            entra_of[index] = _pack(row)
         else:
             yield make_record(entra=row)
-    for index, row in enumerate(intune):
-        yield make_record(exchange=claimed[index], intune=row, entra=entra_of.get(index), join=how[index])
+    for index, packed in enumerate(intune):
+        intune[index] = None
+        exchange = claimed.pop(index, None)
+        entra = entra_of.pop(index, None)
+        yield make_record(exchange=json.loads(exchange) if exchange else None, intune=json.loads(packed),
+                          entra=json.loads(entra) if entra else None, join=how.get(index))

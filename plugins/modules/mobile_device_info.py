@@ -131,11 +131,28 @@ options:
       - Return RV(summary).
     type: bool
     default: true
+  dest:
+    description:
+      - Write the devices to this file on the host that runs the module, as a JSON array with one record a line,
+        in the sort order, instead of returning them in RV(devices).
+      - For large tenants. Records are streamed to the file, so memory does not grow with their number; the task
+        still returns RV(summary) and RV(count).
+      - The file is created with mode C(0600) (it names users) and replaced as a whole.
+    type: path
+  csv_dest:
+    description:
+      - Write the devices to this file as CSV, one row a record, instead of returning them in RV(devices).
+      - The columns are the main fields of O(source); for V(all), the joined fields, C(sources), C(join) and the
+        ids of each part (C(exchange.DeviceId), C(exchange.Identity), C(intune.id), C(entra.id)).
+      - Mode C(0600), replaced as a whole. Can be combined with O(dest).
+    type: path
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
 notes:
+  - O(dest) and O(csv_dest) are written in check mode too; they are the answer of the query, not a change to the
+    tenant, and the task never reports a change.
   - Records are sorted by user, then device name, then the source's id, so two runs over the same tenant return
     the same order.
   - Outlook for iOS and Android registers its own device id with Exchange, different from the one Intune and
@@ -195,7 +212,7 @@ devices:
       C(user_display_name), C(device_name), C(model), C(os), C(client_type), C(access_state), C(management),
       C(compliance), C(last_seen), and the parts C(exchange), C(intune) and C(entra) (null when a source did
       not see the phone).
-  returned: always
+  returned: when neither O(dest) nor O(csv_dest) is set
   type: list
   elements: dict
   sample:
@@ -232,6 +249,16 @@ server_side:
   returned: always
   type: dict
   sample: {exchange: {Filter: "DeviceModel -eq 'Outlook for iOS and Android'"}}
+dest:
+  description: The absolute path of the JSON file written.
+  returned: when O(dest) is set
+  type: str
+  sample: /srv/reports/devices.json
+csv_dest:
+  description: The absolute path of the CSV file written.
+  returned: when O(csv_dest) is set
+  type: str
+  sample: /srv/reports/devices.csv
 requests:
   description: How many HTTP requests were sent to Graph and to Exchange (pages, lookups and retries).
   returned: always
@@ -239,8 +266,11 @@ requests:
   sample: {graph: 0, exchange: 1}
 '''
 
+import os
+
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_filters import FILTER_FIELDS, FilterError
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_inventory import Inventory
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices_output import write_csv, write_json
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 
@@ -262,6 +292,8 @@ def argument_spec():
         statistics=dict(type="bool", default=False),
         limit=dict(type="int"),
         summary=dict(type="bool", default=True),
+        dest=dict(type="path"),
+        csv_dest=dict(type="path"),
     )
 
 
@@ -277,16 +309,28 @@ def run(module):
                               statistics=params["statistics"], limit=params["limit"])
     except FilterError as exc:
         raise config_error(exc)
+    for option in ("dest", "csv_dest"):
+        if params[option] and not os.path.isdir(os.path.dirname(os.path.abspath(params[option]))):
+            raise ConfigError(option, "names a file in a directory that does not exist", value=params[option],
+                              accepted="a path in an existing directory", kind="Option")
     try:
-        devices, summary = inventory.collect(lambda: module.graph, lambda: module.exchange)
+        spill, summary = inventory.collect(lambda: module.graph, lambda: module.exchange)
     except FilterError as exc:
         raise config_error(exc)
     requests = {
         "graph": module._graph.stats["requests"] if module._graph is not None else 0,  # pylint: disable=protected-access
         "exchange": module._exchange.stats["requests"] if module._exchange is not None else 0,  # pylint: disable=protected-access
     }
-    result = dict(changed=False, devices=devices, count=summary["total"], server_side=inventory.sent,
-                  requests=requests)
+    result = dict(changed=False, count=summary["total"], server_side=inventory.sent, requests=requests)
+    try:
+        if params["dest"]:
+            result["dest"] = write_json(params["dest"], spill.records())
+        if params["csv_dest"]:
+            result["csv_dest"] = write_csv(params["csv_dest"], spill.records(), params["source"])
+        if not params["dest"] and not params["csv_dest"]:
+            result["devices"] = list(spill.records())
+    finally:
+        spill.close()
     if params["summary"]:
         result["summary"] = summary
     return result

@@ -1,0 +1,147 @@
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: records kept in a stable order without holding them all as objects.
+
+Not a public API. ``SortedSpill.add(key, record)`` writes the record as one line of compact JSON
+to an unnamed temporary file and keeps only its sort key and position; ``records()`` reads them
+back in key order (ties in arrival order). With a limit only the first ``limit`` keys are kept.
+
+``write_json`` and ``write_csv`` stream the records into a file the user names (mode 0600,
+written beside it and moved into place), so an inventory of 200,000 records never sits in memory.
+"""
+
+import csv
+import heapq
+import io
+import json
+import os
+import tempfile
+
+CSV_COLUMNS = {
+    "exchange": ("UserDisplayName", "FriendlyName", "DeviceId", "DeviceOS", "DeviceModel", "DeviceType", "ClientType",
+                 "ClientVersion", "DeviceAccessState", "DeviceAccessStateReason", "FirstSyncTime", "WhenChanged",
+                 "LastSuccessSync", "Identity"),
+    "intune": ("userPrincipalName", "deviceName", "operatingSystem", "osVersion", "model", "manufacturer",
+               "complianceState", "managementAgent", "lastSyncDateTime", "exchangeAccessState", "easDeviceId", "id"),
+    "entra": ("displayName", "operatingSystem", "operatingSystemVersion", "model", "trustType", "isManaged",
+              "isCompliant", "approximateLastSignInDateTime", "deviceId", "id"),
+    "all": ("user", "user_display_name", "device_name", "model", "os", "client_type", "access_state", "management",
+            "compliance", "last_seen", "sources", "join", "exchange.DeviceId", "exchange.Identity", "intune.id",
+            "entra.id"),
+}
+
+
+class SortedSpill:
+    def __init__(self, limit=None):
+        self.limit = limit
+        self._file = tempfile.TemporaryFile(mode="w+b")
+        self._index = []  # (key, sequence, offset, length)
+        self._heap = []   # with a limit: the largest kept key on top (negated sequence for stability)
+        self._sequence = 0
+        self._end = 0
+
+    def add(self, key, record):
+        data = json.dumps(record, separators=(",", ":")).encode("utf-8")
+        entry = (key, self._sequence, self._end, len(data))
+        self._sequence += 1
+        if self.limit:
+            if len(self._heap) >= self.limit:
+                worst = self._heap[0]
+                if (key, entry[1]) >= (worst[0].key, worst[2][1]):
+                    return
+            self._write(data)
+            item = (_Reverse(key), -entry[1], entry)
+            if len(self._heap) >= self.limit:
+                heapq.heapreplace(self._heap, item)
+            else:
+                heapq.heappush(self._heap, item)
+            return
+        self._write(data)
+        self._index.append(entry)
+
+    def _write(self, data):
+        self._file.seek(self._end)
+        self._file.write(data)
+        self._end += len(data)
+
+    def __len__(self):
+        return len(self._heap) if self.limit else len(self._index)
+
+    def records(self):
+        """The records, decoded one at a time, in order."""
+        entries = [item[2] for item in self._heap] if self.limit else self._index
+        entries.sort(key=lambda e: (e[0], e[1]))
+        for _key, _sequence, offset, length in entries:
+            self._file.seek(offset)
+            yield json.loads(self._file.read(length).decode("utf-8"))
+
+    def close(self):
+        self._file.close()
+
+
+class _Reverse:
+    """Orders keys backwards, so that heapq's min-heap keeps the largest key on top."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other):
+        return self.key > other.key
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+def _atomic(path, write):
+    path = os.path.abspath(os.path.expanduser(path))
+    directory = os.path.dirname(path)
+    handle, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        with io.open(handle, "w", encoding="utf-8", newline="") as stream:
+            write(stream)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def write_json(path, records):
+    """A JSON array, one record a line. Returns the absolute path."""
+    def write(stream):
+        stream.write("[")
+        first = True
+        for record in records:
+            stream.write("\n" if first else ",\n")
+            stream.write(json.dumps(record, separators=(",", ":"), sort_keys=True))
+            first = False
+        stream.write("\n]\n")
+    return _atomic(path, write)
+
+
+def csv_value(record, column):
+    if "." in column:
+        part, field = column.split(".", 1)
+        value = (record.get(part) or {}).get(field)
+    else:
+        value = record.get(column)
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return value
+
+
+def write_csv(path, records, source):
+    columns = CSV_COLUMNS[source]
+
+    def write(stream):
+        writer = csv.writer(stream)
+        writer.writerow(columns)
+        for record in records:
+            writer.writerow([csv_value(record, c) for c in columns])
+    return _atomic(path, write)
