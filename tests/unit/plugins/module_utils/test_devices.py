@@ -103,8 +103,8 @@ def test_client_side_matching():
 def test_join_by_eas_id_then_user_and_model():
     exchange = [ex("adele", "EAS1"), ex("bob", "X", model="Pixel 8", object_id="u-bob"),
                 ex("cara", "OUT1", client="REST", model="Outlook for iOS and Android")]
-    intune = [it("adele@contoso.com", "i1", eas="eas1"), it("bob@contoso.com", "i2", model="pixel 8", user_id="U-BOB",
-                                                           aad="d2"),
+    intune = [it("adele@contoso.com", "i1", eas="eas1"),
+              it("bob@contoso.com", "i2", model="pixel 8", user_id="U-BOB", aad="d2"),
               it("cara@contoso.com", "i3")]
     entra = [{"id": "e2", "deviceId": "D2", "isManaged": True}, {"id": "e9", "deviceId": "d9", "isManaged": False}]
     records = list(join_devices(iter(exchange), iter(intune), iter(entra)))
@@ -124,8 +124,8 @@ def test_user_and_model_join_needs_a_unique_pair():
 
 
 def test_joined_filter_any_part():
-    record = list(join_devices([ex("adele", "EAS1", os_name="iOS 17")], [it("adele@c.com", "i1", eas="EAS1",
-                                                                            complianceState="noncompliant")], []))[0]
+    intune = [it("adele@c.com", "i1", eas="EAS1", complianceState="noncompliant")]
+    record = list(join_devices([ex("adele", "EAS1", os_name="iOS 17")], intune, []))[0]
     assert joined_matches(record, Filters({"client_type": ["EAS"], "compliance": ["noncompliant"]}, "all"))
     assert not joined_matches(record, Filters({"compliance": ["compliant"]}, "all"))
     assert joined_matches(record, Filters({"management_state": ["managed"]}, "all"))
