@@ -36,7 +36,7 @@ test-units: setup
 	scripts/ansible-test.sh units
 
 test-e2e: setup
-	$(BIN)/pytest -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n 3 tests/e2e $(PYTEST_ARGS)
 
 sanity: setup
 	scripts/ansible-test.sh sanity

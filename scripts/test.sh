@@ -24,7 +24,7 @@ run() {
 
 run sandbox pytest -p no:cacheprovider -q sandbox/tests
 run units scripts/ansible-test.sh units
-run e2e pytest -p no:cacheprovider -q tests/e2e
+run e2e pytest -p no:cacheprovider -q -n 3 tests/e2e
 run sanity scripts/ansible-test.sh sanity
 run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .'
 
