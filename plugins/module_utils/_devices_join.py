@@ -26,6 +26,11 @@ def _lower(value):
     return str(value).lower() if value else ""
 
 
+def _capitalised(value):
+    """Exchange spells access states ``Allowed``, Intune ``allowed``: one spelling for joined records."""
+    return value[:1].upper() + value[1:] if value else value
+
+
 def os_family(text):
     """``iOS 18.1`` -> ``iOS``; ``Android`` -> ``Android``; None -> None."""
     if not text:
@@ -77,7 +82,7 @@ def make_record(exchange=None, intune=None, entra=None, join=None):
         "model": ex.get("DeviceModel") or it.get("model") or en.get("model"),
         "os": os_family(ex.get("DeviceOS")) or it.get("operatingSystem") or en.get("operatingSystem"),
         "client_type": ex.get("ClientType"),
-        "access_state": ex.get("DeviceAccessState") or it.get("exchangeAccessState"),
+        "access_state": _capitalised(ex.get("DeviceAccessState") or it.get("exchangeAccessState")),
         "management": management,
         "compliance": compliance,
         "last_seen": max(seen).strftime("%Y-%m-%dT%H:%M:%SZ") if seen else None,
