@@ -232,11 +232,13 @@ class AppProtectionType(ResourceType):
     list_key = "app_protection_policies"
     read_only_fields = READ_ONLY
     list_query = {"$expand": "apps,assignments"}
+    properties = PROPERTIES
 
     def __init__(self, platform, api_version="v1.0", group_names=None):
         self.platform = platform
         self.api_version = api_version
-        self.collection = COLLECTIONS[platform]
+        self.collection = COLLECTIONS.get(platform)
+        self.odata_type = ODATA_TYPES.get(platform)
         self.group_names = group_names or (lambda group_id: None)
 
     def label(self, obj):
@@ -253,8 +255,8 @@ class AppProtectionType(ResourceType):
                 out[key] = ["%s:%s" % pair for pair in assignment_set(value)]
             elif key == "appGroupType":
                 out[key] = str(value).lower()
-            elif key in PROPERTIES:
-                out[key] = comparable(PROPERTIES[key]["kind"], value)
+            elif key in self.properties:
+                out[key] = comparable(self.properties[key]["kind"], value)
             else:
                 out[key] = value
         return prune(out)
@@ -283,7 +285,7 @@ class AppProtectionType(ResourceType):
         check_combinations(desired, current, field)
 
     def create_body(self, desired):
-        body = {"@odata.type": ODATA_TYPES[self.platform]}
+        body = {"@odata.type": self.odata_type}
         body.update((k, copy.deepcopy(v)) for k, v in desired.items() if k not in ACTION_KEYS)
         return body
 
@@ -297,7 +299,7 @@ class AppProtectionType(ResourceType):
         writes = []
         patch = self._patch(current, desired)
         if patch:
-            body = {"@odata.type": ODATA_TYPES[self.platform]}
+            body = {"@odata.type": self.odata_type}
             body.update(patch)
             writes.append(Write("PATCH", body))
         return writes + action_writes(current, desired)

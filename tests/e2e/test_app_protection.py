@@ -3,8 +3,6 @@ check -> apply -> check -> apply for framework levels 1 to 3 on iOS and Android 
 policies; apps and groups changed one at a time; bad input that writes nothing; export round-trip."""
 import time
 
-from conftest import SEED
-
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 POLICIES = ["E2E - %s - %s" % (p, l) for p in ("ios", "android") for l in ("level1", "level2", "level3", "v1.0")]
 
@@ -60,8 +58,8 @@ def test_levels_and_v10_policies_check_apply_check_apply(run_playbook, graph_san
     assert stored["E2E - android - level1"]["allowedOutboundDataTransferDestinations"] == "allApps"
     assert stored["E2E - android - level2"]["allowedOutboundDataTransferDestinations"] == "managedApps"
     assert stored["E2E - ios - level2"]["periodOfflineBeforeWipeIsEnforced"] == "P30D"
-    assert sorted(a["id"] for a in android3["apps"])[:2] == ["com.microsoft.emmx.android",
-                                                            "com.microsoft.office.excel.android"]
+    android_apps = sorted(a["id"] for a in android3["apps"])
+    assert android_apps[:2] == ["com.microsoft.emmx.android", "com.microsoft.office.excel.android"]
     assert "com.microsoft.msedge.ios" in [a["id"] for a in ios3["apps"]]
     targets = sorted(a["target"]["@odata.type"] for a in ios3["assignments"])
     assert targets == ["#microsoft.graph.exclusionGroupAssignmentTarget", "#microsoft.graph.groupAssignmentTarget"]

@@ -1,0 +1,119 @@
+"""The app_configuration_policy module in-process against the sandbox: Outlook keys by friendly name,
+case-sensitive custom settings, apps on both platforms or one, assignments, check mode, export
+round-trip and bad input that writes nothing."""
+import pytest
+
+from ansible_collections.tenantguard.m365.plugins.modules import app_configuration_policy, app_configuration_policy_info
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_module_helpers import (
+    graph_rows, module_runner, unique)
+
+GROUPS = ["AC Pilot", "AC Sales"]
+UPN = "{{userprincipalname}}"
+
+
+@pytest.fixture(scope="module")
+def groups(sandbox):
+    sandbox.seed({"groups": [{"displayName": n, "securityEnabled": True, "mailEnabled": False,
+                              "mailNickname": n.replace(" ", "").lower()} for n in GROUPS]})
+    return GROUPS
+
+
+@pytest.fixture
+def run_module(graph_sandbox, clean_environment, tmp_path, capsys, groups):
+    return module_runner(graph_sandbox, clean_environment, tmp_path, capsys)
+
+
+def write_rows(sb, since):
+    return [r for r in graph_rows(sb, since) if r["method"] in ("POST", "PATCH", "PUT", "DELETE")
+            and not r["path"].endswith(("/$batch", "/getByIds"))]
+
+
+def test_outlook_work_accounts_only_created_then_unchanged(run_module, graph_sandbox):
+    args = {"display_name": unique("AC Outlook"), "apps": ["outlook"],
+            "outlook": {"work_or_school_accounts_only": True, "block_external_images": True},
+            "assignments": {"include_groups": [GROUPS[0]]}}
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, args)
+    assert code == 0 and result["action"] == "created", result
+    rows = write_rows(graph_sandbox, since)
+    assert [r["path"].rsplit("/", 1)[-1] for r in rows] == ["targetedManagedAppConfigurations", "targetApps", "assign"]
+    settings = dict((p["name"], p["value"]) for p in rows[0]["body"]["customSettings"])
+    assert settings == {"IntuneMAMAllowedAccountsOnly": "Enabled", "IntuneMAMUPN": UPN,
+                        "com.microsoft.intune.mam.AllowedAccountUPNs": UPN,
+                        "com.microsoft.outlook.Mail.BlockExternalImagesEnabled": "true"}
+    assert sorted(a["mobileAppIdentifier"]["@odata.type"] for a in rows[1]["body"]["apps"]) == [
+        "#microsoft.graph.androidMobileAppIdentifier", "#microsoft.graph.iosMobileAppIdentifier"]
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, dict(args, apps=["OUTLOOK"]))
+    assert code == 0 and not result["changed"], result
+    assert write_rows(graph_sandbox, since) == []
+    # The same keys given raw: nothing to do.
+    raw = dict(args, outlook=None, custom_settings={
+        "IntuneMAMAllowedAccountsOnly": "Enabled", "IntuneMAMUPN": UPN,
+        "com.microsoft.intune.mam.AllowedAccountUPNs": UPN,
+        "com.microsoft.outlook.Mail.BlockExternalImagesEnabled": True})
+    result, code = run_module(app_configuration_policy.main, raw)
+    assert code == 0 and not result["changed"], result
+
+
+def test_keys_are_case_sensitive_and_outlook_alone_merges(run_module, graph_sandbox):
+    name = unique("AC keys")
+    assert run_module(app_configuration_policy.main, {"display_name": name,
+                                                      "custom_settings": {"Contoso.Key": "a"}})[1] == 0
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, {"display_name": name,
+                                                              "custom_settings": {"contoso.key": "a"}})
+    assert code == 0 and result["changed"], result
+    rows = write_rows(graph_sandbox, since)
+    assert [r["method"] for r in rows] == ["PATCH"]
+    assert rows[0]["body"]["customSettings"] == [{"name": "contoso.key", "value": "a"}]
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, {"display_name": name,
+                                                              "outlook": {"focused_inbox": False}})
+    assert code == 0 and result["changed"]
+    rows = write_rows(graph_sandbox, since)
+    assert rows[0]["body"]["customSettings"] == [{"name": "contoso.key", "value": "a"},
+                                                 {"name": "com.microsoft.outlook.Mail.FocusedInbox", "value": "false"}]
+    result, code = run_module(app_configuration_policy.main, {"display_name": name,
+                                                              "outlook": {"focused_inbox": False}})
+    assert code == 0 and not result["changed"]
+
+
+def test_one_platform_apps_check_mode_and_export_round_trip(run_module, graph_sandbox):
+    name = unique("AC export")
+    args = {"display_name": name, "apps": ["ios:outlook", "teams", "android:com.contoso.app"],
+            "custom_settings": {"com.microsoft.outlook.Mail.FocusedInbox": "true"},
+            "assignments": {"include_groups": [GROUPS[1]], "exclude_groups": [GROUPS[0]]}}
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, args, check=True, diff=True)
+    assert code == 0 and result["changed"] and write_rows(graph_sandbox, since) == []
+    assert result["diff"]["after"]["assignments"] == {"include_groups": [GROUPS[1]], "exclude_groups": [GROUPS[0]]}
+    assert run_module(app_configuration_policy.main, args)[1] == 0
+    result, code = run_module(app_configuration_policy_info.main, {"display_name": name})
+    assert code == 0
+    params = result["app_configuration_policies"][0]["params"]
+    assert sorted(params["apps"]) == ["android:com.contoso.app", "ios:outlook", "teams"]
+    since = len(graph_sandbox.requests())
+    again, code = run_module(app_configuration_policy.main, params)
+    assert code == 0 and not again["changed"], (params, again)
+    assert write_rows(graph_sandbox, since) == []
+
+
+@pytest.mark.parametrize("args,words", [
+    ({"display_name": "x", "apps": ["windows:outlook"]}, ["apps[0]", "'windows:outlook'", "ios:<app>"]),
+    ({"display_name": "x", "apps": ["outlok"]}, ["apps[0]", "'outlok'"]),
+    ({"display_name": "x", "custom_settings": {"com.microsoft.outlook.Mail.FocusedInbox": "true"},
+      "outlook": {"focused_inbox": False}}, ["custom_settings", "com.microsoft.outlook.Mail.FocusedInbox", "'false'"]),
+    ({"display_name": "x", "targeted_app_management_levels": "unmanaged"},
+     ["targeted_app_management_levels", "only in Graph beta"]),
+    ({"display_name": "x", "api_version": "beta", "targeted_app_management_levels": "byod"},
+     ["targeted_app_management_levels", "'byod'", "unmanaged"]),
+    ({"display_name": "x", "app_group_type": "allApps", "apps": ["outlook"]}, ["app_group_type", "apps cannot"]),
+])
+def test_bad_input_fails_before_any_request(run_module, graph_sandbox, args, words):
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, args)
+    assert code == 1
+    for word in words:
+        assert word in result["msg"], result["msg"]
+    assert graph_rows(graph_sandbox, since) == []
