@@ -1,5 +1,6 @@
 """Intune endpoints: managed devices (read), iOS/Android app protection policies and targeted
-managed app configurations (create, read, update, delete, ``assign``, ``targetApps``).
+managed app configurations (create, read, update, delete, ``assign``, ``targetApps``, ``apps``,
+``assignments``, ``deploymentSummary``, ``$expand=apps,assignments``).
 
 Bodies are checked with the schema validator (Intune's "Property X in payload has a value that
 does not match schema." on a mismatch). Policy ids look like ``T_<guid>`` as the live service
@@ -16,6 +17,7 @@ from .errors import GraphHTTPError
 from .listing import ListSpec, list_response, project, selected_properties
 from .messages import Response, iso_now, no_content
 from . import validation
+from .intune_summary import deployment_summary
 
 DAM = "/deviceAppManagement"
 POLICY_SETS = {
@@ -223,8 +225,16 @@ def register(router, sandbox):
                 return Response(200, body)
             return handler
 
+        def summary(request, key):
+            stored = find(entity_set, key)
+            body = {"@odata.context": "%s/%s/$metadata#deviceAppManagement/%s('%s')/deploymentSummary/$entity"
+                                      % (request.base_url, request.version, entity_set, key)}
+            body.update(deployment_summary(getattr(sandbox, "directory", None), stored))
+            return Response(200, body)
+
         base = DAM + "/" + entity_set
         item = base + "/(?P<key>[^/]+)"
+        router.graph("GET", item + "/deploymentSummary", summary, perm)
         router.graph("GET", base, list_items, perm)
         router.graph("POST", base, create, perm)
         router.graph("POST", item + "/assign", assign, perm)
