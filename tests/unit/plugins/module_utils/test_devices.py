@@ -164,3 +164,19 @@ def test_spill_is_sorted_stable_and_bounded(tmp_path):
     path = write_csv(str(tmp_path / "devices.csv"), records, "all")
     rows = list(csv.DictReader(open(path)))
     assert rows[0]["sources"] == "exchange intune" and rows[0]["exchange.DeviceId"] == "X" and rows[0]["intune.id"] == ""
+
+
+def test_device_lists_change_by_add_and_remove_only():
+    from ansible_collections.tenantguard.m365.plugins.module_utils._devices_actions import (
+        list_change, wipe_requested)
+
+    parameters, allowed, blocked = list_change("blocked", "ABC", ["abc", "KEEP"], ["OTHER"])
+    assert parameters == {"ActiveSyncBlockedDeviceIDs": {"@odata.type": "#Exchange.GenericHashTable", "Add": ["ABC"]},
+                          "ActiveSyncAllowedDeviceIDs": {"@odata.type": "#Exchange.GenericHashTable",
+                                                         "Remove": ["ABC"]}}
+    assert allowed == ["KEEP"] and blocked == ["OTHER", "ABC"]
+    assert list_change("blocked", "abc", [], ["ABC"])[0] is None
+    parameters, allowed, blocked = list_change("allowed", "X", [], [])
+    assert list(parameters) == ["ActiveSyncAllowedDeviceIDs"] and allowed == ["X"] and blocked == []
+    assert wipe_requested({"Status": "DeviceWipePending"}) and not wipe_requested({"Status": "DeviceOk"})
+    assert not wipe_requested(None)
