@@ -122,17 +122,25 @@ def test_four_steps_with_a_summary_in_names(run_playbook, graph_sandbox):
     assert writes(graph_sandbox, since) == []
 
 
-def test_staged_rollout_report_only_pilot_enforced(run_playbook, graph_sandbox):
+def test_staged_rollout_report_only_pilot_enforced(run_playbook, graph_sandbox, tmp_path):
     first = run_playbook(HARDEN)
     assert first.rc == 0, first
     name = "TG - Block legacy authentication"
     stage = "outlook_mobile_rollout_block_legacy_authentication"
 
     since = len(graph_sandbox.requests())
-    pilot = run_playbook(HARDEN, "--diff", extra_vars={stage: "pilot"})
+    report = tmp_path / "device-report"
+    pilot = run_playbook(HARDEN, "--diff", extra_vars={stage: "pilot", "tenant_hardening_device_report_dir": str(report)})
     assert pilot.rc == 0, pilot
     assert sorted(writes(graph_sandbox, since)) == [("PATCH", POLICIES + "/{id}"), ("POST", POLICIES)]
     lines = summary(pilot)
+    # Before the block reaches anyone, the device report names who it will cut off from mail.
+    assert (report / "report.html").exists()
+    eas_only = json.loads((report / "summary.json").read_text())["summary"]["eas_only_users"]
+    assert eas_only
+    assert "Device report" in lines
+    for user in eas_only:
+        assert user["user"] in lines
     assert "conditional access policy %s (pilot): created" % name in lines
     assert "conditional access policy %s: updated" % name in lines
     stored = policies(graph_sandbox)
@@ -147,7 +155,7 @@ def test_staged_rollout_report_only_pilot_enforced(run_playbook, graph_sandbox):
     assert copy["grantControls"]["builtInControls"] == ["block"]
 
     since = len(graph_sandbox.requests())
-    enforced = run_playbook(HARDEN, extra_vars={stage: "enforced"})
+    enforced = run_playbook(HARDEN, extra_vars={stage: "enforced", "tenant_hardening_device_report": "never"})
     assert enforced.rc == 0, enforced
     assert sorted(writes(graph_sandbox, since)) == [("DELETE", POLICIES + "/{id}"), ("PATCH", POLICIES + "/{id}")]
     assert "conditional access policy %s (pilot): deleted" % name in summary(enforced)
@@ -159,7 +167,7 @@ def test_staged_rollout_report_only_pilot_enforced(run_playbook, graph_sandbox):
     assert stored["TG - MFA for all users"]["state"] == "enabledForReportingButNotEnforced"
 
     since = len(graph_sandbox.requests())
-    again = run_playbook(HARDEN, extra_vars={stage: "enforced"})
+    again = run_playbook(HARDEN, extra_vars={stage: "enforced", "tenant_hardening_device_report": "never"})
     assert again.rc == 0 and again.recap["changed"] == 0, again
     assert writes(graph_sandbox, since) == []
 
