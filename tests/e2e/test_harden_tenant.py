@@ -223,3 +223,24 @@ def test_export_then_reapply_changes_nothing(run_playbook, graph_sandbox, tmp_pa
     assert reapplied.recap["changed"] == 0, reapplied
     assert "Nothing changed." in summary(reapplied)
     assert writes(graph_sandbox, since) == []
+
+
+def test_purge_deletes_undeclared_policies_of_the_pattern(run_playbook, graph_sandbox, tmp_path):
+    stale = {"display_name": "TG - Stale policy", "conditions": {
+        "users": {"include_groups": ["Sales"]}, "applications": {"include_applications": ["Office365"]}},
+        "grant_controls": {"operator": "OR", "built_in_controls": ["mfa"]}}
+    tenant = yaml.safe_load((REPO / "playbooks" / "vars" / "contoso.yml").read_text())
+    tenant["conditional_access_policies"].append(stale)
+    with_stale = tmp_path / "with-stale.yml"
+    with_stale.write_text(yaml.safe_dump(tenant))
+    first = run_playbook(HARDEN, extra_vars={"tenant_vars_file": str(with_stale)})
+    assert first.rc == 0, first
+    assert "TG - Stale policy" in policies(graph_sandbox)
+
+    since = len(graph_sandbox.requests())
+    second = run_playbook(HARDEN)
+    assert second.rc == 0, second
+    lines = summary(second)
+    assert "conditional access policy TG - Stale policy: deleted" in lines
+    assert sorted(writes(graph_sandbox, since)) == [("DELETE", POLICIES + "/{id}")]
+    assert "TG - Stale policy" not in policies(graph_sandbox)
