@@ -38,6 +38,19 @@ options:
     type: str
     choices: [v1.0, beta]
     default: v1.0
+  coverage_for:
+    description:
+      - Conditional access policies, by display name or id (V(all) for every one), whose grant on
+        C(compliantApplication) to check against the app protection policies of both platforms.
+      - For each such CA policy, RV(coverage) lists the targeted platform, app and included group combinations that no
+        app protection policy covers (one of that platform, with the app or an app group of Microsoft's apps, assigned
+        to the group without excluding it).
+      - CA applications map to mobile apps as follows. C(All) and C(Office365) map to the core Microsoft apps, Exchange
+        Online to C(outlook), SharePoint Online to the Office apps, OneDrive and SharePoint, and Microsoft Teams
+        Services to C(teams). Other applications are listed as unmapped.
+      - Needs the Graph permission C(Policy.Read.All) too.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
@@ -66,6 +79,11 @@ EXAMPLES = r'''
   tenantguard.m365.app_protection_policy_info:
     api_version: beta
   register: protection
+
+- name: Which phones, apps and groups that conditional access sends to app protection are not protected
+  tenantguard.m365.app_protection_policy_info:
+    coverage_for: [Require app protection on phones]
+  register: protection_coverage
 
 - name: Apply the export (to this or another tenant)
   tenantguard.m365.app_protection_policy: "{{ item.params }}"
@@ -101,47 +119,103 @@ app_protection_policies:
         platform: ios
         api_version: v1.0
         pin_required: true
+coverage:
+  description:
+    - One entry per conditional access policy of O(coverage_for) that grants on C(compliantApplication).
+    - C(gaps) lists the combinations no app protection policy covers (C(platform), C(app), C(group), C(group_id));
+      C(covered) is true when there are none. C(users_not_in_groups) lists users the CA policy targets directly (or
+      C(All)), which group assignments cannot be matched against.
+  returned: when O(coverage_for) is given
+  type: list
+  elements: dict
+  sample:
+    - conditional_access_policy: Require app protection on phones
+      id: 0e5c6f1a-7f35-4d2c-9d17-2f3f7d7f4b10
+      platforms: [ios, android]
+      apps: [outlook]
+      unmapped_applications: []
+      users_not_in_groups: []
+      covered: false
+      gaps:
+        - {platform: android, app: outlook, group: Mobile Pilot, group_id: 4f1f2d53-2b0e-4c7e-9d0a-58f3c2a5e111}
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import (
     PLATFORMS, AppProtectionType, graph_to_options)
+from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_coverage import coverage
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
     GroupNames, MamPolicyEngine)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import assignment_set
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import info_item
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption, fold
+
+CA_POLICIES = "/identity/conditionalAccess/policies"
+
+
+def chosen_ca_policies(graph, wanted):
+    """The CA policies named or identified in ``wanted`` (``all``: every one), read with one list."""
+    listed = list(graph.list(CA_POLICIES))
+    if any(str(w).strip().lower() == "all" for w in wanted):
+        return listed
+    chosen = []
+    for index, value in enumerate(wanted):
+        text = str(value).strip()
+        found = [p for p in listed if str(p.get("id", "")).lower() == text.lower()] or \
+            [p for p in listed if p.get("displayName") == text] or \
+            [p for p in listed if fold(p.get("displayName")) == fold(text)]
+        if not found:
+            raise InvalidOption("coverage_for[%d]" % index, "matches no conditional access policy", value=text,
+                                accepted="the display name or id of a conditional access policy, or all")
+        if len(found) > 1:
+            raise InvalidOption("coverage_for[%d]" % index, "matches %d conditional access policies (ids %s)" % (
+                len(found), ", ".join(str(p.get("id")) for p in found)), value=text,
+                accepted="the id of the one to check")
+        if found[0] not in chosen:
+            chosen.append(found[0])
+    return chosen
 
 
 def run(module):
     params = module.params
     groups = GroupNames(lambda: module.graph, module.warn)
     found = []
-    for platform in ([params["platform"]] if params["platform"] else PLATFORMS):
+    everything = {}
+    checking = params["coverage_for"] is not None
+    for platform in (PLATFORMS if checking or not params["platform"] else [params["platform"]]):
         engine = MamPolicyEngine.for_module(module, AppProtectionType(platform, params["api_version"]),
                                             api_version=params["api_version"])
         objects = engine.objects()
+        everything[platform] = objects
+        if checking and params["platform"] and platform != params["platform"]:
+            continue
         if params["id"]:
             objects = [o for o in objects if str(o.get("id", "")).lower() == params["id"].strip().lower()]
         if params["display_name"]:
             named = engine.by_name(params["display_name"])
             objects = [o for o in objects if any(o is n for n in named)]
         found.extend((platform, o) for o in objects)
-    group_ids = sorted(set(group for _platform, obj in found
-                           for _kind, group in assignment_set(obj.get("assignments"))))
+    ca_policies = chosen_ca_policies(module.graph, params["coverage_for"]) if checking else []
+    group_ids = set(group for _platform, obj in found for _kind, group in assignment_set(obj.get("assignments")))
+    for ca_policy in ca_policies:
+        group_ids.update(((ca_policy.get("conditions") or {}).get("users") or {}).get("includeGroups") or [])
     if group_ids:
-        groups.resolver.resolve({"group": group_ids})
+        groups.resolver.resolve({"group": sorted(group_ids)})
     out = []
     for platform, obj in found:
         item = info_item(obj, graph_to_options(obj, platform, params["api_version"], groups.name_of))
         item["platform"] = platform
         out.append(item)
-    return {"changed": False, "app_protection_policies": out}
+    result = {"changed": False, "app_protection_policies": out}
+    if checking:
+        result["coverage"] = coverage(ca_policies, everything, groups.name_of)
+    return result
 
 
 def main():
     module = TenantGuardModule(
         argument_spec=dict(platform=dict(type="str", choices=list(PLATFORMS)), id=dict(type="str"),
-                           display_name=dict(type="str"),
+                           display_name=dict(type="str"), coverage_for=dict(type="list", elements="str"),
                            api_version=dict(type="str", choices=["v1.0", "beta"], default="v1.0")),
         supports_check_mode=True,
     )

@@ -18,8 +18,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
 
 @pytest.mark.parametrize("text,seconds", [
     ("PT30M", 1800), ("PT1800S", 1800), ("P1D", 86400), ("PT24H", 86400), ("P1DT12H", 129600), ("P1W", 604800),
-    ("PT0S", 0), ("pt30m", 1800), ("-PT17.1357909S", Decimal("-17.1357909")), ("PT3M29.6631862S",
-                                                                                 Decimal("209.6631862")),
+    ("PT0S", 0), ("pt30m", 1800), ("-PT17.1357909S", Decimal("-17.1357909")),
+    ("PT3M29.6631862S", Decimal("209.6631862")),
 ])
 def test_durations_parse_to_their_length(text, seconds):
     assert duration_seconds(text) == Decimal(seconds)

@@ -29,9 +29,9 @@ def run_module(graph_sandbox, clean_environment, tmp_path, capsys, groups):
 
 
 def write_rows(sb, since):
-    """Graph writes since ``since`` (a ``$batch`` of reads is not a write)."""
+    """Graph writes since ``since`` (a ``$batch`` of reads and a getByIds look-up are POSTs that write nothing)."""
     return [r for r in graph_rows(sb, since) if r["method"] in ("POST", "PATCH", "PUT", "DELETE")
-            and not r["path"].endswith("/$batch")]
+            and not r["path"].endswith(("/$batch", "/getByIds"))]
 
 
 def writes(sb, since):
@@ -259,3 +259,37 @@ def test_unknown_group_fails_with_suggestion_and_writes_nothing(run_module, grap
     assert "assignments.include_groups[1]" in result["msg"] and "'AP Pilots'" in result["msg"]
     assert "AP Pilot" in result["msg"]
     assert writes(graph_sandbox, since) == []
+
+
+def test_coverage_reports_what_conditional_access_sends_to_app_protection_but_nothing_protects(
+        run_module, graph_sandbox):
+    group_ids = dict((g["displayName"], g["id"]) for g in graph_sandbox.session().get(
+        graph_sandbox.base_url + "/v1.0/groups", headers={"Authorization": "Bearer " + graph_sandbox.token()}
+    ).json()["value"])
+    ca_name = unique("AP coverage CA")
+    graph_sandbox.seed({"conditionalAccessPolicies": [{
+        "id": "0e5c6f1a-7f35-4d2c-9d17-%012d" % (len(graph_sandbox.requests()) % 10 ** 12),
+        "displayName": ca_name, "state": "enabledForReportingButNotEnforced",
+        "conditions": {"users": {"includeGroups": [group_ids[GROUPS[1]]], "includeUsers": []},
+                       "applications": {"includeApplications": ["00000002-0000-0ff1-ce00-000000000000"]},
+                       "platforms": {"includePlatforms": ["iOS", "android"]},
+                       "clientAppTypes": ["all"]},
+        "grantControls": {"operator": "OR", "builtInControls": ["compliantApplication"]}}]})
+    args = ios(unique("AP coverage"), apps=["outlook"], assignments={"include_groups": [GROUPS[1]]})
+    assert run_module(app_protection_policy.main, args)[1] == 0
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_protection_policy_info.main, {"coverage_for": [ca_name]})
+    assert code == 0, result
+    assert writes(graph_sandbox, since) == []
+    (entry,) = result["coverage"]
+    assert entry["conditional_access_policy"] == ca_name and entry["apps"] == ["outlook"]
+    assert entry["covered"] is False
+    assert entry["gaps"] == [{"platform": "android", "app": "outlook", "group": GROUPS[1],
+                              "group_id": group_ids[GROUPS[1]]}]
+    android = {"display_name": unique("AP coverage"), "platform": "android", "apps": ["outlook"],
+               "assignments": {"include_groups": [GROUPS[1]]}}
+    assert run_module(app_protection_policy.main, android)[1] == 0
+    result, code = run_module(app_protection_policy_info.main, {"coverage_for": [ca_name], "platform": "ios"})
+    assert code == 0 and result["coverage"][0]["covered"] is True and result["coverage"][0]["gaps"] == []
+    result, code = run_module(app_protection_policy_info.main, {"coverage_for": ["No such CA policy"]})
+    assert code == 1 and "coverage_for[0]" in result["msg"] and "'No such CA policy'" in result["msg"]
