@@ -125,8 +125,8 @@ def _ids(answer):
     out = []
     for row in answer["devices"]:
         if "sources" in row:
-            out.append(tuple((row[s] or {}).get(k) for s, k in (("exchange", "DeviceId"), ("intune", "id"),
-                                                                 ("entra", "id"))))
+            parts = (("exchange", "DeviceId"), ("intune", "id"), ("entra", "id"))
+            out.append(tuple((row[s] or {}).get(k) for s, k in parts))
         else:
             out.append(row.get("DeviceId") or row.get("id"))
     return out
@@ -255,7 +255,7 @@ BAD = [
 
 
 def test_bad_input_fails_clearly_with_no_device_request(run_playbook, graph_sandbox):
-    answers = _queries(run_playbook, [dict(q, name=str(i)) for i, (q, _) in enumerate(BAD)])
+    answers = _queries(run_playbook, [dict(q, name=str(i)) for i, (q, _word) in enumerate(BAD)])
     for (query, word), answer in zip(BAD, answers):
         assert answer.get("failed"), (query, answer)
         assert word in answer["msg"], (query, answer["msg"])
