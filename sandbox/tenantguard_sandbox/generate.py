@@ -54,6 +54,10 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                   seed=1, domain="contoso.onmicrosoft.com"):
     """Write a seed with the given numbers of objects to ``path``; returns the counts written."""
     rng = random.Random(seed)
+    # The phone mix (which enrolled phones also sync mail natively, REST or native Outlook sync) draws from
+    # its own stream, so that the other objects stay what earlier versions generated for a given seed.
+    mix = random.Random(seed * 7919 + 5)
+    native_mail = {}  # owner alias -> [(easDeviceId, model, os), ...] of enrolled phones with native mail
     user_rows = []
     for index in range(users):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -102,7 +106,12 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
             for index in range(managed_devices):
                 os_name, model, maker, versions = rng.choice(PHONES)
                 owner = rng.choice(user_rows) if user_rows else (_guid(rng), "Unknown", "User", "unknown")
+                eas_id = None
+                if os_name in ("iOS", "Android") and mix.random() < 0.4:
+                    eas_id = uuid.UUID(int=mix.getrandbits(128)).hex.upper()
+                    native_mail.setdefault(owner[3], []).append((eas_id, model, os_name, owner))
                 yield {"id": _guid(rng), "userId": owner[0], "deviceName": "%s_%d" % (owner[3], index),
+                       "easDeviceId": eas_id,
                        "managedDeviceOwnerType": rng.choice(("company", "personal")),
                        "enrolledDateTime": _stamp(rng), "lastSyncDateTime": _stamp(rng, 2025),
                        "operatingSystem": os_name, "osVersion": rng.choice(versions),
@@ -123,7 +132,7 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                 os_name = rng.choice(("iOS 17.5.1", "iOS 18.1", "Android 14", "Android 15"))
                 device_id = uuid.UUID(int=rng.getrandbits(128)).hex
                 client = "Outlook" if outlook else rng.choice(("EAS", "REST"))
-                yield {
+                row = {
                     "Guid": _guid(rng),
                     "Identity": "%s\\ExchangeActiveSyncDevices\\%s§%s" % (
                         owner[3], "REST§Outlook" if outlook else "ExchangeActiveSync", device_id),
@@ -142,6 +151,27 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                     "WhenChanged": _stamp(rng, 2025),
                     "ExchangeObjectId": _guid(rng),
                 }
+                if user_rows:
+                    row["ExchangeObjectId"] = owner[0]  # the mailbox is the user's
+                if outlook:
+                    # Outlook mobile over the REST API or over the native Microsoft sync technology
+                    row["ClientType"] = mix.choice(("REST", "Outlook"))
+                else:
+                    # a native mail app over Exchange ActiveSync, some of them on a phone enrolled in Intune
+                    row["ClientType"] = "EAS"
+                    enrolled = native_mail.get(owner[3])
+                    paired = bool(enrolled) and mix.random() < 0.8
+                    if paired:
+                        device_id, model, phone_os, _owner = enrolled.pop()
+                        row["DeviceId"] = device_id
+                        row["Identity"] = "%s\\ExchangeActiveSyncDevices\\ExchangeActiveSync§%s" % (
+                            owner[3], device_id)
+                        row["DeviceModel"] = model
+                        row["DeviceOS"] = "%s %s" % (phone_os, os_name.split(" ", 1)[1])
+                    row["DeviceType"] = "iPhone" if row["DeviceOS"].startswith("iOS") else "Android"
+                    if not paired:
+                        row["DeviceModel"] = "iPhone" if row["DeviceType"] == "iPhone" else "SM-S918B"
+                yield row
 
         counts["exchangeMobileDevices"] = writer.collection("exchangeMobileDevices", exchange_items())
         writer.close()
