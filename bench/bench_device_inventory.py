@@ -6,6 +6,8 @@ How it measures:
 * The module runs as Ansible runs it on the controller: its file executed by the virtualenv's Python
   in a child process, with its arguments in a JSON file (``{"ANSIBLE_MODULE_ARGS": ...}``) and the
   collection on PYTHONPATH. Wall time is that child's life, from start to its JSON answer.
+* CPU time (user + system) of the module comes from the same call; on a busy machine it is the steadier
+  figure, since the wall time also waits for the sandbox, which serves the pages in another process.
 * Peak memory is the child's maximum resident set size, read with
   ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it has been waited for (the sandbox runs
   in another process tree that is not a child of this one at that moment: it was started before and
@@ -42,17 +44,19 @@ def run_module(sb, arguments):
     env = sb.ansible_environment(workdir, harness.collections_path(workdir))
     env["PYTHONPATH"] = harness.collections_path(workdir)
     module = harness.REPO / "plugins" / "modules" / "mobile_device_info.py"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     done = subprocess.run([sys.executable, str(module), str(args_path)], env=env, capture_output=True, text=True,
                           cwd=str(workdir), check=False)
     took = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     if done.returncode != 0:
         raise SystemExit("module failed:\n%s\n%s" % (done.stdout[-4000:], done.stderr[-4000:]))
     if peak_kb <= before:
         raise SystemExit("the module's peak RSS could not be told apart from an earlier child's (%d KiB)" % before)
-    return took, peak_kb / 1024.0, json.loads(done.stdout)
+    return took, cpu, peak_kb / 1024.0, json.loads(done.stdout)
 
 
 def main():
@@ -75,7 +79,8 @@ def main():
         with harness.sandbox(seed=seed) as sb:
             skip = len(sb.requests())
             dest = str(Path(sb.workdir) / "devices.json")
-            took, peak_mb, result = run_module(sb, {"source": "all", "dest": dest})
+            load = os.getloadavg()[0]
+            took, cpu, peak_mb, result = run_module(sb, {"source": "all", "dest": dest})
             with open(dest, encoding="utf-8") as stream:
                 written = sum(1 for line in stream if line.startswith("{"))
             log = sb.requests()[skip:]
@@ -99,6 +104,9 @@ def main():
         ("records by source", json.dumps(summary["by_source"], sort_keys=True)),
         ("EAS-only users", "%d" % len(summary["eas_only_users"])),
         ("module wall time", "%.1f s (target <= %.0f s)" % (took, TARGET_SECONDS)),
+        ("module CPU time (user+sys)", "%.1f s" % cpu),
+        ("load average before the run", "%.1f on %d CPUs (wall time includes waiting for the sandbox)"
+         % (load, os.cpu_count() or 1)),
         ("module peak RSS", "%.0f MB (target <= %.0f MB)" % (peak_mb, TARGET_MB)),
         ("Exchange requests", "%d pages (expected %d) + %d front-door 302" % (exchange_pages, pages["exchange"],
                                                                             redirects)),
@@ -110,7 +118,7 @@ def main():
     ]
     harness.report("device inventory, source all", rows, {
         "exchange_devices": args.exchange, "intune_devices": args.intune, "entra_devices": args.entra,
-        "seconds": round(took, 2), "peak_rss_mb": round(peak_mb, 1), "exchange_pages": exchange_pages,
+        "seconds": round(took, 2), "cpu_seconds": round(cpu, 2), "load_average": round(load, 2), "peak_rss_mb": round(peak_mb, 1), "exchange_pages": exchange_pages,
         "exchange_redirects": redirects, "intune_requests": intune, "entra_requests": entra,
         "expected_pages": pages, "records": written, "targets_met": ok,
     })
