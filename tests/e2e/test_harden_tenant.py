@@ -75,6 +75,7 @@ def test_four_steps_with_a_summary_in_names(run_playbook, graph_sandbox):
         assert "conditional access policy %s: created" % name in lines, name
     for name in APP_PROTECTION:
         assert "app protection policy %s: created" % name in lines, name
+    assert "app configuration policy TG - Outlook - work or school accounts only: created" in lines
     # The diff shows names, not ids.
     assert "Emergency Access Accounts" in check.stdout
     assert "breakglass1@contoso.onmicrosoft.com" in check.stdout
@@ -216,6 +217,10 @@ def test_export_then_reapply_changes_nothing(run_playbook, graph_sandbox, tmp_pa
     assert "Emergency Access Accounts" in by_name["TG - MFA for all users"]["conditions"]["users"]["exclude_groups"]
     assert [loc["display_name"] for loc in exported["conditional_access_named_locations"]] == ["Contoso headquarters"]
     assert sorted(p["display_name"] for p in exported["app_protection_policies"]) == sorted(APP_PROTECTION)
+    outlook = exported["app_protection_configurations"][0]
+    assert outlook["display_name"] == "TG - Outlook - work or school accounts only"
+    # Intune's placeholder is written so that Ansible renders it back as it is, not as a variable of its own.
+    assert outlook["custom_settings"]["IntuneMAMUPN"] == "{{ '{{' }}userprincipalname{{ '}}' }}"
 
     since = len(graph_sandbox.requests())
     reapplied = run_playbook(HARDEN, "--diff", extra_vars={"tenant_vars_file": str(exported_file)})
