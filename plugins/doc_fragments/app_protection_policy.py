@@ -764,3 +764,853 @@ options:
     - 'Values: C(notBlocked), C(blocked).'
     type: str
 '''
+
+    # Set mode: the same options for each item of app_protection_policies.
+    SET_MODE = r'''
+options:
+  app_protection_policies:
+    description:
+    - 'Set mode: a list of policies, each with the options of one policy (identity, platform, apps, assignments
+      and every setting), converged in one task with one list request per platform.'
+    - Every item is checked and planned before anything is written.
+    - Cannot be combined with the options of a single policy.
+    elements: dict
+    suboptions:
+      allow_widget_content_sync:
+        description:
+        - Indicates if content sync for widgets is allowed for iOS on App Protection Policies
+        - iOS only; beta only (O(api_version=beta)).
+        type: bool
+      allowed_android_device_manufacturers:
+        description:
+        - Semicolon seperated list of device manufacturers allowed, as a string, for the managed app to work.
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      allowed_android_device_models:
+        description:
+        - List of device models allowed, as a string, for the managed app to work.
+        - Android only; beta only (O(api_version=beta)).
+        elements: str
+        type: list
+      allowed_data_ingestion_locations:
+        description:
+        - Data storage locations where a user may store managed data.
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(oneDriveForBusiness), C(sharePoint), C(camera), C(photoLibrary).'
+        elements: str
+        type: list
+      allowed_data_storage_locations:
+        description:
+        - Data storage locations where a user may store managed data.
+        - iOS and Android; Graph v1.0 and beta.
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(oneDriveForBusiness), C(sharePoint), C(box), C(localStorage), C(photoLibrary), C(iManage),
+          C(egnyte).'
+        elements: str
+        type: list
+      allowed_inbound_data_transfer_sources:
+        description:
+        - Sources from which data is allowed to be transferred.
+        - iOS and Android; Graph v1.0 and beta.
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(allApps), C(managedApps), C(none).'
+        type: str
+      allowed_ios_device_models:
+        description:
+        - Semicolon seperated list of device models allowed, as a string, for the managed app to work.
+        - iOS only; beta only (O(api_version=beta)).
+        type: str
+      allowed_outbound_clipboard_sharing_exception_length:
+        description:
+        - Specify the number of characters that may be cut or copied from Org data and accounts to any application.
+          This setting overrides the AllowedOutboundClipboardSharingLevel restriction. Default value of '0' means
+          no exception is allowed. Valid values 0 to 65535
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: int
+      allowed_outbound_clipboard_sharing_level:
+        description:
+        - The level to which the clipboard may be shared between apps on the managed device.
+        - iOS and Android; Graph v1.0 and beta.
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(allApps), C(managedAppsWithPasteIn), C(managedApps), C(blocked).'
+        type: str
+      allowed_outbound_data_transfer_destinations:
+        description:
+        - Destinations to which data is allowed to be transferred.
+        - iOS and Android; Graph v1.0 and beta.
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(allApps), C(managedApps), C(none).'
+        type: str
+      api_version:
+        choices:
+        - v1.0
+        - beta
+        default: v1.0
+        description:
+        - As O(api_version). The policies of a platform are read and written with V(beta) when any item of that
+          platform asks for it.
+        type: str
+      app_action_if_account_is_clocked_out:
+        description:
+        - 'Defines a managed app behavior, either block or warn, if the user is clocked out (non-working time).
+          Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_android_device_manufacturer_not_allowed:
+        description:
+        - 'Defines a managed app behavior, either block or wipe, if the specified device manufacturer is not allowed.
+          Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_android_device_model_not_allowed:
+        description:
+        - 'Defines a managed app behavior, either block or wipe, if the specified device model is not allowed. Possible
+          values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_android_safety_net_apps_verification_failed:
+        description:
+        - 'Defines a managed app behavior, either warn or block, if the specified Android App Verification requirement
+          fails. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_android_safety_net_device_attestation_failed:
+        description:
+        - 'Defines a managed app behavior, either warn or block, if the specified Android SafetyNet Attestation
+          requirement fails. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_developer_options_enabled:
+        description:
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_device_compliance_required:
+        description:
+        - 'Defines a managed app behavior, either block or wipe, when the device is either rooted or jailbroken,
+          if DeviceComplianceRequired is set to true. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_device_lock_not_set:
+        description:
+        - 'Defines a managed app behavior, either warn, block or wipe, if the screen lock is required on android
+          device but is not set. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_device_passcode_complexity_less_than_high:
+        description:
+        - 'If the device does not have a passcode of high complexity or higher, trigger the stored action. Possible
+          values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_device_passcode_complexity_less_than_low:
+        description:
+        - 'If the device does not have a passcode of low complexity or higher, trigger the stored action. Possible
+          values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_device_passcode_complexity_less_than_medium:
+        description:
+        - 'If the device does not have a passcode of medium complexity or higher, trigger the stored action. Possible
+          values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_ios_device_model_not_allowed:
+        description:
+        - 'Defines a managed app behavior, either block or wipe, if the specified device model is not allowed. Possible
+          values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - iOS only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_maximum_pin_retries_exceeded:
+        description:
+        - 'Defines a managed app behavior, either block or wipe, based on maximum number of incorrect pin retry
+          attempts. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_samsung_knox_attestation_required:
+        description:
+        - 'Defines the behavior of a managed app when Samsung Knox Attestation is required. Possible values are
+          null, warn, block &amp; wipe. If the admin does not set this action, the default is null, which indicates
+          this setting is not configured. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_action_if_unable_to_authenticate_user:
+        description:
+        - 'If set, it will specify what action to take in the case where the user is unable to checkin because their
+          authentication token is invalid. This happens when the user is deleted or disabled in AAD. Possible values
+          are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      app_data_encryption_type:
+        description:
+        - Type of encryption which should be used for data in a managed app.
+        - iOS only; Graph v1.0 and beta.
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(useDeviceSettings), C(afterDeviceRestart), C(whenDeviceLockedExceptOpenFiles), C(whenDeviceLocked).'
+        type: str
+      app_group_type:
+        choices:
+        - selectedPublicApps
+        - allCoreMicrosoftApps
+        - allMicrosoftApps
+        - allApps
+        description:
+        - As O(app_group_type).
+        type: str
+      approved_keyboards:
+        description:
+        - If Keyboard Restriction is enabled, only keyboards in this approved list will be allowed. A key should
+          be Android package id for a keyboard and value should be a friendly name
+        - Android only; beta only (O(api_version=beta)).
+        - A list of C(name)/C(value) pairs (Graph C(keyValuePair)); compared as a set.
+        elements: dict
+        suboptions:
+          name:
+            description:
+            - The name (key).
+            required: true
+            type: str
+          value:
+            description:
+            - The value.
+            type: str
+        type: list
+      apps:
+        description:
+        - As O(apps).
+        elements: str
+        type: list
+      assignments:
+        description:
+        - As O(assignments).
+        suboptions:
+          exclude_groups:
+            default: []
+            description:
+            - Groups, by display name or object id, that are excluded.
+            elements: str
+            type: list
+          include_groups:
+            default: []
+            description:
+            - Groups, by display name or object id.
+            elements: str
+            type: list
+        type: dict
+      baseline:
+        choices:
+        - level1
+        - level2
+        - level3
+        description:
+        - As O(baseline).
+        type: str
+      biometric_authentication_blocked:
+        description:
+        - Indicates whether use of the biometric authentication is allowed in place of a pin if PinRequired is set
+          to True.
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      block_after_company_portal_update_deferral_in_days:
+        description:
+        - Maximum number of days Company Portal update can be deferred on the device or app access will be blocked.
+        - Android only; beta only (O(api_version=beta)).
+        type: int
+      block_data_ingestion_into_organization_documents:
+        description:
+        - Indicates whether a user can bring data into org documents.
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: bool
+      connect_to_vpn_on_launch:
+        description:
+        - Whether the app should connect to the configured VPN on launch.
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      contact_sync_blocked:
+        description:
+        - Indicates whether contacts can be synced to the user's device.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      custom_browser_display_name:
+        description:
+        - Friendly name of the preferred custom browser to open weblink on Android. When this property is configured,
+          ManagedBrowserToOpenLinksRequired should be true.
+        - Android only; Graph v1.0 and beta.
+        type: str
+      custom_browser_package_id:
+        description:
+        - Unique identifier of the preferred custom browser to open weblink on Android. When this property is configured,
+          ManagedBrowserToOpenLinksRequired should be true.
+        - Android only; Graph v1.0 and beta.
+        type: str
+      custom_browser_protocol:
+        description:
+        - A custom browser protocol to open weblink on iOS. When this property is configured, ManagedBrowserToOpenLinksRequired
+          should be true.
+        - iOS only; Graph v1.0 and beta.
+        type: str
+      custom_dialer_app_display_name:
+        description:
+        - Friendly name of a custom dialer app to click-to-open a phone number on Android.
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      custom_dialer_app_package_id:
+        description:
+        - PackageId of a custom dialer app to click-to-open a phone number on Android.
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      custom_dialer_app_protocol:
+        description:
+        - Protocol of a custom dialer app to click-to-open a phone number on iOS, for example, skype:.
+        - iOS only; beta only (O(api_version=beta)).
+        type: str
+      data_backup_blocked:
+        description:
+        - Indicates whether the backup of a managed app's data is blocked.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      description:
+        description:
+        - The description of the policy.
+        type: str
+      device_compliance_required:
+        description:
+        - Indicates whether device compliance is required.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      device_lock_required:
+        description:
+        - Defines if any kind of lock must be required on android device
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      dialer_restriction_level:
+        description:
+        - 'The classes of dialer apps that are allowed to click-to-open a phone number. Possible values are: allApps,
+          managedApps, customApp, blocked.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(allApps), C(managedApps), C(customApp), C(blocked).'
+        type: str
+      disable_app_encryption_if_device_encryption_is_enabled:
+        description:
+        - When this setting is enabled, app level encryption is disabled if device level encryption is enabled
+        - Android only; Graph v1.0 and beta.
+        type: bool
+      disable_app_pin_if_device_pin_is_set:
+        description:
+        - Indicates whether use of the app pin is required if the device pin is set.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      disable_protection_of_managed_outbound_open_in_data:
+        description:
+        - Disable protection of data transferred to other apps through IOS OpenIn option. This setting is only allowed
+          to be True when AllowedOutboundDataTransferDestinations is set to ManagedApps.
+        - iOS only; beta only (O(api_version=beta)).
+        type: bool
+      display_name:
+        description:
+        - The name of the policy; identifies it when O(app_protection_policies[].id) is not given. Required to create
+          a policy.
+        type: str
+      encrypt_app_data:
+        description:
+        - Indicates whether application data for managed apps should be encrypted
+        - Android only; Graph v1.0 and beta.
+        type: bool
+      exempted_app_packages:
+        description:
+        - App packages in this list will be exempt from the policy and will be able to receive data from managed
+          apps.
+        - Android only; beta only (O(api_version=beta)).
+        - A list of C(name)/C(value) pairs (Graph C(keyValuePair)); compared as a set.
+        elements: dict
+        suboptions:
+          name:
+            description:
+            - The name (key).
+            required: true
+            type: str
+          value:
+            description:
+            - The value.
+            type: str
+        type: list
+      exempted_app_protocols:
+        description:
+        - Apps in this list will be exempt from the policy and will be able to receive data from managed apps.
+        - iOS only; beta only (O(api_version=beta)).
+        - A list of C(name)/C(value) pairs (Graph C(keyValuePair)); compared as a set.
+        elements: dict
+        suboptions:
+          name:
+            description:
+            - The name (key).
+            required: true
+            type: str
+          value:
+            description:
+            - The value.
+            type: str
+        type: list
+      exempted_universal_links:
+        description:
+        - A list of custom urls that are allowed to invocate an unmanaged app
+        - iOS only; beta only (O(api_version=beta)).
+        elements: str
+        type: list
+      face_id_blocked:
+        description:
+        - Indicates whether use of the FaceID is allowed in place of a pin if PinRequired is set to True.
+        - iOS only; Graph v1.0 and beta.
+        type: bool
+      filter_open_in_to_only_managed_apps:
+        description:
+        - Defines if open-in operation is supported from the managed app to the filesharing locations selected.
+          This setting only applies when AllowedOutboundDataTransferDestinations is set to ManagedApps and DisableProtectionOfManagedOutboundOpenInData
+          is set to False.
+        - iOS only; beta only (O(api_version=beta)).
+        type: bool
+      fingerprint_and_biometric_enabled:
+        description:
+        - If null, this setting will be ignored. If false both fingerprints and biometrics will not be enabled.
+          If true, both fingerprints and biometrics will be enabled.
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      fingerprint_blocked:
+        description:
+        - Indicates whether use of the fingerprint reader is allowed in place of a pin if PinRequired is set to
+          True.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      genmoji_configuration_state:
+        description:
+        - 'Configuration state (blocked or not blocked) for Apple Intelligence Genmoji setting. Possible values
+          are: notBlocked, blocked, unknownFutureValue.'
+        - iOS only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(notBlocked), C(blocked).'
+        type: str
+      grace_period_to_block_apps_during_off_clock_hours:
+        description:
+        - A grace period before blocking app access during off clock hours.
+        - iOS and Android; beta only (O(api_version=beta)).
+        - An ISO 8601 duration such as C(PT30M), C(PT12H) or C(P7D); equal durations written differently (C(PT1440M),
+          C(P1D)) compare equal.
+        type: str
+      id:
+        description:
+        - The id of an existing policy.
+        type: str
+      keyboards_restricted:
+        description:
+        - Indicates if keyboard restriction is enabled. If enabled list of approved keyboards must be provided as
+          well.
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      managed_browser:
+        description:
+        - Indicates in which managed browser(s) that internet links should be opened. When this property is configured,
+          ManagedBrowserToOpenLinksRequired should be true.
+        - iOS and Android; Graph v1.0 and beta.
+        - One or more of Graph's values, comma-separated, compared as a set.
+        - 'Values: C(notConfigured), C(microsoftEdge).'
+        type: str
+      managed_browser_to_open_links_required:
+        description:
+        - Indicates whether internet links should be opened in the managed browser app, or any custom browser specified
+          by CustomBrowserProtocol (for iOS) or CustomBrowserPackageId/CustomBrowserDisplayName (for Android)
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      managed_universal_links:
+        description:
+        - A list of custom urls that are allowed to invocate a managed app
+        - iOS only; beta only (O(api_version=beta)).
+        elements: str
+        type: list
+      maximum_allowed_device_threat_level:
+        description:
+        - 'Maximum allowed device threat level, as reported by the MTD app. Possible values are: notConfigured,
+          secured, low, medium, high.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(notConfigured), C(secured), C(low), C(medium), C(high).'
+        type: str
+      maximum_pin_retries:
+        description:
+        - Maximum number of incorrect pin retry attempts before the managed app is either blocked or wiped. Valid
+          values 1 to 65535
+        - iOS and Android; Graph v1.0 and beta.
+        type: int
+      maximum_required_os_version:
+        description:
+        - Versions bigger than the specified version will block the managed app from accessing company data.
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: str
+      maximum_warning_os_version:
+        description:
+        - Versions bigger than the specified version will block the managed app from accessing company data.
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: str
+      maximum_wipe_os_version:
+        description:
+        - Versions bigger than the specified version will block the managed app from accessing company data.
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: str
+      messaging_redirect_app_display_name:
+        description:
+        - When a specific app redirection is enforced by protectedMessagingRedirectAppType in an App Protection
+          Policy, this value defines the app name which is allowed to be used.
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      messaging_redirect_app_package_id:
+        description:
+        - When a specific app redirection is enforced by protectedMessagingRedirectAppType in an App Protection
+          Policy, this value defines the app package id which is allowed to be used.
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      messaging_redirect_app_url_scheme:
+        description:
+        - When a specific app redirection is enforced by protectedMessagingRedirectAppType in an App Protection
+          Policy, this value defines the app url redirect schemes which are allowed to be used.
+        - iOS only; beta only (O(api_version=beta)).
+        type: str
+      minimum_pin_length:
+        description:
+        - Minimum pin length required for an app-level pin if PinRequired is set to True
+        - iOS and Android; Graph v1.0 and beta.
+        type: int
+      minimum_required_app_version:
+        description:
+        - Versions less than the specified version will block the managed app from accessing company data.
+        - iOS and Android; Graph v1.0 and beta.
+        type: str
+      minimum_required_company_portal_version:
+        description:
+        - Minimum version of the Company portal that must be installed on the device or app access will be blocked
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      minimum_required_os_version:
+        description:
+        - Versions less than the specified version will block the managed app from accessing company data.
+        - iOS and Android; Graph v1.0 and beta.
+        type: str
+      minimum_required_patch_version:
+        description:
+        - Define the oldest required Android security patch level a user can have to gain secure access to the app.
+        - Android only; Graph v1.0 and beta.
+        type: str
+      minimum_required_sdk_version:
+        description:
+        - Versions less than the specified version will block the managed app from accessing company data.
+        - iOS only; Graph v1.0 and beta.
+        type: str
+      minimum_warning_app_version:
+        description:
+        - Versions less than the specified version will result in warning message on the managed app.
+        - iOS and Android; Graph v1.0 and beta.
+        type: str
+      minimum_warning_company_portal_version:
+        description:
+        - Minimum version of the Company portal that must be installed on the device or the user will receive a
+          warning
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      minimum_warning_os_version:
+        description:
+        - Versions less than the specified version will result in warning message on the managed app from accessing
+          company data.
+        - iOS and Android; Graph v1.0 and beta.
+        type: str
+      minimum_warning_patch_version:
+        description:
+        - Define the oldest recommended Android security patch level a user can have for secure access to the app.
+        - Android only; Graph v1.0 and beta.
+        type: str
+      minimum_warning_sdk_version:
+        description:
+        - Versions less than the specified version will result in warning message on the managed app from accessing
+          company data.
+        - iOS only; beta only (O(api_version=beta)).
+        type: str
+      minimum_wipe_app_version:
+        description:
+        - Versions less than or equal to the specified version will wipe the managed app and the associated company
+          data.
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: str
+      minimum_wipe_company_portal_version:
+        description:
+        - Minimum version of the Company portal that must be installed on the device or the company data on the
+          app will be wiped
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      minimum_wipe_os_version:
+        description:
+        - Versions less than or equal to the specified version will wipe the managed app and the associated company
+          data.
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: str
+      minimum_wipe_patch_version:
+        description:
+        - Android security patch level less than or equal to the specified value will wipe the managed app and the
+          associated company data.
+        - Android only; beta only (O(api_version=beta)).
+        type: str
+      minimum_wipe_sdk_version:
+        description:
+        - Versions less than the specified version will block the managed app from accessing company data.
+        - iOS only; beta only (O(api_version=beta)).
+        type: str
+      mobile_threat_defense_partner_priority:
+        description:
+        - Indicates how to prioritize which Mobile Threat Defense (MTD) partner is enabled for a given platform,
+          when more than one is enabled. An app can only be actively using a single Mobile Threat Defense partner.
+          When NULL, Microsoft Defender will be given preference. Otherwise setting the value to defenderOverThirdPartyPartner
+          or thirdPartyPartnerOverDefender will make explicit which partner to priori...
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(defenderOverThirdPartyPartner), C(thirdPartyPartnerOverDefender).'
+        type: str
+      mobile_threat_defense_remediation_action:
+        description:
+        - 'Determines what action to take if the mobile threat defense threat threshold isn''t met. Warn isn''t
+          a supported value for this property. Possible values are: block, wipe, warn, blockWhenSettingIsSupported.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(block), C(wipe), C(warn), C(blockWhenSettingIsSupported).'
+        type: str
+      notification_restriction:
+        description:
+        - 'Specify app notification restriction. Possible values are: allow, blockOrganizationalData, block.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(allow), C(blockOrganizationalData), C(block).'
+        type: str
+      organizational_credentials_required:
+        description:
+        - Indicates whether organizational credentials are required for app use.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      period_before_pin_reset:
+        description:
+        - TimePeriod before the all-level pin must be reset if PinRequired is set to True.
+        - iOS and Android; Graph v1.0 and beta.
+        - An ISO 8601 duration such as C(PT30M), C(PT12H) or C(P7D); equal durations written differently (C(PT1440M),
+          C(P1D)) compare equal.
+        type: str
+      period_offline_before_access_check:
+        description:
+        - The period after which access is checked when the device is not connected to the internet.
+        - iOS and Android; Graph v1.0 and beta.
+        - An ISO 8601 duration such as C(PT30M), C(PT12H) or C(P7D); equal durations written differently (C(PT1440M),
+          C(P1D)) compare equal.
+        type: str
+      period_offline_before_wipe_is_enforced:
+        description:
+        - The amount of time an app is allowed to remain disconnected from the internet before all managed data
+          it is wiped.
+        - iOS and Android; Graph v1.0 and beta.
+        - An ISO 8601 duration such as C(PT30M), C(PT12H) or C(P7D); equal durations written differently (C(PT1440M),
+          C(P1D)) compare equal.
+        type: str
+      period_online_before_access_check:
+        description:
+        - The period after which access is checked when the device is connected to the internet.
+        - iOS and Android; Graph v1.0 and beta.
+        - An ISO 8601 duration such as C(PT30M), C(PT12H) or C(P7D); equal durations written differently (C(PT1440M),
+          C(P1D)) compare equal.
+        type: str
+      pin_character_set:
+        description:
+        - Character set which may be used for an app-level pin if PinRequired is set to True.
+        - iOS and Android; Graph v1.0 and beta.
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(numeric), C(alphanumericAndSymbol).'
+        type: str
+      pin_required:
+        description:
+        - Indicates whether an app-level pin is required.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      pin_required_instead_of_biometric_timeout:
+        description:
+        - Timeout in minutes for an app pin instead of non biometrics passcode
+        - iOS and Android; beta only (O(api_version=beta)).
+        - An ISO 8601 duration such as C(PT30M), C(PT12H) or C(P7D); equal durations written differently (C(PT1440M),
+          C(P1D)) compare equal.
+        type: str
+      platform:
+        choices:
+        - ios
+        - android
+        description:
+        - V(ios) or V(android).
+        required: true
+        type: str
+      previous_pin_block_count:
+        description:
+        - Requires a pin to be unique from the number specified in this property. Valid values 0 to 24
+        - iOS and Android; beta only (O(api_version=beta)).
+        type: int
+      print_blocked:
+        description:
+        - Indicates whether printing is allowed from managed apps.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      protect_inbound_data_from_unknown_sources:
+        description:
+        - Protect incoming data from unknown source. This setting is only allowed to be True when AllowedInboundDataTransferSources
+          is set to AllApps.
+        - iOS only; beta only (O(api_version=beta)).
+        type: bool
+      protected_messaging_redirect_app_type:
+        description:
+        - 'Defines how app messaging redirection is protected by an App Protection Policy. Default is anyApp. Possible
+          values are: anyApp, anyManagedApp, specificApps, blocked.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(anyApp), C(anyManagedApp), C(specificApps), C(blocked).'
+        type: str
+      purview_content_evaluation_required:
+        description:
+        - iOS and Android; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(notRequired), C(requiredWhenOnline), C(required).'
+        type: str
+      require_class3_biometrics:
+        description:
+        - Require user to apply Class 3 Biometrics on their Android device.
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      require_pin_after_biometric_change:
+        description:
+        - A PIN prompt will override biometric prompts if class 3 biometrics are updated on the device.
+        - Android only; beta only (O(api_version=beta)).
+        type: bool
+      required_android_safety_net_apps_verification_type:
+        description:
+        - 'Defines the Android SafetyNet Apps Verification requirement for a managed app to work. Possible values
+          are: none, enabled.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(none), C(enabled).'
+        type: str
+      required_android_safety_net_device_attestation_type:
+        description:
+        - 'Defines the Android SafetyNet Device Attestation requirement for a managed app to work. Possible values
+          are: none, basicIntegrity, basicIntegrityAndDeviceCertification.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(none), C(basicIntegrity), C(basicIntegrityAndDeviceCertification).'
+        type: str
+      required_android_safety_net_evaluation_type:
+        description:
+        - 'Defines the Android SafetyNet evaluation type requirement for a managed app to work. Possible values
+          are: basic, hardwareBacked.'
+        - Android only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(basic), C(hardwareBacked).'
+        type: str
+      role_scope_tag_ids:
+        description:
+        - List of Scope Tags for this Entity instance.
+        - iOS and Android; beta only (O(api_version=beta)).
+        elements: str
+        type: list
+      save_as_blocked:
+        description:
+        - Indicates whether users may use the "Save As" menu item to save a copy of protected files.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      screen_capture_blocked:
+        description:
+        - Indicates whether a managed user can take screen captures of managed apps
+        - Android only; Graph v1.0 and beta.
+        type: bool
+      screen_capture_configuration_state:
+        description:
+        - 'Configuration state (blocked or not blocked) for Apple Intelligence screen capture setting. Possible
+          values are: notBlocked, blocked, unknownFutureValue.'
+        - iOS only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(notBlocked), C(blocked).'
+        type: str
+      simple_pin_blocked:
+        description:
+        - Indicates whether simplePin is blocked.
+        - iOS and Android; Graph v1.0 and beta.
+        type: bool
+      state:
+        choices:
+        - present
+        - absent
+        description:
+        - V(present) or V(absent); the module's O(state) when left out.
+        type: str
+      targeted_app_management_levels:
+        description:
+        - 'The intended app management levels for this policy. Possible values are: unspecified, unmanaged, mdm,
+          androidEnterprise, androidEnterpriseDedicatedDevicesWithAzureAdSharedMode, androidOpenSourceProjectUserAssociated,
+          androidOpenSourceProjectUserless, unknownFutureValue.'
+        - iOS and Android; beta only (O(api_version=beta)).
+        - One or more of Graph's values, comma-separated, compared as a set.
+        - 'Values: C(unspecified), C(unmanaged), C(mdm), C(androidEnterprise), C(androidEnterpriseDedicatedDevicesWithAzureAdSharedMode),
+          C(androidOpenSourceProjectUserAssociated), C(androidOpenSourceProjectUserless).'
+        type: str
+      third_party_keyboards_blocked:
+        description:
+        - Defines if third party keyboards are allowed while accessing a managed app
+        - iOS only; beta only (O(api_version=beta)).
+        type: bool
+      warn_after_company_portal_update_deferral_in_days:
+        description:
+        - Maximum number of days Company Portal update can be deferred on the device or the user will receive the
+          warning
+        - Android only; beta only (O(api_version=beta)).
+        type: int
+      wipe_after_company_portal_update_deferral_in_days:
+        description:
+        - Maximum number of days Company Portal update can be deferred on the device or the company data on the
+          app will be wiped
+        - Android only; beta only (O(api_version=beta)).
+        type: int
+      writing_tools_configuration_state:
+        description:
+        - 'Configuration state (blocked or not blocked) for Apple Intelligence writing tools setting. Possible values
+          are: notBlocked, blocked, unknownFutureValue.'
+        - iOS only; beta only (O(api_version=beta)).
+        - Graph's own values, matched without regard to case.
+        - 'Values: C(notBlocked), C(blocked).'
+        type: str
+    type: list
+'''

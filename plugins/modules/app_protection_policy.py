@@ -41,8 +41,8 @@ options:
     description:
       - V(ios) manages an C(iosManagedAppProtection), V(android) an C(androidManagedAppProtection).
       - A setting of the other platform is an error.
+      - Required unless O(app_protection_policies) is used.
     type: str
-    required: true
     choices: [ios, android]
   api_version:
     description:
@@ -93,13 +93,26 @@ options:
   state:
     description:
       - V(present) creates or updates the policy, V(absent) deletes it.
+      - With O(app_protection_policies), the state of the items that do not set their own.
     type: str
     choices: [present, absent]
     default: present
+  purge:
+    description:
+      - With O(app_protection_policies), delete the policies of the platforms that no item declares and whose display
+        name matches O(purge_name_pattern). Purging without a pattern is refused.
+    type: bool
+    default: false
+  purge_name_pattern:
+    description:
+      - A regular expression matched against the whole display name (without regard to case) of the policies that
+        O(purge) may delete, such as V(TG - .*).
+    type: str
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.app_protection_policy
+  - tenantguard.m365.app_protection_policy.set_mode
 attributes:
   check_mode:
     description: Reads the tenant and reports what would change, with the predicted policy; writes nothing.
@@ -148,6 +161,22 @@ EXAMPLES = r'''
     allowed_outbound_data_transfer_destinations: managedApps
     apps: [outlook]
 
+- name: Converge the baseline's policies on both platforms in one task; delete the TG policies it no longer declares
+  tenantguard.m365.app_protection_policy:
+    app_protection_policies:
+      - display_name: TG - iOS - Level 2
+        platform: ios
+        api_version: beta
+        baseline: level2
+        apps: [outlook, teams]
+      - display_name: TG - Android - Level 2
+        platform: android
+        api_version: beta
+        baseline: level2
+        apps: [outlook, teams]
+    purge: true
+    purge_name_pattern: "TG - .*"
+
 - name: Delete a policy
   tenantguard.m365.app_protection_policy:
     display_name: Old policy
@@ -161,7 +190,7 @@ app_protection_policy:
     - The policy as Graph stores it after the task, as Graph JSON, with C(apps) and C(assignments).
     - In check mode, the predicted policy (without C(id) for a policy that would be created).
     - Null when the policy is absent.
-  returned: always
+  returned: when O(app_protection_policies) is not used
   type: dict
   sample:
     id: T_6f1b0f5c-0d5e-4b8a-9a51-2d1c6f7a8b90
@@ -178,50 +207,158 @@ app_protection_policy:
           groupId: 4f1f2d53-2b0e-4c7e-9d0a-58f3c2a5e111
 action:
   description: What the task did (or would do in check mode) to the policy.
-  returned: always
+  returned: when O(app_protection_policies) is not used
   type: str
   choices: [created, updated, deleted, unchanged]
   sample: created
+app_protection_policies:
+  description: The policies of the items whose state is present, in the order of O(app_protection_policies).
+  returned: when O(app_protection_policies) is used
+  type: list
+  elements: dict
+  sample: []
+actions:
+  description:
+    - One entry per policy created, updated or deleted (or that would be, in check mode); C(purged=true) for those
+      deleted by O(purge).
+  returned: when O(app_protection_policies) is used
+  type: list
+  elements: dict
+  sample: [{"display_name": "TG - iOS - Level 2", "id": "T_6f1b0f5c-0d5e-4b8a-9a51-2d1c6f7a8b90",
+            "action": "updated", "purged": false, "platform": "ios"}]
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import (
-    AppProtectionType, object_options, options_to_graph)
+    PLATFORMS, AppProtectionType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
     GroupNames, MamPolicyEngine)
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, run_module
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
+    Declared, PartialChangeError, purge_options, run_module)
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption
+
+STATES = ["present", "absent"]
 
 
 def argument_spec():
+    item = object_options()
+    item["state"] = dict(type="str", choices=STATES)
     spec = object_options()
-    spec["state"] = dict(type="str", choices=["present", "absent"], default="present")
+    spec["platform"] = dict(type="str", choices=list(PLATFORMS))
+    spec.update(
+        state=dict(type="str", choices=STATES, default="present"),
+        app_protection_policies=dict(type="list", elements="dict", options=item,
+                                     required_one_of=[["display_name", "id"]]),
+    )
+    spec.update(purge_options())
     return spec
 
 
-def run(module):
+def group_references(item, field=""):
+    references = []
+    assignments = item.get("assignments") or {}
+    for kind in ("include_groups", "exclude_groups"):
+        for index, value in enumerate(assignments.get(kind) or []):
+            references.append(("%sassignments.%s[%d]" % (field + "." if field else "", kind, index), value))
+    return references
+
+
+def declared(item, state, groups, field=""):
+    if state == "present":
+        return Declared(options_to_graph(item, groups.id_of, field), state=state, id=item["id"], field=field)
+    return Declared({"displayName": item["display_name"]} if item["display_name"] else {}, state=state,
+                    id=item["id"], field=field)
+
+
+def run_single(module, groups):
     params = module.params
-    groups = GroupNames(lambda: module.graph, module.warn)
+    if not params["platform"]:
+        raise InvalidOption("platform", "is required for a single policy", accepted="ios or android")
     if params["state"] == "present":
-        references = []
-        assignments = params.get("assignments") or {}
-        for kind in ("include_groups", "exclude_groups"):
-            for index, value in enumerate(assignments.get(kind) or []):
-                references.append(("assignments.%s[%d]" % (kind, index), value))
         options_to_graph(params)  # every option checked before any request
-        groups.resolve(references)
-        desired = options_to_graph(params, groups.id_of)
-    else:
-        desired = {"displayName": params["display_name"]} if params["display_name"] else {}
+        groups.resolve(group_references(params))
     resource = AppProtectionType(params["platform"], params["api_version"], groups.name_of)
     engine = MamPolicyEngine.for_module(module, resource, api_version=params["api_version"])
-    return engine.converge(Declared(desired, state=params["state"], id=params["id"]))
+    return engine.converge(declared(params, params["state"], groups))
+
+
+def run_set(module, groups):
+    """Every item checked, then planned per platform (one list each), then written."""
+    params = module.params
+    items = params["app_protection_policies"]
+    references = []
+    for index, item in enumerate(items):
+        field = "app_protection_policies[%d]" % index
+        if (item["state"] or params["state"]) == "present":
+            options_to_graph(item, field=field)
+            references.extend(group_references(item, field))
+    groups.resolve(references)
+    plans = []
+    for platform in PLATFORMS:
+        mine = [(index, item) for index, item in enumerate(items) if item["platform"] == platform]
+        if not mine and not params["purge"]:
+            continue
+        version = "beta" if any(item["api_version"] == "beta" for _index, item in mine) else "v1.0"
+        engine = MamPolicyEngine.for_module(module, AppProtectionType(platform, version, groups.name_of),
+                                            api_version=version)
+        wanted = [declared(item, item["state"] or params["state"], groups, "app_protection_policies[%d]" % index)
+                  for index, item in mine]
+        changes = engine.plan_set(wanted, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"],
+                                  list_option="app_protection_policies")
+        plans.append((platform, engine, changes))
+    done = []
+    for platform, engine, changes in plans:
+        try:
+            engine.apply(changes)
+        except PartialChangeError as exc:
+            raise PartialChangeError(exc.error, done + [dict(a, platform=platform) for a in exc.actions])
+        except TenantGuardError as exc:
+            if done:
+                raise PartialChangeError(exc, done)
+            raise
+        done.extend(dict(engine.action(c), platform=platform) for c in changes if c.changed)
+    order = dict((c.declared.field, (engine, c)) for _p, engine, changes in plans for c in changes
+                 if c.declared is not None)
+    policies = []
+    for index, item in enumerate(items):
+        engine, change = order["app_protection_policies[%d]" % index]
+        if change.declared.state == "present" and change.action != "delete":
+            policies.append(change.stored if change.stored is not None else change.predicted)
+    result = {"changed": bool(done), "app_protection_policies": policies, "actions": done}
+    if module.diff_mode:
+        before, after = {}, {}
+        for platform, engine, changes in plans:
+            for change in changes:
+                if not change.changed:
+                    continue
+                if change.current:
+                    before["%s: %s" % (platform, engine.resource.name_of(change.current))] = engine.resource.display(
+                        change.current)
+                final = None if change.action == "delete" else (change.stored or change.predicted)
+                if final:
+                    after["%s: %s" % (platform, engine.resource.name_of(final))] = engine.resource.display(final)
+        result["diff"] = {"before": before, "after": after, "before_header": "app protection policies before",
+                          "after_header": "app protection policies after"}
+    return result
+
+
+def run(module):
+    groups = GroupNames(lambda: module.graph, module.warn)
+    if module.params["app_protection_policies"] is not None:
+        return run_set(module, groups)
+    return run_single(module, groups)
 
 
 def main():
+    single = [name for name in object_options() if name != "api_version"]
     module = TenantGuardModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
-        required_one_of=[["display_name", "id"]],
+        required_one_of=[["display_name", "id", "app_protection_policies"]],
+        mutually_exclusive=[["app_protection_policies", option] for option in single],
+        required_if=[("purge", True, ["app_protection_policies"])],
+        required_by={"purge_name_pattern": "app_protection_policies"},
     )
     run_module(module, run)
 

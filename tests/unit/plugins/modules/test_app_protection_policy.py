@@ -293,3 +293,42 @@ def test_coverage_reports_what_conditional_access_sends_to_app_protection_but_no
     assert code == 0 and result["coverage"][0]["covered"] is True and result["coverage"][0]["gaps"] == []
     result, code = run_module(app_protection_policy_info.main, {"coverage_for": ["No such CA policy"]})
     assert code == 1 and "coverage_for[0]" in result["msg"] and "'No such CA policy'" in result["msg"]
+
+
+def test_set_mode_converges_both_platforms_with_one_list_each_and_purges_by_pattern(run_module, graph_sandbox):
+    prefix = unique("AP set")
+    items = [
+        {"display_name": prefix + " ios", "platform": "ios", "api_version": "beta", "baseline": "level1",
+         "apps": ["outlook"], "assignments": {"include_groups": [GROUPS[0]]}},
+        {"display_name": prefix + " android", "platform": "android", "apps": ["outlook"], "pin_required": True},
+        {"display_name": prefix + " old", "platform": "android", "state": "absent"},
+    ]
+    assert run_module(app_protection_policy.main, {"display_name": prefix + " stray", "platform": "ios"})[1] == 0
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_protection_policy.main, {"app_protection_policies": items}, check=True, diff=True)
+    assert code == 0 and result["changed"] and writes(graph_sandbox, since) == []
+    assert sorted(a["action"] for a in result["actions"]) == ["created", "created"]
+    lists = sorted(r["path"].rsplit("/", 1)[-1] for r in graph_rows(graph_sandbox, since)
+                   if r["method"] == "GET" and "ManagedAppProtections" in r["path"])
+    assert lists == ["androidManagedAppProtections", "iosManagedAppProtections"]
+    args = {"app_protection_policies": items, "purge": True, "purge_name_pattern": prefix + " .*"}
+    result, code = run_module(app_protection_policy.main, args)
+    assert code == 0, result
+    actions = sorted((a["platform"], a["action"], a["purged"]) for a in result["actions"])
+    assert actions == [("android", "created", False), ("ios", "created", False), ("ios", "deleted", True)]
+    assert [p["displayName"] for p in result["app_protection_policies"]] == [prefix + " ios", prefix + " android"]
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_protection_policy.main, args)
+    assert code == 0 and not result["changed"] and result["actions"] == []
+    assert writes(graph_sandbox, since) == []
+
+
+def test_set_mode_checks_every_item_before_writing(run_module, graph_sandbox):
+    items = [{"display_name": unique("AP set ok"), "platform": "ios", "pin_required": True},
+             {"display_name": unique("AP set bad"), "platform": "android", "face_id_blocked": True}]
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_protection_policy.main, {"app_protection_policies": items})
+    assert code == 1 and "app_protection_policies[1].face_id_blocked" in result["msg"]
+    assert graph_rows(graph_sandbox, since) == []
+    result, code = run_module(app_protection_policy.main, {"app_protection_policies": items[:1], "platform": "ios"})
+    assert code == 1 and "mutually exclusive" in result["msg"]
