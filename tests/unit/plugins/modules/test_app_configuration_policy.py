@@ -117,3 +117,36 @@ def test_bad_input_fails_before_any_request(run_module, graph_sandbox, args, wor
     for word in words:
         assert word in result["msg"], result["msg"]
     assert graph_rows(graph_sandbox, since) == []
+
+
+def configuration_examples():
+    import json
+    from pathlib import Path
+    folder = Path("/work/shared/graph/examples/targeted_managed_app_configuration")
+    out = []
+    for path in sorted(folder.glob("v10__*.json")) if folder.exists() else []:
+        body = (json.loads(path.read_text()).get("request") or {}).get("body")
+        if isinstance(body, dict) and body.get("displayName"):
+            out.append(pytest.param(body, id=path.stem))
+    return out
+
+
+@pytest.mark.parametrize("body", configuration_examples())
+def test_documented_examples_apply_read_back_equal_and_converge(run_module, graph_sandbox, body):
+    from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import graph_to_options
+
+    body = dict(body, displayName=unique("AC example"))
+    params = graph_to_options(body, "v1.0")
+    result, code = run_module(app_configuration_policy.main, params)
+    assert code == 0 and result["action"] == "created", result
+    stored = graph_sandbox.session().get(
+        "%s/v1.0/deviceAppManagement/targetedManagedAppConfigurations/%s" % (
+            graph_sandbox.base_url, result["app_configuration_policy"]["id"]),
+        headers={"Authorization": "Bearer " + graph_sandbox.token()}).json()
+    assert stored["displayName"] == body["displayName"] and stored["description"] == body["description"]
+    assert [(p["name"], p["value"]) for p in stored["customSettings"]] == [
+        (p["name"], p["value"]) for p in body["customSettings"]]
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, params)
+    assert code == 0 and not result["changed"], result
+    assert write_rows(graph_sandbox, since) == []
