@@ -174,10 +174,11 @@ def graph_to_options(obj, api_version, group_name=None):
     for name, entry in CONFIGURATION_PROPERTIES.items():
         if obj.get(name) not in (None, []) and api_version in entry["versions"]:
             params[entry["option"]] = copy.deepcopy(obj[name])
-    if "apps" in obj:
-        params["apps"] = readable_apps(obj["apps"])
-    if obj.get("appGroupType"):
-        params["app_group_type"] = obj["appGroupType"]
+    group_type = obj.get("appGroupType")
+    if "apps" in obj and (not group_type or group_type == "selectedPublicApps"):
+        params["apps"] = readable_apps(obj["apps"])  # other group types: Intune fills the list itself
+    if group_type:
+        params["app_group_type"] = group_type
     if "assignments" in obj:
         include, exclude = [], []
         for kind, group in assignment_set(obj["assignments"]):

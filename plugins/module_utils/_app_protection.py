@@ -213,10 +213,11 @@ def graph_to_options(obj, platform, api_version, group_name=None):
         if name in INT_RANGES and not INT_RANGES[name][0] <= value <= INT_RANGES[name][1]:
             continue
         params[entry["option"]] = value
-    if "apps" in obj:
-        params["apps"] = readable_apps(obj["apps"])
-    if obj.get("appGroupType"):
-        params["app_group_type"] = obj["appGroupType"]
+    group_type = obj.get("appGroupType")
+    if "apps" in obj and (not group_type or group_type == "selectedPublicApps"):
+        params["apps"] = readable_apps(obj["apps"])  # other group types: Intune fills the list itself
+    if group_type:
+        params["app_group_type"] = group_type
     if "assignments" in obj:
         include, exclude = [], []
         for kind, group in assignment_set(obj["assignments"]):

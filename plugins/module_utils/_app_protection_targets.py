@@ -110,12 +110,11 @@ def action_writes(current, desired):
     """The targetApps and assign writes that turn ``current`` into ``desired`` (only where they differ)."""
     writes = []
     if actions_differ(current, desired, "apps") or actions_differ(current, desired, "appGroupType"):
-        body = {"apps": desired.get("apps", current.get("apps") or [])}
-        group_type = desired.get("appGroupType") or current.get("appGroupType")
-        if group_type:
-            body["appGroupType"] = group_type
-        writes.append(Write("POST", {"apps": [strip_app(a) for a in body["apps"]],
-                                     "appGroupType": body.get("appGroupType", "selectedPublicApps")},
+        apps = desired.get("apps", current.get("apps") or [])
+        group_type = desired.get("appGroupType") or current.get("appGroupType") or "selectedPublicApps"
+        if group_type != "selectedPublicApps":
+            apps = []  # Intune chooses the apps of the group
+        writes.append(Write("POST", {"apps": [strip_app(a) for a in apps], "appGroupType": group_type},
                             suffix="/targetApps", idempotent=True, accept=set([200, 204])))
     if actions_differ(current, desired, "assignments"):
         writes.append(Write("POST", {"assignments": desired["assignments"]}, suffix="/assign", idempotent=True,

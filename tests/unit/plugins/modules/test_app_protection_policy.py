@@ -332,3 +332,56 @@ def test_set_mode_checks_every_item_before_writing(run_module, graph_sandbox):
     assert graph_rows(graph_sandbox, since) == []
     result, code = run_module(app_protection_policy.main, {"app_protection_policies": items[:1], "platform": "ios"})
     assert code == 1 and "mutually exclusive" in result["msg"]
+
+
+def test_two_policies_with_the_name_fail_listing_both_ids_and_write_nothing(run_module, graph_sandbox):
+    name = unique("AP twin")
+    twins = ["T_%s-0000-4000-8000-00000000000%d" % (name[-8:], i) for i in (1, 2)]
+    graph_sandbox.seed({"iosManagedAppProtections": [{"id": twins[0], "displayName": name},
+                                                     {"id": twins[1], "displayName": name}]})
+    listed = graph_sandbox.session().get(
+        graph_sandbox.base_url + "/v1.0/deviceAppManagement/iosManagedAppProtections",
+        headers={"Authorization": "Bearer " + graph_sandbox.token()}).json()["value"]
+    ids = [p["id"] for p in listed if p["displayName"] == name]
+    assert sorted(ids) == twins
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_protection_policy.main, ios(name, print_blocked=True))
+    assert code == 1 and "display_name" in result["msg"] and "matches 2" in result["msg"]
+    assert ids[0] in result["msg"] and ids[1] in result["msg"]
+    assert writes(graph_sandbox, since) == []
+
+
+def test_replication_lag_does_not_lead_to_a_duplicate(run_module, graph_sandbox):
+    name = unique("AP lag")
+    graph_sandbox.set_faults({"rules": [{"kind": "lag", "seconds": 2.0,
+                                         "path": "^/v1\\.0/deviceAppManagement/androidManagedAppProtections$"}]})
+    args = {"display_name": name, "platform": "android", "pin_required": True, "apps": ["outlook"]}
+    result, code = run_module(app_protection_policy.main, args)
+    assert code == 0 and result["action"] == "created", result
+    result, code = run_module(app_protection_policy.main, args)
+    assert code == 0 and not result["changed"], result
+    listed = graph_sandbox.session().get(
+        graph_sandbox.base_url + "/v1.0/deviceAppManagement/androidManagedAppProtections",
+        headers={"Authorization": "Bearer " + graph_sandbox.token()}).json()["value"]
+    assert [p["displayName"] for p in listed].count(name) == 1
+
+
+def test_an_app_group_that_intune_fills_exports_without_its_app_list(run_module, graph_sandbox):
+    name = unique("AP core apps")
+    result, code = run_module(app_protection_policy.main, ios(name, app_group_type="allCoreMicrosoftApps"))
+    assert code == 0 and result["action"] == "created", result
+    policy_id = result["app_protection_policy"]["id"]
+    # Intune lists the group's apps on the policy itself; the export must not turn them into selected apps.
+    graph_sandbox.session().post(
+        graph_sandbox.base_url + "/v1.0/deviceAppManagement/iosManagedAppProtections/%s/targetApps" % policy_id,
+        headers={"Authorization": "Bearer " + graph_sandbox.token()},
+        json={"apps": [{"mobileAppIdentifier": {"@odata.type": "#microsoft.graph.iosMobileAppIdentifier",
+                                                "bundleId": "com.microsoft.office.outlook"}}],
+              "appGroupType": "allCoreMicrosoftApps"}).raise_for_status()
+    result, code = run_module(app_protection_policy_info.main, {"display_name": name, "platform": "ios"})
+    params = result["app_protection_policies"][0]["params"]
+    assert params["app_group_type"] == "allCoreMicrosoftApps" and "apps" not in params
+    since = len(graph_sandbox.requests())
+    again, code = run_module(app_protection_policy.main, params)
+    assert code == 0 and not again["changed"], again
+    assert writes(graph_sandbox, since) == []
