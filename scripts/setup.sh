@@ -17,10 +17,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# ansible-test sanity runs the shellcheck program on the shell scripts; install it where we can.
-if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; }) \
-    || echo "setup: shellcheck could not be installed; ansible-test will skip its shellcheck test" >&2
+# Debian packages the tests use: shellcheck (ansible-test sanity checks the shell scripts with it)
+# and chromium (the device report is looked at in a headless browser). Install what is missing
+# where we can; the tests that need them say so and skip where they are absent.
+missing=()
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  (apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; }) \
+    || echo "setup: could not install ${missing[*]}; the tests that need them will be skipped" >&2
 fi
 
 # Ansible finds collections below <path>/ansible_collections/<namespace>/<name>.
