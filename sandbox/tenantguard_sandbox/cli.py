@@ -55,9 +55,11 @@ def _serve(args):
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
     print("TenantGuard Graph sandbox listening on %s (state in %s)" % (base_url, sandbox.state_dir), flush=True)
+    parent = os.getppid()
     try:
         while not stop.wait(0.5):
-            pass
+            if args.exit_with_parent and os.getppid() != parent:
+                break  # the process that started us is gone: nobody will stop us
     finally:
         server.shutdown()
         server.server_close()
@@ -91,6 +93,8 @@ def parser():
     serve.add_argument("--state-dir", required=True, help="directory holding certificates, state and logs")
     serve.add_argument("--seed", help="JSON seed applied once (see README)")
     serve.add_argument("--faults", help="JSON fault rules (see README)")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when the process that started the sandbox ends (for test runners)")
     serve.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     serve.add_argument("--no-regional-redirect", action="store_true",
                        help="do not answer Exchange admin API calls with a 302 to the regional host name")

@@ -14,7 +14,6 @@ session that trusts the sandbox CA (``trust_env=False``, so ``REQUESTS_CA_BUNDLE
 """
 
 import contextlib
-import ctypes
 import http.client
 import json
 import os
@@ -27,8 +26,6 @@ import time
 import uuid
 
 from .fsutil import read_json
-
-PR_SET_PDEATHSIG = 1
 
 
 class SandboxStartError(RuntimeError):
@@ -144,22 +141,6 @@ class RunningSandbox:
         return response.json()["access_token"]
 
 
-def _die_with_parent():
-    """In the child before exec: ask Linux to stop the sandbox when the process that started it ends.
-
-    Test runners that fork a process per test (ansible-test's ``ansible_forked``) end that process
-    without running fixture teardown; without this every such test would leave a server behind.
-    Elsewhere than Linux this is a no-op and teardown alone stops the server.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 def _write_input(state_dir, name, value):
     if value is None:
         return None
@@ -197,7 +178,10 @@ def running_sandbox(state_dir, seed=None, faults=None, port=0, timeout=20.0, ext
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     seed_path = _write_input(state_dir, "seed-input.json", seed)
     faults_path = _write_input(state_dir, "faults-input.json", faults)
-    command = [sys.executable, "-m", "tenantguard_sandbox", "serve", "--port", str(port), "--state-dir", state_dir]
+    # --exit-with-parent: test runners that fork a process per test (ansible-test's ``ansible_forked``)
+    # end that process without fixture teardown; the server then stops by itself instead of lingering.
+    command = [sys.executable, "-m", "tenantguard_sandbox", "serve", "--port", str(port), "--state-dir", state_dir,
+               "--exit-with-parent"]
     if seed_path:
         command += ["--seed", seed_path]
     if faults_path:
@@ -205,8 +189,7 @@ def running_sandbox(state_dir, seed=None, faults=None, port=0, timeout=20.0, ext
     command += list(extra_args)
     log_path = os.path.join(state_dir, "server.log")
     log = open(log_path, "ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(state_dir, process):
