@@ -66,12 +66,24 @@ def _serve(args):
         with sandbox.store.lock:
             sandbox.store.flush()
         sandbox.log.close()
-        try:
-            os.unlink(os.path.join(sandbox.state_dir, "server.json"))
-        except FileNotFoundError:
-            pass
+        _remove_own_server_file(sandbox.state_dir)
     print("TenantGuard Graph sandbox stopped", flush=True)
     return 0
+
+
+def _remove_own_server_file(state_dir):
+    """Remove server.json if it still describes this process (a newer server may have taken the directory)."""
+    path = os.path.join(state_dir, "server.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            owner = json.load(handle).get("pid")
+    except (OSError, ValueError):
+        return
+    if owner == os.getpid():
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 def _generate(args):

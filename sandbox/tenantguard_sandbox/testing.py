@@ -141,6 +141,36 @@ class RunningSandbox:
         return response.json()["access_token"]
 
 
+def _wait_for_previous_server(state_dir, timeout=10.0):
+    """Let a server that still holds ``state_dir`` finish before another starts there.
+
+    Under a runner that forks a process per test, pytest hands every test of a worker the same
+    module-scoped temporary directory, and the previous test's server (started with
+    ``--exit-with-parent``) is still flushing its state for up to half a second.
+    """
+    info = read_json(os.path.join(state_dir, "server.json"))
+    pid = info.get("pid") if isinstance(info, dict) else None
+    deadline = time.monotonic() + timeout
+    while pid and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            return
+        if _is_zombie(pid):
+            return
+        time.sleep(0.05)
+
+
+def _is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def _write_input(state_dir, name, value):
     if value is None:
         return None
@@ -187,6 +217,7 @@ def running_sandbox(state_dir, seed=None, faults=None, port=0, timeout=20.0, ext
     if faults_path:
         command += ["--faults", faults_path]
     command += list(extra_args)
+    _wait_for_previous_server(state_dir)
     log_path = os.path.join(state_dir, "server.log")
     log = open(log_path, "ab")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
