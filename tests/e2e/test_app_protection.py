@@ -1,7 +1,9 @@
 """ansible-playbook runs app_protection_policy and app_protection_policy_info against the sandbox:
 check -> apply -> check -> apply for framework levels 1 to 3 on iOS and Android and for v1.0
 policies; apps and groups changed one at a time; bad input that writes nothing; export round-trip."""
+import json
 import time
+from pathlib import Path
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 POLICIES = ["E2E - %s - %s" % (p, l) for p in ("ios", "android") for l in ("level1", "level2", "level3", "v1.0")]
@@ -163,15 +165,15 @@ def test_export_round_trip_changes_nothing(run_playbook, graph_sandbox):
     assert graph_writes(graph_sandbox, since) == []
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "unit" / "plugins" / "module_utils" / "fixtures"
+
+
 def documented_examples():
     """(platform, request body) of every v1.0 app protection example that creates or updates a policy."""
-    import json
-    from pathlib import Path
-
     out = []
     for platform in ("ios", "android"):
-        folder = Path("/work/shared/graph/examples/%s_managed_app_protection" % platform)
-        for path in sorted(folder.glob("v10__*.json")) if folder.exists() else []:
+        folder = EXAMPLES / ("%s_managed_app_protection" % platform)
+        for path in sorted(folder.glob("v10__*.json")):
             body = (json.loads(path.read_text()).get("request") or {}).get("body")
             if isinstance(body, dict) and body.get("displayName"):
                 out.append((platform, path.stem, body))

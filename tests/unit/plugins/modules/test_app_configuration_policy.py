@@ -122,12 +122,13 @@ def test_bad_input_fails_before_any_request(run_module, graph_sandbox, args, wor
 def configuration_examples():
     import json
     from pathlib import Path
-    folder = Path("/work/shared/graph/examples/targeted_managed_app_configuration")
+    folder = Path(__file__).resolve().parents[1] / "module_utils" / "fixtures" / "targeted_managed_app_configuration"
     out = []
-    for path in sorted(folder.glob("v10__*.json")) if folder.exists() else []:
+    for path in sorted(folder.glob("v10__*.json")):
         body = (json.loads(path.read_text()).get("request") or {}).get("body")
         if isinstance(body, dict) and body.get("displayName"):
             out.append(pytest.param(body, id=path.stem))
+    assert out, "no documented examples found in %s" % folder
     return out
 
 

@@ -12,8 +12,7 @@ from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.resource_mo
     graph_rows, module_runner, unique)
 
 GROUPS = ["AP Pilot", "AP Sales", "AP Break Glass"]
-EXAMPLES = Path(__file__).resolve().parents[5] / "sandbox" / "tests" / "examples"
-SHARED_EXAMPLES = Path("/work/shared/graph/examples")
+EXAMPLES = Path(__file__).resolve().parents[1] / "module_utils" / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +144,13 @@ def test_delete_then_absent_is_unchanged(run_module, graph_sandbox):
 def example_bodies():
     out = []
     for platform in ("ios", "android"):
-        folder = SHARED_EXAMPLES / ("%s_managed_app_protection" % platform)
-        if not folder.exists():
-            continue
+        folder = EXAMPLES / ("%s_managed_app_protection" % platform)
         for path in sorted(folder.glob("v10__*.json")):
             example = json.loads(path.read_text())
             body = (example.get("request") or {}).get("body")
             if isinstance(body, dict) and body.get("displayName"):
                 out.append(pytest.param(platform, body, id=path.stem))
+    assert len(out) >= 2, "documented examples missing from %s" % EXAMPLES
     return out
 
 
