@@ -45,6 +45,7 @@ class ExchangeClient(HttpClientBase):
     def __init__(self, session, tokens, base_url, scope, tenant, retry=None, page_size=1000):
         super().__init__(session, tokens, scope, tenant, retry=retry)
         self.base_url = base_url.rstrip("/")
+        self._regional_root = None
         self.page_size = page_size
         self.warnings = []
         self._host = (urlsplit(self.base_url).hostname or "").lower()
@@ -57,7 +58,8 @@ class ExchangeClient(HttpClientBase):
                    retry=retry)
 
     def command_url(self, select=None):
-        url = "%s/adminapi/beta/%s/InvokeCommand" % (self.base_url, quote(self.tenant, safe=""))
+        root = self._regional_root or self.base_url
+        url = "%s/adminapi/beta/%s/InvokeCommand" % (root, quote(self.tenant, safe=""))
         if select:
             fields = select if isinstance(select, str) else ",".join(select)
             url += "?$select=" + quote(fields, safe=",")
@@ -79,6 +81,12 @@ class ExchangeClient(HttpClientBase):
                 return
             self._check_target(cmdlet, url, next_link)
             url = next_link
+
+    def _remember_region(self, location):
+        """Send later commands straight to the regional host the front door sent this one to."""
+        parts = urlsplit(location)
+        if "/adminapi/" in parts.path.lower():
+            self._regional_root = "%s://%s" % (parts.scheme, parts.netloc)
 
     def _allowed_host(self, url):
         """The token goes only to the configured host, its subdomains (Exchange's regional hosts such as
@@ -153,6 +161,7 @@ class ExchangeClient(HttpClientBase):
                                         message="more than %d redirects" % MAX_REDIRECTS)
                 location = urljoin(target, location)
                 self._check_target(cmdlet, target, location)
+                self._remember_region(location)
                 target = location
                 continue
             if status == 401 and not token_renewed:

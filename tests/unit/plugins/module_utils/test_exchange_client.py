@@ -31,6 +31,16 @@ def test_redirect_is_followed_with_the_token_and_pages_are_reposted(graph_sandbo
     assert all(r["body"]["CmdletInput"]["CmdletName"] == "Get-MobileDevice" for r in log if r["status"] == 200)
 
 
+def test_later_commands_go_straight_to_the_regional_host(graph_sandbox, clients, seeded):
+    exchange = clients().exchange
+    since = len(graph_sandbox.requests())
+    first = list(exchange.invoke("Get-MobileDevice", {"ResultSize": "Unlimited"}))
+    second = list(exchange.invoke("Get-MobileDevice", {"ResultSize": "Unlimited"}))
+    assert len(first) == len(second) == seeded["mobile_devices"]
+    # One redirect for the client's first command; the second is posted to the regional host at once.
+    assert [r["status"] for r in exchange_log(graph_sandbox, since)] == [302, 200, 200]
+
+
 def test_select_and_filter(graph_sandbox, clients):
     exchange = clients().exchange
     rows = list(exchange.invoke("Get-MobileDevice", {"Filter": "DeviceId -eq 'DEVICE0003'"},
