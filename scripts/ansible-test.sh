@@ -10,7 +10,9 @@ python=$venv/bin/python
 # Outside the work tree: ansible-test would otherwise list files through the enclosing git checkout.
 # The path ends in collections/ansible_collections/<ns>/<name>, which pytest-ansible recognises as a
 # collection tree: it then uses that tree as it is instead of building its own link farm.
-dest=${TENANTGUARD_TEST_TREE:-${TMPDIR:-/tmp}/tenantguard-test-tree}/collections/ansible_collections/tenantguard/m365
+# One tree per checkout, so that two checkouts can run their tests at the same time.
+tree_id=$(printf '%s' "$here" | sha256sum | cut -c1-12)
+dest=${TENANTGUARD_TEST_TREE:-${TMPDIR:-/tmp}/tenantguard-test-tree-$tree_id}/collections/ansible_collections/tenantguard/m365
 
 # ansible-test downloads get-pip.py to bootstrap its sanity virtualenvs; offline it uses a cached
 # copy. Offer the ensurepip-based stand-in under the name ansible-test looks for.
