@@ -152,11 +152,6 @@ attributes:
   diff_mode:
     description: Shows the policy before and after, as module options, with group names.
     support: full
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - The application needs the Graph permission C(DeviceManagementApps.ReadWrite.All), and C(Group.Read.All) to find
     groups by name.

@@ -62,11 +62,6 @@ attributes:
   diff_mode:
     description: This module changes nothing, so there is no diff.
     support: N/A
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - The application needs the Graph permission C(DeviceManagementApps.Read.All), and C(Group.Read.All) for group
     names.

@@ -179,11 +179,6 @@ attributes:
     description: Shows each policy before and after, with names instead of ids for users, groups, roles, applications,
       named locations and authentication strengths.
     support: full
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - The application needs the Graph permissions C(Policy.Read.All), C(Policy.ReadWrite.ConditionalAccess) and
     C(Application.Read.All), and to resolve names C(User.Read.All), C(Group.Read.All) and

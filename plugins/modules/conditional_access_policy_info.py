@@ -55,11 +55,6 @@ attributes:
   diff_mode:
     description: This module changes nothing, so there is no diff.
     support: N/A
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - The application needs the Graph permission C(Policy.Read.All), and to show names C(User.Read.All),
     C(Group.Read.All), C(Application.Read.All) and C(RoleManagement.Read.Directory) (or C(Directory.Read.All)).

@@ -80,11 +80,6 @@ attributes:
       - Shows the body that is sent (or would be sent). For V(PATCH), V(PUT) and V(DELETE), the object at O(path)
         is read first and shown as the state before.
     support: full
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - Responses may carry properties that no schema declares; they are returned as they are.
 seealso:

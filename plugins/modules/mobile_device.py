@@ -58,11 +58,6 @@ attributes:
     description: Shows the mailbox's allowed and blocked device ids, the partnership and the wipe request before and
       after.
     support: full
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - The application needs the C(Exchange.ManageAsApp) permission and an Exchange administrator role.
   - Blocking by device id acts on Exchange ActiveSync and Outlook mobile partnerships; to keep native mail apps out

@@ -146,11 +146,6 @@ attributes:
   diff_mode:
     description: Shows each location before and after, as module options.
     support: full
-  action_group:
-    description: Use C(group/tenantguard.m365.m365) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - tenantguard.m365.m365
 notes:
   - The application needs the Graph permission C(Policy.ReadWrite.ConditionalAccess) (and C(Policy.Read.All)).
   - Requests to named locations are spaced to about one per second per tenant, the limit Graph sets for them.
