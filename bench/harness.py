@@ -47,14 +47,19 @@ def play(name, tasks):
 
 def run_playbook(sb, text, *args, env=None):
     """Run a playbook text against the sandbox; return (seconds, completed process)."""
-    workdir = Path(sb.workdir)
-    path = workdir / ("play-%d.yml" % time.monotonic_ns())
+    path = Path(sb.workdir) / ("play-%d.yml" % time.monotonic_ns())
     path.write_text(text)
+    return run_playbook_file(sb, path, *args, env=env)
+
+
+def run_playbook_file(sb, path, *args, env=None, inventory="localhost,"):
+    """Run the playbook at ``path`` against the sandbox; return (seconds, completed process)."""
+    workdir = Path(sb.workdir)
     full_env = sb.ansible_environment(workdir, collections_path(workdir))
     full_env.update(env or {})
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(path)] + list(args)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, str(path)] + list(args)
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=full_env, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, env=full_env, capture_output=True, text=True, check=False, cwd=str(workdir))
     took = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit("benchmark play failed:\n%s\n%s" % (done.stdout, done.stderr))
@@ -82,3 +87,8 @@ def report(name, rows, figures):
     for label, value in rows:
         print("%-*s  %s" % (width, label, value))
     print("BENCH " + json.dumps(dict(figures, benchmark=name), sort_keys=True))
+
+
+def load():
+    """The one-minute load average and the CPU count, to print beside wall times."""
+    return {"load_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count() or 1}
