@@ -19,6 +19,7 @@ the ``strictLocation`` evaluation mode), and a policy using them would seem to d
 
 import copy
 
+from ansible_collections.tenantguard.m365.plugins.module_utils._backup import backup_for
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import (
     READ_ONLY_FIELDS,
     compute_patch,
@@ -420,7 +421,7 @@ class ConditionalAccessEngine(ResourceEngine):
     def for_task(cls, module, resource, resolver, api_version):
         return cls(lambda: PreferUnknownEnumMembers(module.graph), resource, resolver=resolver,
                    check_mode=module.check_mode, diff_mode=module.diff_mode, warn=module.warn,
-                   api_version=api_version)
+                   api_version=api_version, backup=backup_for(module))
 
     def apply(self, changes):
         changes = super().apply(changes)

@@ -49,12 +49,21 @@ action, purged}`` per object acted on) and ``diff`` keyed by display name.
 
 If a write fails after others succeeded, the task fails with ``changed: true`` and the
 ``actions`` done so far (``PartialChangeError``; ``run_module`` reports it).
+
+**Backups.** With a ``BackupLog`` (``_backup``; ``for_module`` takes the task's, from the
+module's ``backup_dir`` option), every write is recorded in the task's backup file BEFORE it is
+sent: the object as read for an update or a delete, the name and body for a create (its id is
+added as soon as the POST answers), then the outcome. A backup that cannot be written stops the
+write. ``run_module`` returns the file as ``backup_file``. The objects list kept for the task
+follows the writes (created objects added, deleted ones removed), so an engine can plan again
+after applying.
 """
 
 import copy
 import re
 import time
 
+from ansible_collections.tenantguard.m365.plugins.module_utils._backup import backup_for, backup_options, backup_path
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import GraphError, TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import (
     InvalidOption,
@@ -66,7 +75,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
 )
 
 __all__ = ("Declared", "InvalidOption", "PartialChangeError", "ResourceEngine", "ResourceType", "Write",
-           "info_item", "purge_options", "run_module")
+           "backup_options", "info_item", "purge_options", "run_module")
 
 DEFAULT_SETTLE_TIMEOUT = 60.0
 ACTION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
@@ -101,6 +110,7 @@ class Change:
         self.purged = purged
         self.stored = None              # the object as stored, once written
         self.done = False
+        self.backup_entry = None        # its entry in the task's backup file, once recorded
 
     @property
     def changed(self):
@@ -130,7 +140,7 @@ class ResourceEngine:
     """Converges objects of one resource type; see the module docstring."""
 
     def __init__(self, graph, resource, check_mode=False, diff_mode=False, warn=None, api_version=None,
-                 settle_timeout=DEFAULT_SETTLE_TIMEOUT, clock=time.monotonic, sleep=time.sleep):
+                 settle_timeout=DEFAULT_SETTLE_TIMEOUT, clock=time.monotonic, sleep=time.sleep, backup=None):
         self._graph_source = graph
         self.resource = resource
         self.check_mode = check_mode
@@ -143,10 +153,13 @@ class ResourceEngine:
         self._objects = None
         self._created_ids = set()
         self.warnings = []
+        self.backup = backup
 
     @classmethod
     def for_module(cls, module, resource, **kwargs):
-        """An engine on ``module`` (a TenantGuardModule): its Graph client, check and diff modes."""
+        """An engine on ``module`` (a TenantGuardModule): its Graph client, check and diff modes, and
+        the task's backup file."""
+        kwargs.setdefault("backup", backup_for(module))
         return cls(lambda: module.graph, resource, check_mode=module.check_mode, diff_mode=module.diff_mode,
                    warn=module.warn, **kwargs)
 
@@ -305,14 +318,25 @@ class ResourceEngine:
         created = []
         try:
             for change in changes:
-                if change.action == "create":
-                    change.stored = self._create(change)
-                    created.append(change)
-                elif change.action == "update":
-                    self._update(change)
-                elif change.action == "delete":
-                    self._delete(change)
+                if not change.changed:
+                    change.done = True
+                    continue
+                self._backup_before(change)
+                try:
+                    if change.action == "create":
+                        change.stored = self._create(change)
+                        created.append(change)
+                    elif change.action == "update":
+                        self._update(change)
+                    elif change.action == "delete":
+                        self._delete(change)
+                except TenantGuardError as exc:
+                    if self.backup is not None and change.backup_entry is not None:
+                        self.backup.failed(change.backup_entry, exc)
+                    raise
                 change.done = True
+                self._backup_after(change)
+                self._follow(change)
             self._settle(created)
         except TenantGuardError as exc:
             done = [c for c in changes if c.done and c.changed]
@@ -341,6 +365,8 @@ class ResourceEngine:
                              message="the answer to creating %s carried no id" % resource.label(change.body),
                              hint="Check in the tenant whether the object was created before running the task again.")
         self._created_ids.add(str(stored["id"]).lower())
+        if self.backup is not None and change.backup_entry is not None:
+            self.backup.created(change.backup_entry, stored["id"])
         return stored
 
     def _update(self, change):
@@ -357,6 +383,34 @@ class ResourceEngine:
             accept=set([200, 202, 204, 404])))
         if response.status == 404 and not getattr(response, "recovered", False):
             change.action = "none"  # deleted by someone else since the list was read
+
+    # -- backups ------------------------------------------------------------------------------
+    def _backup_before(self, change):
+        """Record the change in the backup file before its first request (raises when it cannot)."""
+        if self.backup is None:
+            return
+        if change.action == "create":
+            change.backup_entry = self.backup.record(self.resource, self.api_version, "create", body=change.body)
+        else:
+            change.backup_entry = self.backup.record(self.resource, self.api_version, change.action,
+                                                     before=change.current, writes=change.writes)
+
+    def _backup_after(self, change):
+        if self.backup is not None and change.backup_entry is not None:
+            self.backup.done(change.backup_entry, status="done" if change.changed else "unchanged")
+
+    def _follow(self, change):
+        """Keep the task's list of objects as it now is in the tenant."""
+        if self._objects is None:
+            return
+        if change.action == "create" and change.stored is not None:
+            self._objects.append(change.stored)
+        elif change.action in ("update", "delete") and change.current is not None:
+            key = str(change.current.get("id")).lower()
+            kept = [o for o in self._objects if str(o.get("id")).lower() != key]
+            if change.action == "update" and change.stored is not None:
+                kept.append(change.stored)
+            self._objects[:] = kept
 
     def _write(self, send):
         """Send a write; repeat it while the resource says the failure is passing (a reference that
@@ -494,11 +548,20 @@ def info_item(obj, params):
 
 def run_module(module, main):
     """``module.run(main)``, reporting a write that failed after others as ``changed: true`` with the
-    ``actions`` done so far."""
+    ``actions`` done so far, and the task's backup file (if any write was recorded) as ``backup_file``."""
     def wrapped(mod):
         try:
-            return main(mod)
+            result = main(mod)
         except PartialChangeError as exc:
-            mod.fail_from(exc, changed=True, actions=exc.actions)
+            extra = dict(backup_file=backup_path(mod)) if backup_path(mod) else {}
+            mod.fail_from(exc, changed=True, actions=exc.actions, **extra)
             return None
+        except TenantGuardError as exc:
+            if not backup_path(mod):
+                raise
+            mod.fail_from(exc, backup_file=backup_path(mod))
+            return None
+        if result is not None and backup_path(mod):
+            result["backup_file"] = backup_path(mod)
+        return result
     module.run(wrapped)
