@@ -62,6 +62,10 @@ The rules, from Microsoft's documentation (Learn, Microsoft Entra conditional ac
   selected controls" (AND); legacy authentication clients cannot satisfy MFA or device controls
   ("Conditional Access: Conditions", client apps), so ``satisfied_by`` grants them nothing.
 
+A device filter rule that does not parse makes the policy not applied with reason
+``invalidCondition`` and the parser's message as detail, so that one typo in a declared policy
+shows in the results instead of stopping the evaluation of the others.
+
 When the sign-in does not state what a condition needs (say the policy includes a group and the
 user's groups are not given), the condition is undetermined. A policy with a condition that does
 not match is not applied with that condition as its reason; otherwise, a policy with an
@@ -107,6 +111,10 @@ NOT_ADMIN_PORTAL_APP_IDS = frozenset([MICROSOFT_GRAPH_APP_ID, AZURE_MANAGEMENT_A
                                       SHAREPOINT_ONLINE_APP_ID, TEAMS_APP_ID, INTUNE_APP_ID,
                                       INTUNE_ENROLLMENT_APP_ID])
 
+# Targetable apps that stand for several app ids ("Conditional Access: Target resources": the Windows
+# Azure Service Management API covers Azure Resource Manager and the Azure portal, among others).
+APP_GROUPS = {AZURE_MANAGEMENT_APP_ID: frozenset([AZURE_PORTAL_APP_ID])}
+
 USER_ACTIONS = ("urn:user:registersecurityinfo", "urn:user:registerdevice")
 PLATFORMS = ("android", "iOS", "windows", "windowsPhone", "macOS", "linux")
 CLIENT_APP_TYPES = ("browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other")
@@ -126,7 +134,7 @@ CONTROL_ORDER = ("block", "mfa", "compliantDevice", "domainJoinedDevice", "appro
 
 REASONS = ("users", "workloadIdentities", "application", "userActions", "authenticationContext", "devicePlatform",
            "location", "clientApps", "devices", "signInRisk", "userRisk", "insiderRisk", "authenticationFlow",
-           "policyNotEnabled", "notEnoughInformation", "emptyPolicy")
+           "policyNotEnabled", "notEnoughInformation", "invalidCondition")
 
 
 def _lower(value):
@@ -292,15 +300,16 @@ def _check_users(conditions, sign_in):
 def _check_workload_identity(apps, principal, workload_policy):
     if not workload_policy:
         return _Check("users", False, "the policy targets users; a service principal signs in")
+    # Policies name service principals by their object id, never by the app id
+    # ("Conditional Access for workload identities", Finding the objectID).
     principal = principal or {}
-    keys = [principal.get("id"), principal.get("app_id")]
-    known = any(k is not None for k in keys)
+    known = _has(principal, "id")
     include = apps.get("includeServicePrincipals") or []
     if any(_lower(i) == "serviceprincipalsinmytenant" for i in include):
         included = True
     else:
-        included = _in_ids(include, known, [k for k in keys if k is not None])
-    excluded = _in_ids(apps.get("excludeServicePrincipals") or [], known, [k for k in keys if k is not None])
+        included = _in_ids(include, known, principal.get("id"))
+    excluded = _in_ids(apps.get("excludeServicePrincipals") or [], known, principal.get("id"))
     return _scope("workloadIdentities", included, excluded, "the service principal",
                   "not among the policy's service principals", "listed in excludeServicePrincipals")
 
@@ -312,6 +321,8 @@ def _check_workload_identity(apps, principal, workload_policy):
 def _app_matches(value, app_id):
     key = _lower(value)
     app = _lower(app_id)
+    if app in APP_GROUPS.get(key, ()):
+        return True
     if key == "all":
         return True
     if key == "none":
@@ -528,7 +539,10 @@ def _check_devices(conditions, sign_in):
     device = sign_in["device"] or {}
     if rule:
         mode = _lower(device_filter.get("mode") or "include")
-        matched = _ca_device_filter.matches(rule, device)
+        try:
+            matched = _ca_device_filter.matches(rule, device)
+        except ValueError as exc:
+            return _Check("invalidCondition", False, str(exc))
         if mode == "exclude":
             if matched:
                 return _Check("devices", False, "the device matches the rule of a filter in exclude mode (%s)" % rule)
@@ -633,7 +647,8 @@ def _requirement(result):
     return {
         "policy": result.display_name,
         "policy_id": result.id,
-        "operator": (grant.get("operator") or "OR").upper(),
+        # "By default, Conditional Access requires all selected controls" (Conditional Access: Grant).
+        "operator": (grant.get("operator") or "AND").upper(),
         "controls": controls,
         "authentication_strength": strength or None,
         "terms_of_use": list(grant.get("termsOfUse") or []),
@@ -702,6 +717,39 @@ def merge_session_controls(session_list):
     return merged
 
 
+# Platforms on which each grant control can be satisfied ("Conditional Access: Grant": compliant
+# device on Windows 10+, iOS, Android, macOS and Linux; hybrid joined on Windows; approved client app
+# on iOS and Android; app protection on iOS, Android and Microsoft Edge on Windows).
+CONTROL_PLATFORMS = {
+    "compliantdevice": ("windows", "ios", "android", "macos", "linux"),
+    "domainjoineddevice": ("windows",),
+    "approvedapplication": ("ios", "android"),
+    "compliantapplication": ("ios", "android", "windows"),
+}
+
+
+def unsatisfiable_controls(sign_in):
+    """{control (lower case) or "*": why the sign-in cannot satisfy it}."""
+    sign_in = sign_in or {}
+    if _has(sign_in, "service_principal"):
+        return {"*": "a workload identity cannot perform multifactor authentication or any other grant control "
+                     "(Conditional Access for workload identities)"}
+    if _lower(sign_in.get("client_app_type") or "") in [_lower(t) for t in LEGACY_CLIENT_APP_TYPES]:
+        return {"*": "legacy authentication clients do not support multifactor authentication and do not pass "
+                     "device state (Conditional Access: Conditions, client apps)"}
+    found = {}
+    if _lower(sign_in.get("authentication_flow") or "") == "devicecodeflow":
+        for control in ("compliantdevice", "domainjoineddevice"):
+            found[control] = "the device code flow cannot pass the device state (Conditional Access: Grant)"
+    if _has(sign_in, "device_platform"):
+        platform = _lower(sign_in["device_platform"])
+        for control, platforms in CONTROL_PLATFORMS.items():
+            if platform not in platforms:
+                found.setdefault(control, "not supported on platform %s (Conditional Access: Grant)"
+                                 % sign_in["device_platform"])
+    return found
+
+
 class Evaluation(object):
     """The result of ``evaluate``: per-policy results and the combined outcome."""
 
@@ -734,6 +782,12 @@ class Evaluation(object):
     def legacy_client(self):
         return _lower(self.sign_in.get("client_app_type") or "") in [_lower(t) for t in LEGACY_CLIENT_APP_TYPES]
 
+    @property
+    def unsatisfiable_controls(self):
+        """Built-in controls this sign-in cannot satisfy whatever the client does, with the reason;
+        ``{"*": reason}`` when it can satisfy none."""
+        return unsatisfiable_controls(self.sign_in)
+
     def satisfied_by(self, satisfied_controls):
         """Would access be granted to a client that can satisfy these controls?
 
@@ -742,14 +796,16 @@ class Evaluation(object):
         ``passwordChange``, ``riskRemediation``), authentication strength ids (or
         ``authenticationStrength`` for any), terms of use ids (or ``termsOfUse``), custom factor
         names. Every requirement must be satisfied (AND across policies); within a policy, one
-        control (OR) or all of them (AND). Blocked: False. Nothing required: True. A legacy
-        authentication client (exchangeActiveSync, other) satisfies no grant control.
+        control (OR) or all of them (AND). Blocked: False. Nothing required: True. Controls the
+        sign-in cannot satisfy (``unsatisfiable_controls``) do not count even when listed.
         """
         if self.outcome == "block":
             return False
         have = set(_lower(c) for c in satisfied_controls or ())
-        if self.legacy_client:
+        impossible = self.unsatisfiable_controls
+        if "*" in impossible:
             have = set()
+        have -= set(_lower(c) for c in impossible)
         for requirement in self.requirements:
             needs = [_lower(c) for c in requirement["controls"]]
             if requirement["authentication_strength"]:
@@ -780,11 +836,16 @@ class Evaluation(object):
         }
 
 
-def evaluate_policy(policy, sign_in, named_locations=(), include_disabled=False, membership=None):
+def evaluate_policy(policy, sign_in, named_locations=(), include_disabled=False, membership=None,
+                    report_only_as_enabled=False):
     """The ``PolicyResult`` of one policy."""
     state = policy.get("state") or ENABLED
     if state == DISABLED and not include_disabled:
         return PolicyResult(policy, False, "policyNotEnabled", "the policy is disabled")
+    if state == REPORT_ONLY and not report_only_as_enabled and ((policy.get("conditions") or {}).get("applications") or {}).get("includeUserActions"):
+        # "Conditional Access policies can be evaluated in report-only mode except for items included
+        # in the User Actions scope" (Analyze Conditional Access policy impact).
+        return PolicyResult(policy, False, "userActions", "report-only policies for user actions are not evaluated")
     if membership is None:
         membership = _location_membership(named_locations, sign_in)
     first_unknown = None
@@ -807,7 +868,7 @@ def evaluate(policies, sign_in, named_locations=(), include_disabled=False, repo
     treats report-only policies as enabled: the outcome they would give once enforced."""
     sign_in = sign_in or {}
     membership = _location_membership(named_locations, sign_in)
-    results = [evaluate_policy(policy, sign_in, named_locations, include_disabled, membership)
+    results = [evaluate_policy(policy, sign_in, named_locations, include_disabled, membership, report_only_as_enabled)
                for policy in policies or ()]
     return Evaluation(results, sign_in, report_only_as_enabled)
 
