@@ -36,6 +36,9 @@ empty, is known):
   ``insider_risk``: minor|moderate|elevated; ``authentication_flow``: deviceCodeFlow |
   authenticationTransfer | none.
 
+``sign_in_problems(sign_in)`` lists what is wrong with a sign-in (unknown keys, values outside the
+choices, an address that is not one); ``evaluate`` refuses such a sign-in with all of them at once.
+
 The rules, from Microsoft's documentation (Learn, Microsoft Entra conditional access):
 
 * "Building a Conditional Access policy": all assignments of a policy are ANDed; every policy that
@@ -863,10 +866,84 @@ def evaluate_policy(policy, sign_in, named_locations=(), include_disabled=False,
     return PolicyResult(policy, True, None, "every condition of the policy matches the sign-in")
 
 
+SIGN_IN_KEYS = ("user", "service_principal", "application", "user_action", "authentication_context",
+                "device_platform", "client_app_type", "ip_address", "country", "named_location", "device",
+                "sign_in_risk", "user_risk", "insider_risk", "service_principal_risk", "authentication_flow")
+USER_KEYS = ("id", "groups", "roles", "user_type", "external_user_types", "external_tenant_id")
+SERVICE_PRINCIPAL_KEYS = ("id", "app_id")
+_CHOICES = {
+    "client_app_type": CLIENT_APP_TYPES + ("easSupported",),
+    "sign_in_risk": RISK_LEVELS, "user_risk": RISK_LEVELS, "service_principal_risk": RISK_LEVELS,
+    "insider_risk": INSIDER_RISK_LEVELS,
+    "authentication_flow": AUTHENTICATION_FLOWS,
+    "user_action": USER_ACTIONS,
+}
+
+
+def _unknown_keys(where, value, allowed):
+    if not isinstance(value, dict):
+        return ["%s is %r: expected a dict with keys among %s" % (where, value, ", ".join(allowed))]
+    return ["%s.%s is not a known key (%r); expected one of %s" % (where, key, value[key], ", ".join(allowed))
+            for key in value if key not in allowed]
+
+
+def sign_in_problems(sign_in):
+    """What is wrong with a sign-in dict: one sentence per problem, naming the key, the value and what
+    would be accepted. Empty when the sign-in is usable."""
+    if not isinstance(sign_in, dict):
+        return ["sign_in is %r: expected a dict with keys among %s" % (sign_in, ", ".join(SIGN_IN_KEYS))]
+    problems = _unknown_keys("sign_in", sign_in, SIGN_IN_KEYS)
+    for key, choices in _CHOICES.items():
+        if _has(sign_in, key) and _lower(sign_in[key]) not in [_lower(c) for c in choices]:
+            problems.append("sign_in.%s is %r; expected one of %s" % (key, sign_in[key], ", ".join(choices)))
+    if _has(sign_in, "user") and _has(sign_in, "service_principal"):
+        problems.append("sign_in has both user and service_principal; a sign-in is one or the other")
+    if _has(sign_in, "user"):
+        user = sign_in["user"]
+        problems.extend(_unknown_keys("sign_in.user", user, USER_KEYS))
+        if isinstance(user, dict):
+            if _has(user, "user_type") and _lower(user["user_type"]) not in ("member", "guest"):
+                problems.append("sign_in.user.user_type is %r; expected member or guest" % (user["user_type"],))
+            for key in ("groups", "roles", "external_user_types"):
+                if _has(user, key) and not isinstance(user[key], (list, tuple)):
+                    problems.append("sign_in.user.%s is %r; expected a list" % (key, user[key]))
+            kinds = user.get("external_user_types")
+            for kind in kinds if isinstance(kinds, (list, tuple)) else ():
+                if _lower(kind) not in [_lower(t) for t in GUEST_OR_EXTERNAL_USER_TYPES]:
+                    problems.append("sign_in.user.external_user_types holds %r; expected among %s"
+                                    % (kind, ", ".join(GUEST_OR_EXTERNAL_USER_TYPES)))
+    if _has(sign_in, "service_principal"):
+        problems.extend(_unknown_keys("sign_in.service_principal", sign_in["service_principal"],
+                                      SERVICE_PRINCIPAL_KEYS))
+    if _has(sign_in, "device"):
+        device = sign_in["device"]
+        names = sorted(_ca_device_filter.PROPERTIES)
+        if not isinstance(device, dict):
+            problems.append("sign_in.device is %r: expected a dict of device properties" % (device,))
+        else:
+            known = set(_lower(n) for n in names)
+            problems.extend("sign_in.device.%s is not a device filter property; expected one of %s"
+                            % (key, ", ".join(names)) for key in device if _lower(key) not in known)
+    if _has(sign_in, "ip_address"):
+        try:
+            ipaddress.ip_address(str(sign_in["ip_address"]).strip())
+        except ValueError:
+            problems.append("sign_in.ip_address %r is not an IPv4 or IPv6 address" % (sign_in["ip_address"],))
+    if _has(sign_in, "country"):
+        country = str(sign_in["country"])
+        if _lower(country) != "unknown" and not (len(country) == 2 and country.isalpha()):
+            problems.append("sign_in.country is %r; expected an ISO 3166 two-letter code or unknown" % (country,))
+    return problems
+
+
 def evaluate(policies, sign_in, named_locations=(), include_disabled=False, report_only_as_enabled=False):
     """Evaluate the policies against a sign-in (see the module docstring). ``report_only_as_enabled``
-    treats report-only policies as enabled: the outcome they would give once enforced."""
+    treats report-only policies as enabled: the outcome they would give once enforced. A sign-in with
+    problems (``sign_in_problems``) raises ``ValueError`` listing them all."""
     sign_in = sign_in or {}
+    problems = sign_in_problems(sign_in)
+    if problems:
+        raise ValueError("; ".join(problems))
     membership = _location_membership(named_locations, sign_in)
     results = [evaluate_policy(policy, sign_in, named_locations, include_disabled, membership, report_only_as_enabled)
                for policy in policies or ()]

@@ -566,3 +566,19 @@ def test_device_filter_matches_is_exported_for_callers():
     assert device_filter_matches('device.trustType -eq "AzureAD"', {"trustType": "azuread"}) is True
     assert device_filter_matches('device.trustType -eq "AzureAD"', UNMANAGED_DEVICE) is False
     assert all(value is None for value in UNMANAGED_DEVICE.values())
+
+
+def test_a_sign_in_with_problems_is_refused_naming_each_key_value_and_choice():
+    with pytest.raises(ValueError) as error:
+        evaluate([policy("MFA")], sign_in(client_app_type="imap", sign_in_risk="severe", platform="iOS",
+                                          user={"group": [SALES]}, country="France"))
+    message = str(error.value)
+    assert "sign_in.client_app_type is 'imap'; expected one of browser, mobileAppsAndDesktopClients" in message
+    assert "sign_in.sign_in_risk is 'severe'; expected one of none, low, medium, high" in message
+    assert "sign_in.platform is not a known key ('iOS')" in message
+    assert "sign_in.user.group is not a known key" in message
+    assert "sign_in.country is 'France'; expected an ISO 3166 two-letter code or unknown" in message
+    with pytest.raises(ValueError, match="both user and service_principal"):
+        evaluate([], sign_in(service_principal={"id": SERVICE_PRINCIPAL}))
+    with pytest.raises(ValueError, match="sign_in.device.colour is not a device filter property"):
+        evaluate([], sign_in(device={"colour": "red"}))
