@@ -102,17 +102,25 @@ TEAMS_APP_ID = _app_id("Microsoft Teams")
 INTUNE_APP_ID = _app_id("Microsoft Intune")
 INTUNE_ENROLLMENT_APP_ID = _app_id("Microsoft Intune Enrollment")
 
+# Office.com (OfficeHome) and the Office 365 portal, both in the Office 365 suite's list
+# ("Apps included in Conditional Access Office 365 app suite").
+OFFICE_HOME_APP_ID = "4765445b-32c6-49b0-83e6-1d93765276ca"
+OFFICE365_PORTAL_APP_ID = "00000006-0000-0ff1-ce00-000000000000"
+# Stands for an application of the tenant's own (a line-of-business app): in no Microsoft app group,
+# so only "All" (or its own id) covers it. Not a real app id.
+OTHER_APPLICATION_ID = "00000000-0000-0000-0000-00000000a11a"
+
 # Members of the Office 365 app group that the tables know ("Conditional Access: Target resources",
 # Office 365). Apps known NOT to be members; any other app is undetermined for Office365.
 OFFICE365_APP_IDS = frozenset([EXCHANGE_ONLINE_APP_ID, SHAREPOINT_ONLINE_APP_ID, TEAMS_APP_ID,
-                               _app_id("Microsoft Teams client")])
+                               _app_id("Microsoft Teams client"), OFFICE_HOME_APP_ID, OFFICE365_PORTAL_APP_ID])
 NOT_OFFICE365_APP_IDS = frozenset([AZURE_PORTAL_APP_ID, MICROSOFT_GRAPH_APP_ID, AZURE_MANAGEMENT_APP_ID,
-                                   INTUNE_APP_ID, INTUNE_ENROLLMENT_APP_ID])
+                                   INTUNE_APP_ID, INTUNE_ENROLLMENT_APP_ID, OTHER_APPLICATION_ID])
 # Microsoft Admin Portals: the Azure portal is one; the APIs behind the portals are not.
 ADMIN_PORTAL_APP_IDS = frozenset([AZURE_PORTAL_APP_ID])
 NOT_ADMIN_PORTAL_APP_IDS = frozenset([MICROSOFT_GRAPH_APP_ID, AZURE_MANAGEMENT_APP_ID, EXCHANGE_ONLINE_APP_ID,
                                       SHAREPOINT_ONLINE_APP_ID, TEAMS_APP_ID, INTUNE_APP_ID,
-                                      INTUNE_ENROLLMENT_APP_ID])
+                                      INTUNE_ENROLLMENT_APP_ID, OTHER_APPLICATION_ID, OFFICE_HOME_APP_ID])
 
 # Targetable apps that stand for several app ids ("Conditional Access: Target resources": the Windows
 # Azure Service Management API covers Azure Resource Manager and the Azure portal, among others).
