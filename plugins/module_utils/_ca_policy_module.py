@@ -10,7 +10,14 @@ Not a public API. What the ``conditional_access_policy`` module does in one task
    (``_names``), and warn about ids that match nothing (Graph keeps such ids);
 4. hand the desired bodies to the engine, whose hooks (``ConditionalAccessPolicyType``) refuse,
    before anything is written, what Graph would refuse and what could lock administrators out,
-   compare without false drift and PATCH only what differs.
+   compare without false drift and PATCH only what differs;
+5. once every change is planned, and before the first write (in check mode too), run the lockout
+   pre-flight (``ConditionalAccessEngine.preflight``): the tenant's policies with the changes
+   applied are evaluated for each emergency-access account (``_ca_policy_rules``).
+
+``plan_policies`` runs steps 1 to 4 and stops: the changes a task would make and the tenant's
+policies as they would be, with nothing written, for modules that evaluate declared policies
+(coverage, what-if).
 
 Reads of policies carry ``Prefer: include-unknown-enum-members``: without it Graph answers
 ``unknownFutureValue`` for enum members added after that sentinel (the ``riskRemediation`` grant,
@@ -18,6 +25,8 @@ the ``strictLocation`` evaluation mode), and a policy using them would seem to d
 """
 
 import copy
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._backup import backup_for
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import (
@@ -29,7 +38,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normal
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_rules import (
     REPORT_ONLY,
+    emergency_identity,
     option_problems,
+    preflight_problems,
     uses_retired_grant,
     write_problems,
 )
@@ -45,10 +56,11 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec i
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import LAGGING_KINDS
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import ResourceType, Write
 
 COLLECTION = "/identity/conditionalAccess/policies"
+NAMED_LOCATIONS = "/identity/conditionalAccess/namedLocations"
 PREFER_HEADERS = {"Prefer": "include-unknown-enum-members"}
 LIST_OPTION = "conditional_access_policies"
 RESULT_KEY = "conditional_access_policy"
@@ -206,6 +218,8 @@ class ConditionalAccessPolicyType(ResourceType):
         self._warned = set()
         # Names kept unresolved on purpose (check mode: objects an earlier task would create).
         self.unresolved = set()
+        # False when planning only to evaluate (plan_policies): lockouts are then reported, not refused.
+        self.lockout_guard = True
 
     def context(self, field):
         return self.contexts.get(field) or ItemContext()
@@ -230,7 +244,8 @@ class ConditionalAccessPolicyType(ResourceType):
         context = self.context(field)
         body = self.create_body(desired, field)
         self._refuse(write_problems(body, None, self.api_version, self.emergency_access,
-                                    context.acknowledge_lockout_risk, self._names(), self.unresolved), field)
+                                    context.acknowledge_lockout_risk, self._names(), self.unresolved,
+                                    lockout=self.lockout_guard), field)
 
     def check_update(self, current, desired, field=""):
         if not self.differs(current, desired):
@@ -243,7 +258,8 @@ class ConditionalAccessPolicyType(ResourceType):
             return
         context = self.context(field)
         self._refuse(write_problems(desired, current, self.api_version, self.emergency_access,
-                                    context.acknowledge_lockout_risk, self._names(), self.unresolved), field)
+                                    context.acknowledge_lockout_risk, self._names(), self.unresolved,
+                                    lockout=self.lockout_guard), field)
 
     # -- writing ----------------------------------------------------------------------------
     def create_body(self, desired, field=""):
@@ -416,14 +432,78 @@ class ConditionalAccessEngine(ResourceEngine):
     def __init__(self, graph, resource, resolver=None, **kwargs):
         super().__init__(graph, resource, **kwargs)
         self.resolver = resolver
+        self._named_locations = None
+        self._identities = None
 
     @classmethod
-    def for_task(cls, module, resource, resolver, api_version):
+    def for_task(cls, module, resource, resolver, api_version, check_mode=None):
         return cls(lambda: PreferUnknownEnumMembers(module.graph), resource, resolver=resolver,
-                   check_mode=module.check_mode, diff_mode=module.diff_mode, warn=module.warn,
-                   api_version=api_version, backup=backup_for(module))
+                   check_mode=module.check_mode if check_mode is None else check_mode, diff_mode=module.diff_mode,
+                   warn=module.warn, api_version=api_version, backup=backup_for(module))
+
+    # -- the lockout pre-flight -----------------------------------------------------------------
+    def predicted_policies(self, changes):
+        """Every policy of the tenant once ``changes`` are made: the live ones, less those deleted,
+        those updated as they will be, and those created."""
+        return predicted_policies(self.objects(), changes)
+
+    def named_locations(self, policies=None):
+        """The tenant's named locations (one paged list, kept); none read when no enabled policy of
+        ``policies`` has a location condition."""
+        if policies is not None and not any(
+                str(p.get("state") or "").lower() == "enabled" and has_locations(p) for p in policies):
+            return []
+        if self._named_locations is None:
+            self._named_locations = self.graph.list(NAMED_LOCATIONS, api_version=self.api_version)
+        return self._named_locations
+
+    def emergency_identities(self):
+        """The emergency-access accounts as the pre-flight evaluates them (``emergency_identity``):
+        each user with its transitive groups and directory roles (one read per user), each group as
+        any member of it."""
+        if self._identities is not None:
+            return self._identities
+        emergency = self.resource.emergency_access or {}
+        names = self.resolver.names_by_id() if self.resolver is not None else {}
+        identities = []
+        for user_id in emergency.get("users") or []:
+            groups, roles = memberships(self.graph, user_id)
+            label = (names.get("user") or {}).get(str(user_id).lower()) or user_id
+            identities.append(emergency_identity(label, "user", user_id, groups, roles))
+        for group_id in emergency.get("groups") or []:
+            label = (names.get("group") or {}).get(str(group_id).lower()) or group_id
+            identities.append(emergency_identity(label, "group", group_id))
+        self._identities = identities
+        return identities
+
+    def preflight(self, changes):
+        """Refuse the changes, before anything is written, when the policies as they would be lock
+        an emergency-access account out (``_ca_policy_rules.preflight_problems``); warn about a
+        lockout that a policy the task leaves alone already causes. Nothing is read or checked
+        without emergency-access accounts, without a create or update, or when the resource's
+        lockout guard is off (planning only)."""
+        emergency = self.resource.emergency_access or {}
+        if not getattr(self.resource, "lockout_guard", True) or not (emergency.get("users") or emergency.get("groups")):
+            return
+        touched = [c for c in changes if c.action in ("create", "update")]
+        if not touched:
+            return
+        predicted = self.predicted_policies(changes)
+        if not any(str(p.get("state") or "").lower() == "enabled" for p in predicted):
+            return
+        changed = set()
+        for change in touched:
+            body = change.predicted or change.body or {}
+            changed.update(v for v in (body.get("id"), body.get("displayName")) if v)
+        problems, warnings = preflight_problems(predicted, self.emergency_identities(), changed,
+                                                self.named_locations(predicted))
+        for warning in warnings:
+            self.warn(warning)
+        if problems:
+            raise PolicyInputError(problems)
 
     def apply(self, changes):
+        self.preflight(changes)
         changes = super().apply(changes)
         if self.diff_mode and self.resolver is not None:
             wanted = {}
@@ -439,3 +519,156 @@ class ConditionalAccessEngine(ResourceEngine):
                 except TenantGuardError as exc:
                     self.warn("The diff shows ids: their names could not be read (%s)" % exc.describe())
         return changes
+
+
+def memberships(graph, user_id):
+    """``(group ids, directory role template ids)`` of a user, transitive: one paged read."""
+    groups, roles = [], []
+    # No $select: roleTemplateId belongs to directoryRole only, and Graph refuses it on directoryObject.
+    for obj in graph.list("/users/%s/transitiveMemberOf" % user_id, api_version="v1.0"):
+        if str(obj.get("@odata.type", "")).lower().endswith("directoryrole"):
+            if obj.get("roleTemplateId"):
+                roles.append(str(obj["roleTemplateId"]).lower())
+        elif obj.get("id"):
+            groups.append(str(obj["id"]).lower())
+    return groups, roles
+
+
+def has_locations(policy):
+    locations = ((policy or {}).get("conditions") or {}).get("locations") or {}
+    return bool(locations.get("includeLocations") or locations.get("excludeLocations"))
+
+
+def predicted_policies(live, changes):
+    """``live`` (the tenant's policies) with ``changes`` (the engine's plan) applied."""
+    replaced = {}
+    removed = set()
+    created = []
+    for change in changes:
+        if change.action == "delete" and change.current:
+            removed.add(str(change.current.get("id")).lower())
+        elif change.action == "update" and change.current:
+            replaced[str(change.current.get("id")).lower()] = change.predicted
+        elif change.action == "create":
+            created.append(change.predicted or change.body)
+    found = []
+    for policy in live or ():
+        key = str(policy.get("id")).lower()
+        if key in removed:
+            continue
+        found.append(copy.deepcopy(replaced.get(key, policy)))
+    found.extend(copy.deepcopy(c) for c in created)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# One task: prepared, and planned without writing
+
+
+def validated_items(params):
+    """Check each item of conditional_access_policies against the options of one policy."""
+    validator = ArgumentSpecValidator(item_options(), required_one_of=[["display_name", "id", "template"]])
+    items = []
+    problems = []
+    for index, item in enumerate(params[LIST_OPTION]):
+        field = "%s[%d]" % (LIST_OPTION, index)
+        if not isinstance(item, dict):
+            problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
+            continue
+        result = validator.validate(item)
+        if result.error_messages:
+            problems.extend("%s: %s." % (field, error.rstrip(".")) for error in result.error_messages)
+            continue
+        items.append(result.validated_parameters)
+    if problems:
+        raise PolicyInputError(problems)
+    return items
+
+
+class PolicyTask:
+    """A task's policies on their way to the engine: items validated, templates laid under them,
+    every name resolved. ``declared``: one ``Declared`` per item; ``emergency``: the resolved
+    emergency-access accounts (``{"users", "groups"}`` ids) or None."""
+
+    def __init__(self, engine, resource, resolver, declared, emergency):
+        self.engine = engine
+        self.resource = resource
+        self.resolver = resolver
+        self.declared = declared
+        self.emergency = emergency
+
+
+def prepare_task(module, params, check_mode=None, reference_wait=None):
+    """Steps 1 to 3 of the module docstring for ``params`` (options of conditional_access_policy,
+    single or set mode) on ``module`` (a TenantGuardModule). ``check_mode`` (default: the
+    module's) keeps the names of objects an earlier task would create unresolved, with a warning."""
+    from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_templates import (
+        TemplateCatalog,
+        apply_templates,
+        fill_placeholders,
+    )
+    from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
+
+    params = dict(params)
+    check_mode = module.check_mode if check_mode is None else check_mode
+    api_version = params.get("api_version") or "v1.0"
+    params["state"] = params.get("state") or "present"
+    if params.get(LIST_OPTION) is not None:
+        params[LIST_OPTION] = validated_items(params)
+    if reference_wait is None:
+        # Check mode creates nothing, so a reference not visible yet will not become visible.
+        reference_wait = 0 if check_mode else params.get("reference_timeout", DEFAULT_REFERENCE_TIMEOUT)
+    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=reference_wait)
+    items = policy_items(params)
+    option_bodies(items, api_version)
+    if any(item.template for item in items):
+        apply_templates(items, TemplateCatalog(module.graph, api_version))
+    unresolved = set()
+    emergency = resolve_all(items, resolver, params.get("emergency_access"), module.warn, check_mode=check_mode,
+                            unresolved=unresolved)
+    fill_placeholders([item for item in items if item.state == "present"], emergency, module.warn)
+
+    resource = ConditionalAccessPolicyType(api_version, resolver, emergency)
+    resource.unresolved = unresolved
+    for item in items:
+        resource.contexts[item.field] = ItemContext(item.acknowledge)
+    engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version, check_mode=check_mode)
+    declared = [Declared(item.body, state=item.state, id=item.id, field=item.field) for item in items]
+    return PolicyTask(engine, resource, resolver, declared, emergency)
+
+
+class PolicyPlan:
+    """What a task would do, planned and never written: ``changes`` (the engine's), ``live`` (the
+    tenant's policies), ``predicted`` (the tenant's policies once done), ``declared`` (the declared
+    present policies as they would be: Graph bodies with ids, no ``id`` for a new one),
+    ``resolver`` (the names of everything resolved), ``emergency`` (``{"users", "groups"}`` ids or
+    None) and ``engine`` (to read named locations and emergency identities)."""
+
+    def __init__(self, task, changes):
+        self.engine = task.engine
+        self.resolver = task.resolver
+        self.emergency = task.emergency
+        self.changes = changes
+        self.live = task.engine.objects()
+        self.predicted = predicted_policies(self.live, changes)
+        self.declared = [copy.deepcopy(c.predicted) for c in changes
+                         if c.declared is not None and c.declared.state == "present" and c.predicted is not None]
+
+
+def plan_policies(module, params):
+    """Plan the policies of ``params`` (options of conditional_access_policy: set mode
+    ``conditional_access_policies`` or a single policy; optionally ``emergency_access``,
+    ``api_version``, ``purge``, ``purge_name_pattern``) against the tenant, writing nothing: a
+    ``PolicyPlan``. Input problems raise PolicyInputError as the module would; lockouts are not
+    refused (they are for the caller to evaluate). Names of named locations and authentication
+    strengths that do not exist yet are kept as given, with a warning."""
+    task = prepare_task(module, params, check_mode=True, reference_wait=0)
+    task.resource.lockout_guard = False
+    if params.get(LIST_OPTION) is not None:
+        changes = task.engine.plan_set(task.declared, purge=params.get("purge") or False,
+                                       purge_name_pattern=params.get("purge_name_pattern"))
+    else:
+        changes = [task.engine.plan(task.declared[0])]
+    for warning in task.resource.warnings:
+        module.warn(warning)
+    return PolicyPlan(task, changes)

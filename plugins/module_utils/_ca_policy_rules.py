@@ -11,6 +11,15 @@ policy first):
 * the lockout guard: an enforcing policy that blocks or demands a control for all users or for
   directory roles must exclude the emergency-access accounts given, and without any is refused
   unless the risk is acknowledged (``lockout_problems``);
+* the lockout pre-flight: on the whole predicted set of enforced policies (the tenant's, with the
+  task's changes applied), each emergency-access identity must still be able to sign in to the
+  Azure portal and Microsoft Graph from an unmanaged Windows device, in a browser and in a desktop
+  client, satisfying MFA or an authentication strength but no device or app requirement
+  (``emergency_lockouts``, ``preflight_problems``). The guard looks at one policy's exclusions;
+  the pre-flight evaluates every policy as Entra would (``_ca_evaluation``), so it also sees an
+  account reached through a group it belongs to, a role it holds, or a policy for the Azure
+  portal alone. Neither can be acknowledged away once emergency-access accounts are given:
+  ``acknowledge_lockout_risk`` only stands in for missing accounts;
 * input validation: enum values, ids and special values, sign-in frequency and the other
   combinations Graph refuses, each problem naming the option path, the value and what would be
   accepted (``option_problems``, ``reference_problems``, ``policy_problems``,
@@ -19,8 +28,16 @@ policy first):
 ``write_problems`` runs every check that needs the current policy, in the order a module needs.
 """
 
+import collections
+import ipaddress
 import re
 
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_evaluation import (
+    AZURE_PORTAL_APP_ID,
+    MICROSOFT_GRAPH_APP_ID,
+    UNMANAGED_DEVICE,
+    evaluate,
+)
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import (
     compute_patch,
     merge_for_prediction,
@@ -39,7 +56,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec i
     reference_values,
     schema_problems,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import readable
+from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import application_name, readable
 
 RETIRED_GRANT = "approvedApplication"
 REPLACEMENT_GRANT = "compliantApplication"
@@ -223,6 +240,197 @@ def lockout_problems(policy, emergency_access=None, acknowledge_lockout_risk=Fal
 def _named(object_id, names):
     name = (names or {}).get(object_id)
     return "%s (%s)" % (name, object_id) if name else str(object_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# (b2) The lockout pre-flight
+
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+# What an emergency-access account must still reach, and how: an unmanaged Windows PC.
+EMERGENCY_APPLICATIONS = (AZURE_PORTAL_APP_ID, MICROSOFT_GRAPH_APP_ID)
+EMERGENCY_PLATFORM = "windows"
+EMERGENCY_CLIENT_APP_TYPES = ("browser", "mobileAppsAndDesktopClients")
+# The controls such an account can satisfy: it can do MFA (any authentication strength, its FIDO2
+# key), accept terms of use, change its password; it has no compliant or joined device and no app
+# under app protection.
+EMERGENCY_SATISFIABLE = frozenset(("mfa", "authenticationstrength", "termsofuse", "passwordchange",
+                                   "riskremediation", "customauthenticationfactor"))
+# Candidates for a sign-in from outside every named location: documentation addresses (RFC 5737,
+# RFC 3849) and territories no one signs in from.
+OUTSIDE_ADDRESSES = ("203.0.113.77", "198.51.100.77", "192.0.2.77", "2001:db8::77", "100.64.0.77")
+OUTSIDE_COUNTRIES = ("AQ", "BV", "HM", "TF", "UM")
+# Clients the grant controls cannot be satisfied from, as messages say it.
+UNSATISFIABLE_WHY = {
+    "compliantdevice": "a compliant device",
+    "domainjoineddevice": "a Microsoft Entra hybrid joined device",
+    "compliantapplication": "an app under app protection",
+    "approvedapplication": "an approved client app (retired)",
+}
+
+
+def grant_items(grant):
+    """The lower-case controls a grant asks for, with ``authenticationstrength`` and ``termsofuse``
+    for those references, and its operator."""
+    grant = grant or {}
+    items = [str(c).lower() for c in grant.get("builtInControls") or []]
+    strength = grant.get("authenticationStrength")
+    if isinstance(strength, dict) and strength.get("id") or isinstance(strength, str) and strength:
+        items.append("authenticationstrength")
+    items.extend("termsofuse" for _t in grant.get("termsOfUse") or [])
+    items.extend("customauthenticationfactor" for _c in grant.get("customAuthenticationFactors") or [])
+    # Conditional Access requires all selected controls unless told otherwise.
+    return items, str(grant.get("operator") or "AND").upper()
+
+
+def _passes(items, operator, satisfiable):
+    if not items:
+        return True
+    if "block" in items:
+        return False
+    if operator == "AND":
+        return all(i in satisfiable for i in items)
+    return any(i in satisfiable for i in items)
+
+
+def grant_passes(grant, satisfiable):
+    """Whether a client that can satisfy the controls ``satisfiable`` (lower case, with
+    ``authenticationstrength`` and ``termsofuse``) gets past one policy's grant controls."""
+    items, operator = grant_items(grant)
+    return _passes(items, operator, satisfiable)
+
+
+def requirements_pass(requirements, satisfiable):
+    """The same over the engine's ``requirements`` (every one must pass: AND across policies)."""
+    for requirement in requirements or ():
+        items = [str(c).lower() for c in requirement.get("controls") or []]
+        if requirement.get("authentication_strength"):
+            items.append("authenticationstrength")
+        items.extend("termsofuse" for _t in requirement.get("terms_of_use") or [])
+        items.extend("customauthenticationfactor" for _c in requirement.get("custom_authentication_factors") or [])
+        if not _passes(items, str(requirement.get("operator") or "AND").upper(), satisfiable):
+            return False
+    return True
+
+
+def emergency_identity(account, kind, object_id, groups=(), roles=()):
+    """An emergency-access identity as the pre-flight evaluates it: a user with its transitive
+    groups and roles, or any member of a group. Either holds Global Administrator, as an
+    emergency-access account does, so policies for administrators reach it."""
+    roles = list(roles or ())
+    if GLOBAL_ADMINISTRATOR not in [str(r).lower() for r in roles]:
+        roles.append(GLOBAL_ADMINISTRATOR)
+    groups = list(groups or ())
+    if kind == "group" and object_id not in groups:
+        groups.insert(0, object_id)
+    return {"account": account, "kind": kind, "id": object_id,
+            "user": {"id": object_id if kind == "user" else None, "groups": groups, "roles": roles,
+                     "user_type": "member"}}
+
+
+def outside_every_location(named_locations=()):
+    """``{ip_address, country}`` of a sign-in from no named location (an untrusted network): an
+    address no IP location's ranges hold and a country no country location lists."""
+    ranges = []
+    countries = set()
+    for location in named_locations or ():
+        for item in location.get("ipRanges") or []:
+            cidr = item.get("cidrAddress") if isinstance(item, dict) else item
+            try:
+                ranges.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+            except ValueError:
+                continue
+        countries.update(str(c).upper() for c in location.get("countriesAndRegions") or [])
+    address = OUTSIDE_ADDRESSES[0]
+    for candidate in OUTSIDE_ADDRESSES:
+        parsed = ipaddress.ip_address(candidate)
+        if not any(parsed.version == r.version and parsed in r for r in ranges):
+            address = candidate
+            break
+    country = next((c for c in OUTSIDE_COUNTRIES if c not in countries), OUTSIDE_COUNTRIES[0])
+    return {"ip_address": address, "country": country}
+
+
+def emergency_sign_ins(identity, named_locations=()):
+    """``(application, client app type, sign-in)`` the pre-flight evaluates for one identity: the
+    Azure portal and Microsoft Graph, in a browser and in a desktop client, on an unmanaged Windows
+    device, from outside every named location."""
+    location = outside_every_location(named_locations)
+    for application in EMERGENCY_APPLICATIONS:
+        for client_app_type in EMERGENCY_CLIENT_APP_TYPES:
+            sign_in = {"user": identity["user"], "application": application, "device_platform": EMERGENCY_PLATFORM,
+                       "client_app_type": client_app_type, "device": dict(UNMANAGED_DEVICE)}
+            sign_in.update(location)
+            yield application, client_app_type, sign_in
+
+
+def _lockout_detail(result):
+    items, operator = grant_items(result.grant)
+    if "block" in items:
+        return "blocks access"
+    missing = [UNSATISFIABLE_WHY.get(i, i) for i in items if i not in EMERGENCY_SATISFIABLE]
+    if operator == "AND":
+        return "requires %s, which an unmanaged device cannot satisfy" % " and ".join(missing)
+    return "requires %s, none of which an unmanaged device can satisfy" % " or ".join(
+        UNSATISFIABLE_WHY.get(i, i) for i in items)
+
+
+def emergency_lockouts(policies, identities, named_locations=()):
+    """One entry per (identity, application, client app type, policy) where an enforced policy of
+    ``policies`` blocks the identity or demands what it cannot satisfy:
+    ``{account, kind, policy, policy_id, application, client_app_type, detail}``."""
+    found = []
+    for identity in identities or ():
+        for application, client_app_type, sign_in in emergency_sign_ins(identity, named_locations):
+            evaluation = evaluate(policies, sign_in, named_locations)
+            for result in evaluation.enforced:
+                if grant_passes(result.grant, EMERGENCY_SATISFIABLE):
+                    continue
+                label = policy_label({"displayName": result.display_name, "id": result.id})
+                effect = _lockout_detail(result)
+                app = application_name(application) or application
+                found.append({
+                    "account": identity["account"], "kind": identity["kind"], "policy": result.display_name,
+                    "policy_id": result.id, "application": app, "client_app_type": client_app_type,
+                    "effect": effect,
+                    "detail": "%s %s for %s signing in to %s from an unmanaged %s device (%s)" % (
+                        label, effect, identity["account"], app, EMERGENCY_PLATFORM, client_app_type),
+                })
+    return found
+
+
+def _label(lockout):
+    return policy_label({"displayName": lockout["policy"], "id": lockout["policy_id"]})
+
+
+def preflight_problems(predicted, identities, changed, named_locations=()):
+    """The lockout pre-flight over ``predicted`` (every policy of the tenant once the task is done;
+    enforced ones count). ``changed``: ids and display names of the policies the task creates or
+    changes. Returns ``(problems, warnings)``: a lockout caused by a changed policy is a problem (the
+    task is refused); one caused only by a policy the task leaves alone is a warning, since refusing
+    would not undo it and the task may be what fixes it elsewhere."""
+    enforced = [p for p in predicted or () if str(p.get("state") or "").lower() == "enabled"]
+    changed = set(str(c).lower() for c in changed or () if c)
+    problems, warnings = [], []
+    by_policy = collections.OrderedDict()
+    for lockout in emergency_lockouts(enforced, identities, named_locations):
+        key = (lockout["policy_id"] or lockout["policy"], lockout["account"])
+        by_policy.setdefault(key, []).append(lockout)
+    for (_policy, account), lockouts in by_policy.items():
+        first = lockouts[0]
+        reached = ", ".join("%s (%s)" % (l["application"], l["client_app_type"]) for l in lockouts)
+        touched = str(first["policy_id"] or "").lower() in changed or str(first["policy"] or "").lower() in changed
+        if touched:
+            problems.append(
+                "Lockout pre-flight: %s %s, so the emergency-access %s %s could no longer sign in to %s from an "
+                "unmanaged device; nothing was changed. Fix: exclude it from the policy "
+                "(conditions.users.exclude_users / conditions.users.exclude_groups), or narrow the policy." % (
+                    _label(first), first["effect"], first["kind"], account, reached))
+        else:
+            warnings.append(
+                "Lockout pre-flight: %s %s, and this task does not change it: the emergency-access %s %s cannot "
+                "sign in to %s from an unmanaged device. Exclude it from that policy." % (
+                    _label(first), first["effect"], first["kind"], account, reached))
+    return problems, warnings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,15 +670,17 @@ def creation_problems(body):
 
 
 def write_problems(desired, current, api_version, emergency_access=None, acknowledge_lockout_risk=False, names=None,
-                   unresolved=()):
+                   unresolved=(), lockout=True):
     """Every check to pass before writing ``desired`` (names already resolved) over ``current``
     (None for a new policy), as messages. Empty means the write may go ahead. ``unresolved``: names
-    the caller knowingly left unresolved (check mode, for objects an earlier task would create)."""
+    the caller knowingly left unresolved (check mode, for objects an earlier task would create).
+    ``lockout=False`` leaves the lockout guard out (planning only to evaluate, nothing written)."""
     predicted = merge_for_prediction(current, desired)
     problems = [str(p) for p in reference_problems(desired) if p.value not in unresolved]
     if not current:
         problems += [str(p) for p in creation_problems(desired)]
     problems += [str(p) for p in policy_problems(predicted)]
     problems += retired_grant_problems(desired, current, api_version)
-    problems += lockout_problems(predicted, emergency_access, acknowledge_lockout_risk, names)
+    if lockout:
+        problems += lockout_problems(predicted, emergency_access, acknowledge_lockout_risk, names)
     return problems
