@@ -97,8 +97,8 @@ class RunningSandbox:
 
         ``base`` (default: this process's environment) loses every ``AZURE_*``, ``TENANTGUARD_*``
         and ``ANSIBLE_*`` variable, so nothing from the caller's shell reaches a real tenant; the
-        sandbox's credentials and endpoints take their place, with a token cache and Ansible's
-        temporary files under ``workdir`` and the Python of this process first on ``PATH``.
+        sandbox's credentials and endpoints take their place, with a token cache, the backups of
+        the writing modules and Ansible's temporary files under ``workdir`` and the Python of this process first on ``PATH``.
         """
         base = os.environ if base is None else base
         env = {k: v for k, v in base.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
@@ -109,6 +109,7 @@ class RunningSandbox:
             ANSIBLE_FORCE_COLOR="0",
             ANSIBLE_RETRY_FILES_ENABLED="0",
             TENANTGUARD_TOKEN_CACHE=os.path.join(str(workdir), "token-cache"),
+            TENANTGUARD_BACKUP_DIR=os.path.join(str(workdir), "backups"),
             PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
         )
         if collections_path:
