@@ -1,0 +1,221 @@
+"""conditional_access_whatif end to end: the seed's scenarios against the Outlook mobile baseline, declared
+(playbooks/whatif.yml as shipped) and live, the difference a declared change makes, Graph's evaluate agreeing
+and a disagreement planted in the sandbox, bad scenarios refused by field and value, and never a write."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WHATIF_PLAYBOOK = REPO / "playbooks" / "whatif.yml"
+CONTOSO = json.loads((REPO / "sandbox" / "seeds" / "contoso.json").read_text())
+SCENARIOS = ["Native iOS Mail", "Outlook mobile under app protection", "High-risk sign-in",
+             "Legacy authentication", "Emergency-access account"]
+
+
+def _ids():
+    users = dict((u["userPrincipalName"], u["id"]) for u in CONTOSO["users"])
+    groups = dict((g["displayName"], g["id"]) for g in CONTOSO["groups"])
+    return users, groups
+
+
+def baseline_policies():
+    """The Outlook mobile baseline as the conditional_access role stores it once enforced."""
+    users, groups = _ids()
+    scope = {"includeUsers": ["All"],
+             "excludeUsers": [users["breakglass1@contoso.onmicrosoft.com"], users["breakglass2@contoso.onmicrosoft.com"]],
+             "excludeGroups": [groups["Emergency Access Accounts"]]}
+
+    def policy(name, conditions, controls, operator="OR"):
+        conditions = dict(conditions, users=scope)
+        return {"displayName": "TG - " + name, "state": "enabled", "conditions": conditions,
+                "grantControls": {"operator": operator, "builtInControls": controls}}
+
+    return [
+        policy("Mobile: require app protection",
+               {"applications": {"includeApplications": ["Office365"]},
+                "platforms": {"includePlatforms": ["iOS", "android"]},
+                "clientAppTypes": ["browser", "mobileAppsAndDesktopClients"]}, ["compliantApplication"]),
+        policy("Block legacy authentication", {"applications": {"includeApplications": ["All"]},
+                                               "clientAppTypes": ["exchangeActiveSync", "other"]}, ["block"]),
+        policy("MFA for all users", {"applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"]},
+               ["mfa"]),
+        policy("MFA for medium or high sign-in risk",
+               {"applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"],
+                "signInRiskLevels": ["medium", "high"]}, ["mfa"]),
+        policy("Password change for high user risk",
+               {"applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"],
+                "userRiskLevels": ["high"]}, ["mfa", "passwordChange"], operator="AND"),
+    ]
+
+
+@pytest.fixture
+def sandbox_seed():
+    seed = json.loads(json.dumps(CONTOSO))
+    seed["conditionalAccessPolicies"] = seed["conditionalAccessPolicies"] + baseline_policies()
+    return seed
+
+
+def graph_requests(sandbox):
+    return [r for r in sandbox.requests() if r["service"] == "graph"]
+
+
+def assert_no_writes(sandbox):
+    """Only reads: GETs, $batch of GETs, and Graph's evaluate (an action that reads)."""
+    for row in graph_requests(sandbox):
+        if row["method"] == "GET":
+            continue
+        assert row["method"] == "POST", row
+        if row["path"].endswith("/$batch"):
+            for item in (row.get("body") or {}).get("requests") or []:
+                assert item["method"] == "GET" or item["url"].startswith("/identity/conditionalAccess/evaluate"), item
+        else:
+            assert row["path"].endswith("/identity/conditionalAccess/evaluate"), row
+
+
+def by_name(results):
+    return dict((r["name"], r) for r in results)
+
+
+def assert_seed_outcomes(results):
+    found = by_name(results)
+    assert list(found) == SCENARIOS
+    for result in results:
+        assert result["matches_expected"] is True, result
+    assert found["Native iOS Mail"]["outcome"] == "block"
+    assert "TG - Block legacy authentication" in found["Native iOS Mail"]["enforced"]
+    app = found["Outlook mobile under app protection"]
+    assert app["outcome"] == "grant" and app["access_granted"] is True
+    mobile = next(r for r in app["requirements"] if r["policy"] == "TG - Mobile: require app protection")
+    assert mobile["controls"] == ["compliantApplication"]
+    risky = found["High-risk sign-in"]
+    assert "TG - MFA for medium or high sign-in risk" in risky["enforced"]
+    assert all(r["controls"] == ["mfa"] for r in risky["requirements"])
+    assert found["Legacy authentication"]["outcome"] == "block"
+    emergency = found["Emergency-access account"]
+    assert emergency["outcome"] == "allow" and emergency["enforced"] == []
+    assert all(n["reason"] in ("users", "policyNotEnabled") for n in emergency["not_applied"]), emergency
+
+
+def test_shipped_scenarios_against_the_declared_baseline(run_playbook, graph_sandbox, tmp_path):
+    output = tmp_path / "whatif.json"
+    run = run_playbook(WHATIF_PLAYBOOK, extra_vars={"whatif_output": str(output)})
+    assert run.rc == 0, run
+    assert "5 scenarios, all as expected" in run.stdout
+    results = json.loads(output.read_text())
+    assert_seed_outcomes(results)
+    # The declared policies were report-only; evaluated as if enforced, they are in `enforced`.
+    assert "TG - MFA for all users" in by_name(results)["High-risk sign-in"]["enforced"]
+    assert_no_writes(graph_sandbox)
+    # The names of the declared policies in one $batch, the named locations, the four users in one $batch.
+    graph = graph_requests(graph_sandbox)
+    assert len(graph) == 3, [(r["method"], r["path"]) for r in graph]
+
+
+def test_live_policies_with_graph_agreeing(run_playbook, graph_sandbox, tmp_path):
+    output = tmp_path / "whatif.json"
+    run = run_playbook(WHATIF_PLAYBOOK, extra_vars={"whatif_output": str(output), "whatif_source": "live",
+                                                    "whatif_use_graph": True,
+                                                    "whatif_report_only_as_enforced": False})
+    assert run.rc == 0, run
+    results = json.loads(output.read_text())
+    assert_seed_outcomes(results)
+    for result in results:
+        assert result["disagreement"] == [], result
+        assert sorted(result["graph"]["applies"]) == sorted(result["enforced"] + result["report_only"])
+    # The seeded legacy policy is report-only: listed, never enforced.
+    assert "Legacy: require approved client app for mobile" in by_name(results)[
+        "Outlook mobile under app protection"]["report_only"]
+    evaluated = [i for r in graph_requests(graph_sandbox) if r["path"].endswith("/$batch")
+                 for i in (r.get("body") or {}).get("requests") or [] if "evaluate" in i["url"]]
+    assert len(evaluated) == 5
+    assert evaluated[0]["body"]["signInIdentity"]["@odata.type"] == "#microsoft.graph.userSignIn"
+    assert_no_writes(graph_sandbox)
+
+
+def test_planted_disagreement_is_reported(run_playbook, graph_sandbox, tmp_path):
+    status, _shown = graph_sandbox.control("PUT", "/_sandbox/evaluate",
+                                           {"invert": ["TG - Block legacy authentication"], "reason": "users"})
+    assert status == 200
+    output = tmp_path / "whatif.json"
+    run = run_playbook(WHATIF_PLAYBOOK, extra_vars={"whatif_output": str(output), "whatif_source": "live",
+                                                    "whatif_use_graph": True,
+                                                    "whatif_report_only_as_enforced": False})
+    assert run.rc == 0, run
+    results = by_name(json.loads(output.read_text()))
+    legacy = results["Legacy authentication"]["disagreement"]
+    assert [(d["display_name"], d["graph_applies"], d["offline_applies"]) for d in legacy] == [
+        ("TG - Block legacy authentication", False, True)]
+    assert legacy[0]["graph_reasons"] == ["users"]
+    browser = results["High-risk sign-in"]["disagreement"]
+    assert [(d["display_name"], d["graph_applies"], d["offline_applies"], d["offline_reason"]) for d in browser] == [
+        ("TG - Block legacy authentication", True, False, "clientApps")]
+
+
+def test_both_shows_what_a_declared_change_changes(run_playbook, graph_sandbox, tmp_path):
+    playbook = tmp_path / "both.yml"
+    playbook.write_text(json.dumps([{
+        "name": "What disabling the legacy block would change",
+        "hosts": "all", "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [
+            {"name": "Evaluate", "tenantguard.m365.conditional_access_whatif": {
+                "source": "both",
+                "conditional_access_policies": [
+                    {"display_name": "TG - Block legacy authentication", "policy_state": "disabled"},
+                    {"display_name": "TG - Mobile Pilot: block Android", "rollout": "enforced",
+                     "conditions": {"users": {"include_groups": ["Mobile Pilot"]},
+                                    "applications": {"include_applications": ["All"]},
+                                    "platforms": {"include_platforms": ["android"]}},
+                     "grant_controls": {"operator": "OR", "built_in_controls": ["block"]}}],
+                "emergency_access": {"groups": ["Emergency Access Accounts"]},
+                "scenarios": [
+                    {"name": "Native iOS Mail", "user": "adele@contoso.onmicrosoft.com", "application": "Exchange",
+                     "platform": "ios", "client_app": "exchangeActiveSync"},
+                    {"name": "Android browser", "user": "Adele Vance", "application": "SharePoint",
+                     "platform": "Android", "client_app": "browser"},
+                    {"name": "Windows browser", "user": "alex@contoso.onmicrosoft.com", "application": "Teams",
+                     "platform": "windows", "client_app": "browser"}]},
+             "register": "result"},
+            {"name": "Save", "ansible.builtin.copy": {"content": "{{ result | to_json }}",
+                                                      "dest": str(tmp_path / "both.json"), "mode": "0600"}}]}]))
+    run = run_playbook(playbook)
+    assert run.rc == 0, run
+    result = json.loads((tmp_path / "both.json").read_text())
+    assert result["changed"] is False
+    found = by_name(result["scenarios"])
+    mail = found["Native iOS Mail"]
+    assert (mail["live"]["outcome"], mail["declared"]["outcome"], mail["changed_outcome"]) == ("block", "grant", True)
+    assert "TG - Block legacy authentication" in mail["live"]["enforced"]
+    assert {"display_name": "TG - Block legacy authentication", "reason": "policyNotEnabled"}.items() <= next(
+        n for n in mail["declared"]["not_applied"] if n["display_name"] == "TG - Block legacy authentication").items()
+    android = found["Android browser"]  # Adele is in Mobile Pilot, found by display name
+    assert (android["live"]["outcome"], android["declared"]["outcome"]) == ("grant", "block")
+    assert android["declared"]["enforced"] == sorted(android["declared"]["enforced"], key=android["declared"][
+        "enforced"].index) and "TG - Mobile Pilot: block Android" in android["declared"]["enforced"]
+    assert found["Windows browser"]["changed_outcome"] is False
+    assert result["summary"]["changed_outcome"] == ["Native iOS Mail", "Android browser"]
+    assert result["summary"]["policies"] == {"live": 6, "declared": 7}
+    assert_no_writes(graph_sandbox)
+
+
+def test_bad_scenarios_are_refused_by_field_and_value(run_playbook, graph_sandbox, tmp_path):
+    playbook = tmp_path / "bad.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Bad scenarios", "hosts": "all", "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"name": "Evaluate", "tenantguard.m365.conditional_access_whatif": {"scenarios": [
+            {"name": "Nobody", "user": "nobody@contoso.onmicrosoft.com", "application": "Exchange Online"},
+            {"name": "Amiga", "user": "adele@contoso.onmicrosoft.com", "platform": "amiga"}]}}]}]))
+    run = run_playbook(playbook)
+    assert run.rc != 0
+    assert "scenarios[1].platform (scenario 'Amiga'): is not a device platform (got 'amiga'). Accepted: android, " \
+           "iOS, windows, windowsPhone, macOS, linux." in run.stdout
+    # Input problems are found before any request; the unknown user after one look-up, by field and value.
+    playbook.write_text(playbook.read_text().replace('"platform": "amiga"', '"platform": "iOS"'))
+    run = run_playbook(playbook)
+    assert run.rc != 0
+    assert "scenarios[0].user (scenario 'Nobody'): no user of the tenant has this user principal name, display " \
+           "name or id (got 'nobody@contoso.onmicrosoft.com')" in run.stdout
+    assert_no_writes(graph_sandbox)
