@@ -60,17 +60,37 @@ The rules, from Microsoft's documentation (Learn, Microsoft Entra conditional ac
   exclude mode to the others; see ``_ca_device_filter`` for the rule language and null values.
 * "Authentication flows in Conditional Access": ``transferMethods`` (deviceCodeFlow,
   authenticationTransfer).
-* "Conditional Access report-only mode": report-only policies are evaluated and never enforced.
+* "Analyze Conditional Access policy impact" (report-only mode): report-only policies are evaluated
+  and never enforced, except that report-only policies on user actions are not evaluated at all.
+* "Troubleshoot Conditional Access Policies with the What If Tool": only enabled and report-only
+  policies count; the reason a policy does not apply is the first condition not satisfied.
 * "Conditional Access: Grant": "Require one of the selected controls" (OR) or "Require all the
   selected controls" (AND); legacy authentication clients cannot satisfy MFA or device controls
   ("Conditional Access: Conditions", client apps), so ``satisfied_by`` grants them nothing.
+
+Choices where the documentation is silent:
+
+* session controls of several policies merge with the most restrictive winning (``merge_session_controls``);
+* the Office365 and MicrosoftAdminPortals groups cover the apps in ``OFFICE365_APP_IDS`` /
+  ``ADMIN_PORTAL_APP_IDS``; apps known to be outside are in the ``NOT_`` lists; any other app id
+  against those groups is undetermined rather than guessed;
+* ``country`` is the country whichever lookup the location uses (``countryLookupMethod`` IP address
+  or Authenticator GPS) would find; ``AllTrusted`` means the named locations marked trusted (the
+  legacy MFA trusted IPs are not modelled);
+* the ``externalTenants`` of a guest selector do not restrict local guests (``internalGuest``),
+  who belong to this tenant;
+* exactly one of application, user action or authentication context is what a policy targets; a
+  sign-in to another kind does not match, with the policy's kind as the reason.
 
 A device filter rule that does not parse makes the policy not applied with reason
 ``invalidCondition`` and the parser's message as detail, so that one typo in a declared policy
 shows in the results instead of stopping the evaluation of the others.
 
 When the sign-in does not state what a condition needs (say the policy includes a group and the
-user's groups are not given), the condition is undetermined. A policy with a condition that does
+user's groups are not given), the condition is undetermined, as Graph's What If evaluation API has
+it ("Troubleshoot Conditional Access Policies with the What If Tool": if the sign-in details for a
+policy's conditions aren't provided, the API can't evaluate those conditions, and the policy does
+not apply). A policy with a condition that does
 not match is not applied with that condition as its reason; otherwise, a policy with an
 undetermined condition is not applied with reason ``notEnoughInformation`` (and listed in
 ``Evaluation.undetermined``): the engine never guesses. A condition the policy does not configure

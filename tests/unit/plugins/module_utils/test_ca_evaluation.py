@@ -37,8 +37,12 @@ REPORT_ONLY = ("Analyze Conditional Access policy impact (report-only mode)",
                LEARN + "concept-conditional-access-report-only")
 FLOWS = ("Conditional Access: Authentication flows", LEARN + "concept-authentication-flows")
 INSIDER = ("Common Conditional Access policy: Insider risk based policy", LEARN + "how-to-policy-insider-risk")
-WHAT_IF = ("whatIfAnalysisResult resource type (Microsoft Graph)",
-           "https://learn.microsoft.com/graph/api/resources/whatifanalysisresult")
+# "If your tenant has policies with specific conditions and the sign-in details for those conditions
+# aren't provided, the What If API can't evaluate those conditions"; "the reason represents the first
+# condition that wasn't satisfied"; "only policies that are enabled or in report-only mode are included".
+WHAT_IF = ("Troubleshoot Conditional Access Policies with the What If Tool", LEARN + "what-if-tool")
+WHAT_IF_REASONS = ("whatIfAnalysisResult resource type (Microsoft Graph)",
+                   "https://learn.microsoft.com/graph/api/resources/whatifanalysisresult")
 GUEST_TYPES = ("conditionalAccessGuestsOrExternalUsers resource type (Microsoft Graph)",
                "https://learn.microsoft.com/graph/api/resources/conditionalaccessguestsorexternalusers")
 
@@ -358,7 +362,7 @@ SCENARIOS = [
              [policy("Compliant only", devices={"deviceFilter": {"mode": "include",
                                                                  "rule": "device.isCompliant -eq True"}})],
              sign_in(device=None), "allow", reasons={"Compliant only": "notEnoughInformation"}),
-    scenario("a device filter rule that does not parse is an invalid condition", WHAT_IF,
+    scenario("a device filter rule that does not parse is an invalid condition", WHAT_IF_REASONS,
              [block("Typo", devices={"deviceFilter": {"mode": "include", "rule": 'device.model -equals "x"'}}),
               policy("MFA")],
              sign_in(), "grant", ["MFA"], reasons={"Typo": "invalidCondition"}),
