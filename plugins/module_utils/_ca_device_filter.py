@@ -302,11 +302,20 @@ class _Parser(object):
                                 % (opening.position + 1), token)
 
 
+_PARSED = {}
+
+
 def parse(rule):
-    """The parsed tree of a rule; ``ValueError`` naming the rule and the position on syntax errors."""
+    """The parsed tree of a rule; ``ValueError`` naming the rule and the position on syntax errors.
+    Trees are kept by rule text: evaluating many sign-ins parses each rule once."""
     if not isinstance(rule, str):
         raise ValueError("device filter rule %r: expected a string" % (rule,))
-    return _Parser(rule).parse()
+    tree = _PARSED.get(rule)
+    if tree is None:
+        tree = _Parser(rule).parse()
+        if len(_PARSED) < 1000:
+            _PARSED[rule] = tree
+    return tree
 
 
 def _text(value):
