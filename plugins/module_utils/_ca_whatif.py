@@ -107,9 +107,8 @@ def role_form(items, emergency_access, pilot_groups, pilot_suffix):
         if item.get("policy_state") is None and rollout:
             item["policy_state"] = ROLLOUT_STATES[rollout]
         present = (item.get("state") or "present") == "present"
-        users = ((item.get("conditions") or {}).get("users"))
-        if present and users is not None:
-            users = dict(users)
+        if present and item.get("conditions") is not None and rollout != "disabled":
+            users = dict(item["conditions"].get("users") or {})
             users["exclude_users"] = _add(users.get("exclude_users"), emergency_users) or None
             users["exclude_groups"] = _add(users.get("exclude_groups"), emergency_groups) or None
             if rollout == "pilot":
