@@ -19,7 +19,8 @@ empty, is known):
 * ``user``: ``{id, groups: [group ids, transitive], roles: [directory role template ids, active
   assignments], user_type: member|guest, external_user_types: [internalGuest,
   b2bCollaborationGuest, b2bCollaborationMember, b2bDirectConnectUser, otherExternalUser,
-  serviceProvider], external_tenant_id}``, or ``service_principal``: ``{id, app_id}`` (a workload
+  serviceProvider], external_tenant_id}`` (``id: None`` is a representative user whom no policy
+  names by id; ``id`` left out may be anyone), or ``service_principal``: ``{id, app_id}`` (a workload
   identity signing in as itself);
 * the target: ``application`` (app id), ``user_action`` (``urn:user:registersecurityinfo`` |
   ``urn:user:registerdevice``) or ``authentication_context`` (``c1``..``c99``, or a list of them);
@@ -230,6 +231,8 @@ def _in_ids(ids, known, value):
         return False
     if not known:
         return None
+    if value is None:
+        return False
     if isinstance(value, (list, tuple, set, frozenset)):
         return bool(wanted & set(_lower(v) for v in value))
     return _lower(value) in wanted
@@ -298,7 +301,7 @@ def _check_users(conditions, sign_in):
     included = _or([
         True if "all" in specials else False,
         _is_guest_or_external(user) if "guestsorexternalusers" in specials else False,
-        _in_ids(ids, _has(user, "id"), user.get("id")),
+        _in_ids(ids, "id" in user, user.get("id")),
         _in_ids(users.get("includeGroups") or [], _has(user, "groups"), user.get("groups")),
         _in_ids(users.get("includeRoles") or [], _has(user, "roles"), user.get("roles")),
         _guest_types_match(users.get("includeGuestsOrExternalUsers"), user),
@@ -307,7 +310,7 @@ def _check_users(conditions, sign_in):
     exclude_ids = [u for u in exclude_users if _lower(u) != "guestsorexternalusers"]
     exclusions = [
         ("the user is listed in excludeUsers", "the user's id",
-         _in_ids(exclude_ids, _has(user, "id"), user.get("id"))),
+         _in_ids(exclude_ids, "id" in user, user.get("id"))),
         ("a group of the user is in excludeGroups", "the user's groups",
          _in_ids(users.get("excludeGroups") or [], _has(user, "groups"), user.get("groups"))),
         ("a directory role of the user is in excludeRoles", "the user's directory roles",
