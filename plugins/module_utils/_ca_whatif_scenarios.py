@@ -79,6 +79,8 @@ LIST_DEVICE_PROPERTIES = ("physicalIds", "systemLabels")
 AUTH_CONTEXT = re.compile(r"^c([1-9]|[1-9][0-9])$", re.IGNORECASE)
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 USER_SELECT = "id,displayName,userPrincipalName,userType"
+# The id of a user described offline: the nil GUID, which no policy lists.
+OFFLINE_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def scenario_options():
@@ -601,16 +603,15 @@ def sign_in(scenario, unmanaged_device):
         out["service_principal"] = {"id": scenario.service_principal.get("id"),
                                     "app_id": scenario.service_principal.get("appId")}
     else:
-        user = {}
-        if scenario.user is not None:
-            user["id"] = scenario.user.get("id")
+        # A user described offline (user_groups, user_roles) is a member that no policy names by id.
+        user = {"id": scenario.user.get("id") if scenario.user is not None else OFFLINE_USER_ID}
         user["groups"] = list(scenario.groups)
         user["roles"] = list(scenario.roles)
         guest = p.get("guest")
         if guest is None and v.get("external_user_type"):
             guest = True
-        if guest is None and scenario.user is not None:
-            guest = str(scenario.user.get("userType") or "").lower() == "guest"
+        if guest is None:
+            guest = scenario.user is not None and str(scenario.user.get("userType") or "").lower() == "guest"
         if guest is not None:
             user["user_type"] = "guest" if guest else "member"
         if guest:

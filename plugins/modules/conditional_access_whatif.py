@@ -66,7 +66,8 @@ options:
       user_groups:
         description:
           - Groups (display names or ids) the user belongs to, added to those read for O(scenarios[].user); without
-            O(scenarios[].user), they describe a user who is not looked up.
+            O(scenarios[].user), they describe a user who is not looked up, a member (unless
+            O(scenarios[].guest)) that no policy names by id.
         type: list
         elements: str
       user_roles:

@@ -219,3 +219,98 @@ def test_bad_scenarios_are_refused_by_field_and_value(run_playbook, graph_sandbo
     assert "scenarios[0].user (scenario 'Nobody'): no user of the tenant has this user principal name, display " \
            "name or id (got 'nobody@contoso.onmicrosoft.com')" in run.stdout
     assert_no_writes(graph_sandbox)
+
+
+KIND_POLICIES = [
+    {"display_name": "Guests: MFA", "rollout": "enforced",
+     "conditions": {"users": {"include_guests_or_external_users": {
+         "guest_or_external_user_types": "b2bCollaborationGuest",
+         "external_tenants": {"membership_kind": "all"}}},
+         "applications": {"include_applications": ["All"]}},
+     "grant_controls": {"operator": "OR", "built_in_controls": ["mfa"]}},
+    {"display_name": "Admins: block outside headquarters", "rollout": "enforced",
+     "conditions": {"users": {"include_roles": ["Global Administrator"]},
+                    "applications": {"include_applications": ["All"]},
+                    "locations": {"include_locations": ["All"], "exclude_locations": ["Contoso headquarters"]}},
+     "grant_controls": {"operator": "OR", "built_in_controls": ["block"]}},
+    {"display_name": "Sales: block Android", "rollout": "pilot",
+     "conditions": {"users": {"include_groups": ["Sales"]}, "applications": {"include_applications": ["All"]},
+                    "platforms": {"include_platforms": ["android"]}},
+     "grant_controls": {"operator": "OR", "built_in_controls": ["block"]}},
+    {"display_name": "Windows: compliant devices only", "rollout": "enforced",
+     "conditions": {"users": {"include_users": ["All"]}, "applications": {"include_applications": ["Office365"]},
+                    "platforms": {"include_platforms": ["windows"]},
+                    "devices": {"device_filter": {"mode": "exclude", "rule": "device.isCompliant -eq True"}}},
+     "grant_controls": {"operator": "OR", "built_in_controls": ["block"]}},
+    {"display_name": "Security info: MFA", "rollout": "enforced",
+     "conditions": {"users": {"include_users": ["All"]},
+                    "applications": {"include_user_actions": ["urn:user:registersecurityinfo"]}},
+     "grant_controls": {"operator": "OR", "built_in_controls": ["mfa"]}},
+    {"display_name": "Sensitive files: compliant device", "rollout": "enforced",
+     "conditions": {"users": {"include_users": ["All"]},
+                    "applications": {"include_authentication_context_class_references": ["c1"]}},
+     "grant_controls": {"operator": "OR", "built_in_controls": ["compliantDevice"]}},
+]
+
+KIND_SCENARIOS = [
+    {"name": "Guest", "user": "partner_fabrikam.com#EXT#@contoso.onmicrosoft.com", "application": "Teams",
+     "expected": "grant", "expected_controls": ["mfa"]},
+    {"name": "Admin away", "user_roles": ["Global Administrator"], "application": "Azure portal",
+     "ip_address": "203.0.113.9", "expected": "block"},
+    {"name": "Admin at headquarters", "user_roles": ["62e90394-69f5-4237-9190-012177145e10"],
+     "application": "Azure portal", "named_location": "contoso HEADQUARTERS", "expected": "allow"},
+    {"name": "Pilot member on Android", "user": "Adele Vance", "application": "SharePoint", "platform": "android",
+     "client_app": "browser", "expected": "block"},
+    {"name": "Sales outside the pilot on Android", "user": "isaiah@contoso.onmicrosoft.com",
+     "application": "SharePoint", "platform": "android", "client_app": "browser", "expected": "allow"},
+    {"name": "Compliant PC", "user": "alex@contoso.onmicrosoft.com", "application": "Office365",
+     "platform": "windows", "device": {"is_compliant": True, "trustType": "AzureAD"}, "expected": "allow"},
+    {"name": "Unmanaged PC", "user": "alex@contoso.onmicrosoft.com", "application": "Office365",
+     "platform": "windows", "device": "unmanaged", "expected": "block"},
+    {"name": "Registering security info", "user": "alex@contoso.onmicrosoft.com",
+     "user_action": "register_security_info", "expected": "grant", "expected_controls": ["mfa"],
+     "satisfied_controls": ["mfa"]},
+    {"name": "Sensitive file", "user_groups": ["All Staff"], "authentication_context": "C1",
+     "platform": "iOS", "satisfied_controls": ["mfa"], "expected": "grant"},
+    {"name": "Automation", "service_principal": "TenantGuard Sandbox Automation", "application": "Microsoft Graph",
+     "expected": "allow"},
+]
+
+
+def test_every_kind_of_scenario_against_declared_policies(run_playbook, graph_sandbox, tmp_path):
+    playbook = tmp_path / "kinds.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Scenario kinds", "hosts": "all", "connection": "local", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [
+            {"name": "Evaluate", "tenantguard.m365.conditional_access_whatif": {
+                "source": "declared", "conditional_access_policies": KIND_POLICIES,
+                "emergency_access": {"users": ["breakglass1@contoso.onmicrosoft.com"]},
+                "pilot_groups": ["Mobile Pilot"], "scenarios": KIND_SCENARIOS},
+             "register": "result", "check_mode": True},
+            {"name": "Save", "ansible.builtin.copy": {"content": "{{ result | to_json }}",
+                                                      "dest": str(tmp_path / "kinds.json"), "mode": "0600"}}]}]))
+    run = run_playbook(playbook)
+    assert run.rc == 0, run
+    result = json.loads((tmp_path / "kinds.json").read_text())
+    found = by_name(result["scenarios"])
+    for scenario in KIND_SCENARIOS:
+        assert found[scenario["name"]]["matches_expected"] is True, found[scenario["name"]]
+    users, groups = _ids()
+    assert found["Guest"]["sign_in"]["user"]["user_type"] == "guest"
+    assert found["Admin away"]["enforced"] == ["Admins: block outside headquarters"]
+    at_hq = next(n for n in found["Admin at headquarters"]["not_applied"]
+                 if n["display_name"] == "Admins: block outside headquarters")
+    assert at_hq["reason"] == "location"
+    # The pilot copy is enforced for the pilot groups; the policy itself stays report-only for everyone else.
+    assert found["Pilot member on Android"]["enforced"] == ["Sales: block Android (pilot)"]
+    assert found["Pilot member on Android"]["sign_in"]["user"]["id"] == users["adele@contoso.onmicrosoft.com"]
+    assert groups["Sales"] in found["Pilot member on Android"]["sign_in"]["user"]["groups"]
+    assert found["Sales outside the pilot on Android"]["report_only"] == ["Sales: block Android"]
+    assert found["Compliant PC"]["sign_in"]["device"] == {"isCompliant": True, "trustType": "AzureAD"}
+    assert found["Registering security info"]["access_granted"] is True
+    assert found["Sensitive file"]["access_granted"] is False  # asks for a compliant device, not MFA
+    assert found["Sensitive file"]["sign_in"]["authentication_context"] == "c1"
+    assert found["Automation"]["sign_in"]["service_principal"]["app_id"] == "3f6a2d8e-1b4c-4e7a-9d2f-6c8b0a5e7f13"
+    assert result["summary"]["policies"] == {"declared": 7}
+    assert_no_writes(graph_sandbox)
