@@ -144,6 +144,7 @@ options:
     default: present
 extends_documentation_fragment:
   - tenantguard.m365.connection
+  - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
 attributes:
   check_mode:
@@ -208,6 +209,12 @@ action:
   type: str
   choices: [created, updated, deleted, unchanged]
   sample: created
+backup_file:
+  description:
+    - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
+  returned: when the task created, updated or deleted something and backups are on
+  type: str
+  sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-app_configuration_policy-3fa2b1.json
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import (
@@ -215,12 +222,13 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuratio
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
     GroupNames, MamPolicyEngine)
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, run_module
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, backup_options, run_module
 
 
 def argument_spec():
     spec = object_options()
     spec["state"] = dict(type="str", choices=["present", "absent"], default="present")
+    spec.update(backup_options())
     return spec
 
 

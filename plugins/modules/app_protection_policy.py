@@ -110,6 +110,7 @@ options:
     type: str
 extends_documentation_fragment:
   - tenantguard.m365.connection
+  - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.app_protection_policy
   - tenantguard.m365.app_protection_policy.set_mode
@@ -221,6 +222,12 @@ actions:
   elements: dict
   sample: [{"display_name": "TG - iOS - Level 2", "id": "T_6f1b0f5c-0d5e-4b8a-9a51-2d1c6f7a8b90",
             "action": "updated", "purged": false, "platform": "ios"}]
+backup_file:
+  description:
+    - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
+  returned: when the task created, updated or deleted something and backups are on
+  type: str
+  sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-app_protection_policy-3fa2b1.json
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import (
@@ -230,7 +237,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_e
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, PartialChangeError, purge_options, run_module)
+    Declared, PartialChangeError, backup_options, purge_options, run_module)
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption
 
 STATES = ["present", "absent"]
@@ -247,6 +254,7 @@ def argument_spec():
                                      required_one_of=[["display_name", "id"]]),
     )
     spec.update(purge_options())
+    spec.update(backup_options())
     return spec
 
 

@@ -102,6 +102,7 @@ options:
     type: str
 extends_documentation_fragment:
   - tenantguard.m365.connection
+  - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
 attributes:
   check_mode:
@@ -191,13 +192,19 @@ actions:
   elements: dict
   sample: [{"display_name": "TG - Admins", "id": "dd055c42-4218-4281-8631-f090e171f5cd", "action": "created",
             "purged": false}]
+backup_file:
+  description:
+    - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
+  returned: when the task created, updated or deleted something and backups are on
+  type: str
+  sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-authentication_strength_policy-3fa2b1.json
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._authentication_strength import (
     AuthenticationStrengthType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, ResourceEngine, purge_options, run_module)
+    Declared, ResourceEngine, backup_options, purge_options, run_module)
 
 STATES = ["present", "absent"]
 LIST_OPTION = "authentication_strength_policies"
@@ -210,6 +217,7 @@ def argument_spec():
     spec["state"] = dict(type="str", choices=STATES, default="present")
     spec[LIST_OPTION] = dict(type="list", elements="dict", options=item, required_one_of=[["display_name", "id"]])
     spec.update(purge_options())
+    spec.update(backup_options())
     return spec
 
 

@@ -170,6 +170,7 @@ options:
 extends_documentation_fragment:
   - tenantguard.m365.conditional_access_policy
   - tenantguard.m365.connection
+  - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
 attributes:
   check_mode:
@@ -314,6 +315,12 @@ migration:
   sample: {"uses_retired_grant": true, "replacement_display_name": "Mobile - app protection",
            "replacement_created": true, "old_policy_disabled": true,
            "guide": "https://learn.microsoft.com/entra/identity/conditional-access/migrate-approved-client-app"}
+backup_file:
+  description:
+    - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
+  returned: when the task created, updated or deleted something and backups are on
+  type: str
+  sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-conditional_access_policy-3fa2b1.json
 '''
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -346,7 +353,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import argument_spec as policy_spec
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, purge_options, run_module
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
+    Declared, backup_options, purge_options, run_module)
 
 SINGLE_OPTIONS = list(POLICY_OPTIONS) + ["id", "template"]
 
@@ -365,6 +373,7 @@ def argument_spec():
         reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
     )
     spec.update(purge_options())
+    spec.update(backup_options())
     return spec
 
 

@@ -138,6 +138,7 @@ options:
     type: str
 extends_documentation_fragment:
   - tenantguard.m365.connection
+  - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
 attributes:
   check_mode:
@@ -236,13 +237,19 @@ actions:
   elements: dict
   sample: [{"display_name": "TG - Head office", "id": "0854951d-5fc0-4eb1-b392-9b2c9d7949c2", "action": "updated",
             "purged": false}]
+backup_file:
+  description:
+    - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
+  returned: when the task created, updated or deleted something and backups are on
+  type: str
+  sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-named_location-3fa2b1.json
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
     NamedLocationType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, ResourceEngine, purge_options, run_module)
+    Declared, ResourceEngine, backup_options, purge_options, run_module)
 
 STATES = ["present", "absent"]
 
@@ -257,6 +264,7 @@ def argument_spec():
                              required_one_of=[["display_name", "id"]]),
     )
     spec.update(purge_options())
+    spec.update(backup_options())
     return spec
 
 
