@@ -16,8 +16,18 @@ read and advanced under an exclusive ``fcntl`` lock, and each process sleeps unt
 it reserved. The lock is held only to reserve, never while sleeping. When the token cache is
 off (``token_cache: none``) there is no state directory and pacing is per process.
 
-A 429 from a paced family also pushes the family's next slot back by the wait the service
-asked for, so that other processes do not run into the same wall.
+Two times are kept per tenant and family: the next free slot (what the next request reserves)
+and the earliest moment the next request may actually leave, set from the moment the last one
+really left. A process that wakes late (a busy machine) moves the second forward, and a process
+that wakes up before it sleeps again, so the gap between two requests as they are sent never
+falls below the interval: waking-up jitter cannot bunch two requests together.
+
+The conditional access interval is the documented limit, one second, plus a small margin. A 429 from a paced
+family pushes the family's next slot back by the wait the service asked for (one interval when it
+gave none), so that other processes do not run into the same wall, and widens the family's
+interval for that tenant by ``BACKOFF_STEP`` (at most ``MAX_EXTRA``) for ``BACKOFF_MEMORY``
+seconds: the pace adapts to a service that counts more strictly than documented and otherwise
+stays at the full budget.
 """
 
 import json
@@ -30,9 +40,19 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._private_files im
 
 # A reserved slot further ahead than this is treated as a clock jump and ignored.
 MAX_AHEAD = 600.0
-# One request per second per tenant, with a tenth of a second to spare for the jitter between
-# waking up and the request reaching the service.
-CA_INTERVAL = 1.1
+# One request per second per tenant (Graph's documented limit), plus 50 ms for the jitter between
+# a request leaving and the service counting it, which no client-side clock can absorb. Jitter
+# between waking up and sending is absorbed by the send-time check. Measured against a 1 request/s
+# token bucket on a loaded machine: 1.0 s gave about one 429 per 20 writes, 1.02 s two in 60,
+# 1.05 s none in 60 (docs/performance.md).
+CA_INTERVAL = 1.05
+# A 429 on a paced family widens its interval for the tenant by this much, up to MAX_EXTRA, and
+# the widening is remembered for BACKOFF_MEMORY seconds after the last 429.
+BACKOFF_STEP = 0.05
+MAX_EXTRA = 1.0
+BACKOFF_MEMORY = 600.0
+# Entries of the state file that are plain times are dropped once this far in the past.
+KEEP_PAST = 60.0
 
 
 class Family:
@@ -113,39 +133,88 @@ class Pacer:
         now = self._clock()
         wait = 0.0
         for family, count in needed.values():
-            key = "%s|%s" % (tenant.lower(), family.name)
-            wait = max(wait, self._reserve(key, family.interval * count, now))
-        self.last_slot = now + wait
+            wait = max(wait, self._reserve(self._key(tenant, family), family, count, now))
+        slept = 0.0
         if wait > 0:
             self._sleep(wait)
-            self.waited += wait
-        return wait
+            slept += wait
+        # The moment of sending: not before the last request of each family left plus its interval.
+        while True:
+            now = self._clock()
+            late = 0.0
+            for family, count in needed.values():
+                late = max(late, self._depart(self._key(tenant, family), family, count, now))
+            if late <= 0:
+                break
+            self._sleep(late)
+            slept += late
+        self.last_slot = now
+        self.waited += slept
+        return slept
 
     def penalise(self, tenant, method, path, seconds):
-        """Move the family's next slot to at least ``seconds`` from now (after a 429)."""
+        """After a 429: move the family's next slot to at least ``seconds`` from now (one interval when
+        the service gave no wait) and widen the family's interval for the tenant."""
         family = self.family(method, path)
-        if family is None or not seconds or seconds <= 0:
+        if family is None:
             return
-        key = "%s|%s" % (tenant.lower(), family.name)
-        until = self._clock() + seconds
+        key = self._key(tenant, family)
+        now = self._clock()
 
         def push(state):
-            if state.get(key, 0.0) < until:
-                state[key] = until
+            extra = min(MAX_EXTRA, self._extra(state, key, now) + BACKOFF_STEP)
+            state[key + "|extra"] = [extra, now + BACKOFF_MEMORY]
+            wait = seconds if seconds and seconds > 0 else family.interval + extra
+            for suffix in ("", "|depart"):
+                if _time(state.get(key + suffix)) < now + wait:
+                    state[key + suffix] = now + wait
             return None
 
         self._update(push)
 
-    def _reserve(self, key, span, now):
+    def interval(self, tenant, family):
+        """The family's current interval for the tenant (its own, widened after 429s)."""
+        key = self._key(tenant, family)
+        return self._update(lambda state: family.interval + self._extra(state, key, self._clock()))
+
+    @staticmethod
+    def _key(tenant, family):
+        return "%s|%s" % (tenant.lower(), family.name)
+
+    @staticmethod
+    def _extra(state, key, now):
+        entry = state.get(key + "|extra")
+        if isinstance(entry, list) and len(entry) == 2 and all(isinstance(v, (int, float)) for v in entry) \
+                and entry[1] > now:
+            return max(0.0, min(MAX_EXTRA, float(entry[0])))
+        return 0.0
+
+    def _reserve(self, key, family, count, now):
         def reserve(state):
-            slot = state.get(key, 0.0)
-            if not isinstance(slot, (int, float)) or slot - now > MAX_AHEAD:
+            slot = _time(state.get(key))
+            if slot - now > MAX_AHEAD:
                 slot = now
             slot = max(now, slot)
-            state[key] = slot + span
+            state[key] = slot + (family.interval + self._extra(state, key, now)) * count
             return slot - now
 
         return self._update(reserve)
+
+    def _depart(self, key, family, count, now):
+        """0 and the departure recorded when a request may leave now; else the seconds still to wait."""
+        def depart(state):
+            earliest = _time(state.get(key + "|depart"))
+            if earliest - now > MAX_AHEAD:
+                earliest = now
+            if earliest > now:
+                return earliest - now
+            after = now + (family.interval + self._extra(state, key, now)) * count
+            state[key + "|depart"] = after
+            if _time(state.get(key)) < after:
+                state[key] = after
+            return 0.0
+
+        return self._update(depart)
 
     def _update(self, change):
         if not self.state_path:
@@ -158,7 +227,7 @@ class Pacer:
                 state = self._read()
                 result = change(state)
                 now = self._clock()
-                state = dict((k, v) for k, v in state.items() if isinstance(v, (int, float)) and v > now - 60)
+                state = dict((k, v) for k, v in state.items() if _keep(v, now))
                 write_private_file(self.state_path, json.dumps(state, sort_keys=True).encode("utf-8"))
                 return result
         except (PrivateFileError, OSError):
@@ -174,3 +243,15 @@ class Pacer:
         except ValueError:
             return {}
         return state if isinstance(state, dict) else {}
+
+
+def _time(value):
+    """A time kept in the state, or 0 for anything else."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _keep(value, now):
+    """Whether a state entry is still of use: a time less than KEEP_PAST ago, or [value, expiry] not expired."""
+    if isinstance(value, list):
+        return len(value) == 2 and isinstance(value[1], (int, float)) and value[1] > now
+    return isinstance(value, (int, float)) and value > now - KEEP_PAST

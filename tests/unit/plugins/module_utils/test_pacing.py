@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._pacing import (
-    CA_INTERVAL, DEFAULT_FAMILIES, Family, Pacer, version_relative_path)
+    BACKOFF_MEMORY, BACKOFF_STEP, CA_INTERVAL, DEFAULT_FAMILIES, MAX_EXTRA, Family, Pacer, version_relative_path)
 
 TENANT = "7d0b5c3e-4a7f-4f6e-9c1d-2b8e5a9f3c61"
 CA = "https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies"
@@ -150,3 +150,51 @@ def test_processes_sharing_the_state_file_respect_the_interval_together(tmp_path
 
 def test_default_families_include_conditional_access():
     assert [f.name for f in DEFAULT_FAMILIES][0] == "conditional_access"
+
+
+def test_a_late_wake_up_does_not_bunch_the_next_request():
+    class LateClock(FakeClock):
+        late = 0.0
+
+        def sleep(self, seconds):
+            super().sleep(seconds + self.late)
+
+    clock = LateClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    sent = []
+    for late in (0.0, 0.3, 0.0, 0.0):
+        clock.late = late
+        pacer.before_request(TENANT, [("PATCH", CA)])
+        sent.append(clock.now)
+    # The second request woke 0.3 s late; the third still leaves a full interval after it, not 0.7 s.
+    gaps = [b - a for a, b in zip(sent, sent[1:])]
+    assert min(gaps) >= CA_INTERVAL - 1e-9, gaps
+    assert gaps[1] == pytest.approx(CA_INTERVAL)
+
+
+def test_a_429_widens_the_interval_for_that_tenant_and_the_file_remembers_it(tmp_path):
+    clock = FakeClock()
+    state = str(tmp_path / "pacing.json")
+    first = Pacer(state_path=state, clock=clock, sleep=clock.sleep)
+    family = first.family("GET", CA)
+    assert first.interval(TENANT, family) == pytest.approx(CA_INTERVAL)
+    first.before_request(TENANT, [("GET", CA)])
+    first.penalise(TENANT, "GET", CA, None)  # no Retry-After: one (widened) interval
+    widened = first.interval(TENANT, family)
+    assert widened == pytest.approx(CA_INTERVAL + BACKOFF_STEP)
+    # Another process (another task) paces with the widened interval; another tenant does not.
+    second = Pacer(state_path=state, clock=clock, sleep=clock.sleep)
+    assert second.interval(TENANT, family) == pytest.approx(widened)
+    assert second.interval("another-tenant", family) == pytest.approx(CA_INTERVAL)
+    sent = []
+    for dummy in range(3):
+        second.before_request(TENANT, [("GET", CA)])
+        sent.append(clock.now)
+    assert clock.sleeps[0] == pytest.approx(widened)
+    assert [b - a for a, b in zip(sent, sent[1:])] == [pytest.approx(widened)] * 2
+    # Each further 429 widens it again, up to the cap; it is forgotten once no 429 came for a while.
+    for dummy in range(100):
+        second.penalise(TENANT, "GET", CA, 0.5)
+    assert second.interval(TENANT, family) == pytest.approx(CA_INTERVAL + MAX_EXTRA)
+    clock.now += BACKOFF_MEMORY + 1
+    assert second.interval(TENANT, family) == pytest.approx(CA_INTERVAL)
