@@ -176,7 +176,9 @@ def declared_policies(module, params, resolver, api_version):
     option_bodies(planned, api_version)
     if any(item.template for item in planned):
         apply_templates(planned, TemplateCatalog(module.graph, api_version))
-    emergency = resolve_all(planned, resolver, params.get("emergency_access"), module.warn)
+    # As in check mode: a named location or strength an earlier task of the play would create is kept, with a
+    # warning, rather than refused.
+    emergency = resolve_all(planned, resolver, params.get("emergency_access"), module.warn, check_mode=True)
     fill_placeholders([item for item in planned if item.state == "present"], emergency, module.warn)
     present, absent = [], []
     for item in planned:
@@ -354,6 +356,11 @@ def run_whatif(module):
     if source in ("declared", "both") and params[LIST_OPTION] is None:
         raise PolicyInputError(["%s: source %s evaluates declared policies, and none were given. Accepted: a list "
                                 "of policies in the options of conditional_access_policy." % (LIST_OPTION, source)])
+    if source == "live":
+        for option in (LIST_OPTION, "emergency_access", "pilot_groups"):
+            if params.get(option):
+                module.warn("%s: ignored with source: live, which evaluates the tenant's policies as they are; use "
+                            "source: declared or both to evaluate declared policies." % option)
     scenarios = check_scenarios(params["scenarios"], require_graph_fields=use_graph)
     graph = module.graph
     resolver = NameResolver(graph, api_version=api_version, reference_wait=0)

@@ -250,6 +250,7 @@ KIND_POLICIES = [
      "conditions": {"users": {"include_users": ["All"]},
                     "applications": {"include_authentication_context_class_references": ["c1"]}},
      "grant_controls": {"operator": "OR", "built_in_controls": ["compliantDevice"]}},
+    {"template": "Require multifactor authentication for risky sign-ins", "rollout": "enforced"},
 ]
 
 KIND_SCENARIOS = [
@@ -274,6 +275,8 @@ KIND_SCENARIOS = [
      "platform": "iOS", "satisfied_controls": ["mfa"], "expected": "grant"},
     {"name": "Automation", "service_principal": "TenantGuard Sandbox Automation", "application": "Microsoft Graph",
      "expected": "allow"},
+    {"name": "Risky sign-in", "user": "alex@contoso.onmicrosoft.com", "application": "Exchange Online",
+     "sign_in_risk": "High", "expected": "grant", "expected_controls": ["mfa"]},
 ]
 
 
@@ -312,5 +315,7 @@ def test_every_kind_of_scenario_against_declared_policies(run_playbook, graph_sa
     assert found["Sensitive file"]["access_granted"] is False  # asks for a compliant device, not MFA
     assert found["Sensitive file"]["sign_in"]["authentication_context"] == "c1"
     assert found["Automation"]["sign_in"]["service_principal"]["app_id"] == "3f6a2d8e-1b4c-4e7a-9d2f-6c8b0a5e7f13"
-    assert result["summary"]["policies"] == {"declared": 7}
+    # A policy laid over Microsoft's template, named after it, the placeholder replaced by the emergency account.
+    assert found["Risky sign-in"]["enforced"] == ["Require multifactor authentication for risky sign-ins"]
+    assert result["summary"]["policies"] == {"declared": 8}
     assert_no_writes(graph_sandbox)
