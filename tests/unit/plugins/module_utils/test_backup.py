@@ -294,3 +294,27 @@ def test_a_backup_of_another_tenant_is_refused(graph, tmp_path):
     log.record(NamedLocationType(), "v1.0", "delete", before={"id": "x", "displayName": "Old"})
     with pytest.raises(BackupFileError, match="was written for tenant 'fabrikam.onmicrosoft.com'"):
         restorer(graph, tmp_path).restore([log.path], TENANT)
+
+
+def test_authentication_strengths_updated_and_deleted_restored_equal(graph, graph_sandbox, tmp_path):
+    from ansible_collections.tenantguard.m365.plugins.module_utils._authentication_strength import (
+        AuthenticationStrengthType)
+    resource = AuthenticationStrengthType()
+    kept, gone = unique("Strength"), unique("Strength")
+    engine = ResourceEngine(graph, resource)
+    engine.converge_set([
+        Declared({"displayName": kept, "description": "phishing resistant",
+                  "allowedCombinations": ["fido2", "windowsHelloForBusiness"]}),
+        Declared({"displayName": gone, "allowedCombinations": ["password,microsoftAuthenticatorPush"]})])
+    prior = dict((o["displayName"], o) for o in ResourceEngine(graph, resource).objects())
+    log = BackupLog(str(tmp_path), TENANT, "tenantguard.m365.authentication_strength_policy")
+    ResourceEngine(graph, resource, backup=log).converge_set([
+        Declared({"displayName": kept, "description": "changed", "allowedCombinations": ["fido2"]}),
+        Declared({"displayName": gone}, state="absent")])
+    restorer(graph, tmp_path).restore([log.path], TENANT)
+    now = dict((o["displayName"], o) for o in ResourceEngine(graph, resource).objects())
+    for name in (kept, gone):
+        assert resource.normalise(now[name]) == resource.normalise(prior[name]), name
+    start = len(graph_sandbox.requests())
+    restorer(graph, tmp_path).restore([log.path], TENANT)
+    assert writes(graph_sandbox, start) == []
