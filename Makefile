@@ -56,7 +56,7 @@ build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path .build
 
 bench: setup
-	@scripts/bench.sh
+	@scripts/bench.sh $(BENCH)
 
 clean:
 	rm -rf .build .sandbox
