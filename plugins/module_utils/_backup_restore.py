@@ -144,6 +144,13 @@ def substitute_ids(value, mapping):
     return value
 
 
+def wrapped_graph(source, wrap):
+    """A Graph client source whose client is ``wrap(client)`` (the CA policies' Prefer header)."""
+    def graph():
+        return wrap(source())
+    return graph
+
+
 class Restorer:
     """Restores backup files through the resource engines; see the module docstring."""
 
@@ -201,8 +208,7 @@ class Restorer:
                 resource.contexts[""] = ItemContext(self.context.get("acknowledge_lockout_risk"))
             graph = self._graph_source
             if target.kind.graph is not None:
-                wrap = target.kind.graph
-                graph = (lambda source=self._graph_source, w=wrap: w(source()))
+                graph = wrapped_graph(self._graph_source, target.kind.graph)
             kwargs = dict(check_mode=self.check_mode, diff_mode=self.diff_mode, warn=self._warn,
                           api_version=target.api_version, backup=self.backup)
             if target.kind.engine_class is ConditionalAccessEngine:
