@@ -40,6 +40,16 @@ description:
     device, app protection, a password change or an authentication strength, for all users or for directory
     roles, must exclude the accounts in O(emergency_access); without O(emergency_access) it is refused unless
     O(acknowledge_lockout_risk=true).'
+  - 'Then, once every change of the task is planned and before the first write (in check mode too), a lockout
+    pre-flight evaluates the tenant''s policies as they will be (the enabled ones, with the task''s changes applied)
+    for each account of O(emergency_access): each must still be able to sign in to the Azure portal and Microsoft Graph
+    from an unmanaged Windows device, in a browser and in a desktop client, from outside every named location. MFA,
+    authentication strengths, terms of use and a password change count as satisfiable; a compliant or joined device and
+    app protection do not. A user is evaluated with its transitive groups and directory roles, a group as any member
+    of it, and both as holders of Global Administrator. A policy the task creates or changes that blocks such an
+    account, or demands what it cannot satisfy, refuses the whole task, naming the account, the application and the
+    policy; nothing is written. A lockout that only a policy the task leaves alone causes is a warning. Neither check
+    can be acknowledged away: O(acknowledge_lockout_risk) only stands in for missing O(emergency_access).'
   - The C(approvedApplication) grant (require approved client app) was retired on 2026-06-30. A new or changed
     policy using it is refused; an existing one can only be disabled or deleted. O(migrate_approved_application)
     creates its replacement and disables it.
@@ -90,6 +100,8 @@ options:
         id. They must exist.
       - Every enforcing policy that blocks or demands a control for all users or for directory roles must exclude
         them (O(conditions.users.exclude_users), O(conditions.users.exclude_groups)); the task is refused otherwise.
+      - Every change is also checked by the lockout pre-flight (see the description); once the task is done, each
+        account must still reach the Azure portal and Microsoft Graph from an unmanaged device.
       - Set it once for a whole play with C(module_defaults) for C(tenantguard.m365.conditional_access_policy)
         (not for the action group, whose other modules do not take this option).
     type: dict
@@ -106,6 +118,8 @@ options:
     description:
       - Allow an enforcing policy that blocks or demands a control for all users or for directory roles when no
         O(emergency_access) is given. A mistake in such a policy can lock every administrator out of the tenant.
+      - It has no effect once O(emergency_access) is given; the exclusions and the lockout pre-flight are then
+        always checked.
       - With O(conditional_access_policies), the default of each item that sets none.
     type: bool
     default: false
