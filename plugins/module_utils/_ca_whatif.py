@@ -23,6 +23,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_evaluation import (
     UNMANAGED_DEVICE,
     evaluate,
+    sign_in_problems,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
     COLLECTION,
@@ -31,6 +32,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     PreferUnknownEnumMembers,
     item_options,
     option_bodies,
+    plan_policies,
     policy_items,
     resolve_all,
 )
@@ -39,9 +41,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     apply_templates,
     fill_placeholders,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import merge_for_prediction
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_rules import REPORT_ONLY
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_whatif_scenarios import (
+    ScenarioError,
     ScenarioResolver,
     check_scenarios,
     evaluate_body,
@@ -168,10 +170,17 @@ class Declared:
         self.absent = absent
 
 
-def declared_policies(module, params, resolver, api_version):
+def module_items(params):
+    """The declared items in the options of conditional_access_policy (role form applied)."""
     items = role_form(validated_items(params[LIST_OPTION] or []), params.get("emergency_access"),
                       params.get("pilot_groups") or [], params.get("pilot_suffix") or DEFAULT_PILOT_SUFFIX)
-    items = validated_items(items)
+    validated_items(items)
+    return items
+
+
+def declared_policies(module, params, resolver, api_version):
+    """The declared policies on their own (``source: declared``): no read of the live policies."""
+    items = validated_items(module_items(params))
     planned = policy_items({LIST_OPTION: items, "state": "present"})
     option_bodies(planned, api_version)
     if any(item.template for item in planned):
@@ -191,15 +200,6 @@ def declared_policies(module, params, resolver, api_version):
     return Declared(present, absent)
 
 
-def _find(policies, item_id, name):
-    if item_id:
-        return next((p for p in policies if str(p.get("id", "")).lower() == str(item_id).lower()), None)
-    exact = [p for p in policies if p.get("displayName") == name]
-    if not exact:
-        exact = [p for p in policies if str(p.get("displayName", "")).lower() == str(name or "").lower()]
-    return exact[0] if len(exact) == 1 else None
-
-
 def declared_only(declared):
     """The declared policies on their own: a policy without a state is report-only, as the
     ``conditional_access_policy`` module creates it."""
@@ -211,29 +211,6 @@ def declared_only(declared):
             body["state"] = REPORT_ONLY
         out.append(body)
     return out
-
-
-def applied(live, declared):
-    """The live policies once the declared changes are made, as the module would make them:
-    items update the policy with their id or display name (options left out untouched), add a new
-    one (report-only unless a state is given), or remove it (``state: absent``)."""
-    result = [copy.deepcopy(p) for p in live]
-    for item, body in declared.present:
-        target = _find(result, item.id, body.get("displayName"))
-        if target is not None:
-            merged = merge_for_prediction(target, dict((k, v) for k, v in body.items() if k != "id"))
-            result[result.index(target)] = merged
-        else:
-            new = copy.deepcopy(body)
-            new["id"] = None
-            if not new.get("state"):
-                new["state"] = REPORT_ONLY
-            result.append(new)
-    for item_id, name in declared.absent:
-        target = _find(result, item_id, name)
-        if target is not None:
-            result.remove(target)
-    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,25 +342,28 @@ def run_whatif(module):
     graph = module.graph
     resolver = NameResolver(graph, api_version=api_version, reference_wait=0)
 
-    declared = None
-    if source in ("declared", "both"):
-        declared = declared_policies(module, params, resolver, api_version)
-    live = []
-    if source in ("live", "both"):
-        live = list(PreferUnknownEnumMembers(graph).list(COLLECTION, api_version=api_version))
+    sets = {}
+    if source == "live":
+        sets["live"] = list(PreferUnknownEnumMembers(graph).list(COLLECTION, api_version=api_version))
+    elif source == "declared":
+        sets["declared"] = declared_only(declared_policies(module, params, resolver, api_version))
+    else:
+        # The conditional_access_policy module's own plan, in check mode: what the tenant's policies will be.
+        plan = plan_policies(module, {LIST_OPTION: module_items(params), "api_version": api_version,
+                                      "emergency_access": params.get("emergency_access"),
+                                      "purge": params.get("purge"), "purge_name_pattern": params.get("purge_name_pattern")})
+        resolver = plan.resolver
+        sets["live"] = list(plan.live)
+        sets["declared"] = list(plan.predicted)
     named_locations = list(graph.list(NAMED_LOCATIONS, api_version=api_version))
 
     ScenarioResolver(graph, resolver, named_locations).resolve(scenarios)
     sign_ins = [sign_in(s, UNMANAGED_DEVICE) for s in scenarios]
-
-    sets = {}
-    if source == "live":
-        sets["live"] = live
-    elif source == "declared":
-        sets["declared"] = declared_only(declared)
-    else:
-        sets["live"] = live
-        sets["declared"] = applied(live, declared)
+    problems = []
+    for scenario, signin in zip(scenarios, sign_ins):
+        problems.extend("%s: %s" % (scenario.where("sign_in"), p) for p in sign_in_problems(signin))
+    if problems:
+        raise ScenarioError(problems)
 
     graph_answers = None
     if use_graph:

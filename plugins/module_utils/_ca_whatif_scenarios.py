@@ -41,7 +41,7 @@ OUTCOMES = ("block", "grant", "allow")
 PLATFORMS = ("android", "iOS", "windows", "windowsPhone", "macOS", "linux")
 CLIENT_APPS = ("browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other")
 RISK_LEVELS = ("none", "low", "medium", "high")
-INSIDER_RISK_LEVELS = ("none", "minor", "moderate", "elevated")
+INSIDER_RISK_LEVELS = ("minor", "moderate", "elevated")
 AUTHENTICATION_FLOWS = ("deviceCodeFlow", "authenticationTransfer")
 EXTERNAL_USER_TYPES = ("internalGuest", "b2bCollaborationGuest", "b2bCollaborationMember", "b2bDirectConnectUser",
                        "otherExternalUser", "serviceProvider")

@@ -17,8 +17,9 @@ description:
     O(conditional_access_policies), in the options of M(tenantguard.m365.conditional_access_policy) (its set mode)
     or of the C(conditional_access) role (items with C(rollout)), resolved and laid over their templates as that
     module does, without writing; V(both), each scenario against the live policies and against the live policies
-    with the declared changes made (items update the policy with their id or display name, add a new one, or
-    remove it with C(state=absent)), with C(changed_outcome) where the change makes a difference.'
+    as that module would leave them (its own plan, in check mode: items update the policy with their id or
+    display name, add a new one, or remove it with C(state=absent) or O(purge)), with C(changed_outcome) where
+    the change makes a difference.'
   - With O(use_graph=true) each scenario is also sent to Graph's C(POST /identity/conditionalAccess/evaluate),
     which evaluates the tenant's stored policies, and every policy on which Graph and the offline evaluation
     disagree is reported in C(disagreement).
@@ -136,7 +137,7 @@ options:
         description: The user risk, one of C(none), C(low), C(medium), C(high).
         type: str
       insider_risk:
-        description: The insider risk, one of C(none), C(minor), C(moderate), C(elevated).
+        description: The insider risk, one of C(minor), C(moderate), C(elevated).
         type: str
       service_principal_risk:
         description: The service principal risk of a workload identity, one of C(none), C(low), C(medium), C(high).
@@ -191,6 +192,16 @@ options:
     description: The end of the name of a pilot copy.
     type: str
     default: " (pilot)"
+  purge:
+    description:
+      - With O(source=both), the live policies that O(conditional_access_policies) does not declare are removed in
+        the declared variant, as M(tenantguard.m365.conditional_access_policy) purges them (only those whose whole
+        name matches O(purge_name_pattern), when it is given).
+    type: bool
+    default: false
+  purge_name_pattern:
+    description: With O(purge), only the live policies whose whole name matches this regular expression (case ignored).
+    type: str
   report_only_as_enforced:
     description:
       - Evaluate report-only policies as if they were enabled, to see what enforcing them would do. Without it
@@ -421,6 +432,8 @@ def main():
             emergency_access=dict(type="dict", options=emergency_access_options()),
             pilot_groups=dict(type="list", elements="str"),
             pilot_suffix=dict(type="str", default=DEFAULT_PILOT_SUFFIX),
+            purge=dict(type="bool", default=False),
+            purge_name_pattern=dict(type="str"),
             report_only_as_enforced=dict(type="bool", default=False),
             use_graph=dict(type="bool", default=False),
             api_version=dict(type="str", choices=["v1.0", "beta"], default="v1.0"),
