@@ -79,8 +79,8 @@ LIST_DEVICE_PROPERTIES = ("physicalIds", "systemLabels")
 AUTH_CONTEXT = re.compile(r"^c([1-9]|[1-9][0-9])$", re.IGNORECASE)
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 USER_SELECT = "id,displayName,userPrincipalName,userType"
-# The id of a user described offline: the nil GUID, which no policy lists.
-OFFLINE_USER_ID = "00000000-0000-0000-0000-000000000000"
+# The id of a user described offline: None, for the evaluation engine a user no policy names by id.
+OFFLINE_USER_ID = None
 
 
 def scenario_options():

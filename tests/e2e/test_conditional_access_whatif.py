@@ -306,6 +306,9 @@ def test_every_kind_of_scenario_against_declared_policies(run_playbook, graph_sa
         assert found[scenario["name"]]["matches_expected"] is True, found[scenario["name"]]
     users, groups = _ids()
     assert found["Guest"]["sign_in"]["user"]["user_type"] == "guest"
+    assert found["Admin away"]["sign_in"]["user"] == {"id": None, "groups": [],
+                                                      "roles": ["62e90394-69f5-4237-9190-012177145e10"],
+                                                      "user_type": "member"}
     assert found["Admin away"]["enforced"] == ["Admins: block outside headquarters"]
     at_hq = next(n for n in found["Admin at headquarters"]["not_applied"]
                  if n["display_name"] == "Admins: block outside headquarters")
