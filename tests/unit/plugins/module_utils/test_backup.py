@@ -318,3 +318,21 @@ def test_authentication_strengths_updated_and_deleted_restored_equal(graph, grap
     start = len(graph_sandbox.requests())
     restorer(graph, tmp_path).restore([log.path], TENANT)
     assert writes(graph_sandbox, start) == []
+
+
+def test_several_files_go_back_to_the_state_before_the_first(graph, graph_sandbox, tmp_path):
+    resource = NamedLocationType()
+    name = unique()
+    ResourceEngine(graph, resource).converge(Declared(location(name, ranges=("198.51.100.0/24",))))
+    (prior,) = ResourceEngine(graph, resource).by_name(name)
+    files = []
+    for ranges, state in ((("192.0.2.0/24",), "present"), (("203.0.113.0/24",), "present"), ((), "absent")):
+        log = BackupLog(str(tmp_path), TENANT, "tenantguard.m365.named_location")
+        desired = location(name, ranges=ranges) if state == "present" else {"displayName": name}
+        ResourceEngine(graph, resource, backup=log).converge(Declared(desired, state=state))
+        files.append(log.path)
+    assert ResourceEngine(graph, resource).by_name(name) == []
+    # Given in any order, the files are one change set: the first entry of the location says what it was.
+    restorer(graph, tmp_path).restore(list(reversed(files)), TENANT)
+    (now,) = ResourceEngine(graph, resource).by_name(name)
+    assert resource.normalise(now) == resource.normalise(prior)
