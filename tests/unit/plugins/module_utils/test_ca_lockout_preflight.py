@@ -154,3 +154,22 @@ def test_consistent_with_the_exclusion_guard():
         body["conditions"]["users"]["excludeUsers"] = [BREAK_GLASS]
         assert lockout_problems(body, {"users": [BREAK_GLASS]}) == []
         assert emergency_lockouts([body], [not_in_any_group()]) == [], control
+
+
+def test_the_predicted_tenant_is_the_live_policies_with_the_changes_applied():
+    from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import predicted_policies
+    from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Change
+
+    kept = dict(policy("Kept"), id="00000000-0000-4000-8000-0000000000a1")
+    changed = dict(policy("Changed", state="disabled"), id="00000000-0000-4000-8000-0000000000a2")
+    deleted = dict(policy("Deleted"), id="00000000-0000-4000-8000-0000000000a3")
+    new = policy("New")
+    changes = [Change("update", current=changed, predicted=dict(changed, state="enabled")),
+               Change("delete", current=deleted), Change("create", body=new, predicted=new),
+               Change("none", current=kept, predicted=kept)]
+    predicted = predicted_policies([kept, changed, deleted], changes)
+    assert [(p["displayName"], p["state"]) for p in predicted] == [("Kept", "enabled"), ("Changed", "enabled"),
+                                                                    ("New", "enabled")]
+    # What the pre-flight then finds: the change is refused, the untouched block is a warning.
+    problems, warnings = preflight_problems(predicted, [not_in_any_group()], changed={"Changed", changed["id"], "New"})
+    assert len(problems) == 2 and len(warnings) == 1 and "'Kept'" in warnings[0]
