@@ -13,6 +13,7 @@
 from datetime import datetime
 import argparse
 import json
+import sys
 import time
 
 import harness
@@ -130,7 +131,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1,10,50,200", help="declared policies of the no-op runs")
     parser.add_argument("--changed", type=int, default=20, help="changed policies of the throttled run")
-    parser.add_argument("--throttled-runs", type=int, default=1, help="runs of the throttled case")
+    parser.add_argument("--throttled-runs", type=int, default=3, help="runs of the throttled case")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     no_ops = [no_op_run(n) for n in sizes]
@@ -138,6 +139,8 @@ def main():
     throttled = dict(min(runs, key=lambda r: r["seconds"]), runs=len(runs),
                      throttled_429=sum(r["throttled_429"] for r in runs), failed=sum(r["failed"] for r in runs),
                      all_seconds=[r["seconds"] for r in runs], all_paced_seconds=[r["paced_seconds"] for r in runs])
+    flat = len(set(r["graph_requests"] for r in no_ops)) <= 1 and all(r["changed"] == 0 for r in no_ops)
+    ok = flat and throttled["throttled_429"] == 0 and throttled["failed"] == 0
     rows = []
     for run in no_ops:
         rows.append(("no-op, %d policies: Graph requests (changed=%s)" % (run["policies"], run["changed"]),
@@ -155,12 +158,14 @@ def main():
         ("%d changed policies: 429s received (all runs)" % throttled["policies"], throttled["throttled_429"]),
         ("%d changed policies: failed runs" % throttled["policies"], throttled["failed"]),
         ("load average (1 min) at the end", harness.load()["load_1min"]),
+        ("targets met (no-op flat, no 429, no failure)", "yes" if ok else "NO"),
     ]
     harness.report("conditional_access_policy baseline", rows, {
         "no_op": [dict((k, v) for k, v in r.items() if k != "requests") for r in no_ops],
-        "throttled": throttled, "load_average": harness.load(),
+        "throttled": throttled, "load_average": harness.load(), "no_op_flat": flat, "targets_met": ok,
     })
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,6 +12,7 @@ name would have cost (target: bulk, far below 1,000).
 import argparse
 import json
 import math
+import sys
 import time
 
 import harness
@@ -88,6 +89,7 @@ def main():
     names = args.groups + args.users
     expected_lookups = math.ceil(args.groups / 15.0) + math.ceil(args.users / 15.0)
     changed = "changed=0" in done.stdout
+    ok = changed and counts["graph"] <= math.ceil(expected_lookups / 20.0) + 1
     rows_out = [
         ("names resolved (groups + users)", "%d + %d" % (args.groups, args.users)),
         ("policies (no-op run)", "%d (%s)" % (args.policies, "unchanged" if changed else "CHANGED")),
@@ -100,14 +102,17 @@ def main():
         ("look-ups expected (15 names a filter)", expected_lookups),
         ("one request per name would be", names),
         ("seconds", "%.2f" % took),
+        ("load average (1 min) at the end", harness.load()["load_1min"]),
+        ("targets met (lookups in $batch of 20, one list)", "yes" if ok else "NO"),
     ]
     harness.report("name resolution", rows_out, {
         "groups": args.groups, "users": args.users, "policies": args.policies, "graph_requests": counts["graph"],
         "by_path": counts["by_path"], "batch_items": len(items), "lookups_by_path": lookups,
         "expected_lookups": expected_lookups, "unchanged": changed, "seconds": round(took, 2),
-        "load_average": harness.load(),
+        "load_average": harness.load(), "targets_met": ok,
     })
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
