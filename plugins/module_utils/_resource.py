@@ -26,8 +26,9 @@ with the same name is never created.
 
 **Writes.** Create: POST (201), then wait, bounded by ``settle_timeout``, until the new object is
 readable (GET by id; a list when several were created), so that an immediate second run cannot
-create a duplicate under replication lag. A POST whose connection dropped is sent again only
-after a fresh list shows that it did not land (the Graph client's ``find_existing``). Update: the
+create a duplicate under replication lag. A POST whose connection dropped (or that was answered 503/504) is sent again only
+after fresh lists, repeated until ``settle_timeout`` has passed, show that it did not land (the
+Graph client's ``find_existing``; a create that landed may be invisible for a while). Update: the
 resource's ``Write`` requests, only what differs (PATCH 204, or an action such as
 ``updateAllowedCombinations``). Delete: DELETE (204); an object already gone is no change.
 
@@ -351,11 +352,20 @@ class ResourceEngine:
         known = set(str(o.get("id")).lower() for o in self.objects()) | self._created_ids
 
         def landed():
-            # The POST may have been carried out before the connection dropped: look for it.
-            for obj in self._list():
-                if str(obj.get("id")).lower() not in known and fold(resource.name_of(obj)) == fold(name):
-                    return obj
-            return None
+            # The POST may have been carried out before the connection dropped: look for it. A create
+            # that did land may still be replicating (invisible to reads), so it is looked for again
+            # until the settle timeout has passed before the POST is sent again.
+            deadline = self._clock() + self.settle_timeout
+            delay = 0.5
+            while True:
+                for obj in self._list():
+                    if str(obj.get("id")).lower() not in known and fold(resource.name_of(obj)) == fold(name):
+                        return obj
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    return None
+                self._sleep(min(delay, remaining))
+                delay = min(delay * 2, 5.0)
 
         response = self._write(lambda: self.graph.request(
             "POST", resource.collection, api_version=self.api_version, body=change.body, find_existing=landed))

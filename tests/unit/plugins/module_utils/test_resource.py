@@ -241,10 +241,26 @@ def test_post_whose_connection_dropped_before_it_landed_is_sent_again(engine, gr
                                          "path": "^/v1\\.0/identity/conditionalAccess/namedLocations$"}]})
     name = unique("Retried")
     since = len(graph_sandbox.requests())
-    result = engine().converge(Declared(ip_location(name)))
+    # Before sending it again, the engine looks for the location until the settle timeout has passed.
+    result = engine(settle_timeout=2).converge(Declared(ip_location(name)))
     assert result["action"] == "created"
     assert [o["id"] for o in engine().objects() if o["displayName"] == name] == [result["named_location"]["id"]]
     assert len([r for r in rows(graph_sandbox, since) if r["method"] == "POST" and r["status"] == 201]) == 1
+
+
+def test_post_dropped_after_it_landed_and_unseen_under_lag_is_not_sent_again(engine, graph_sandbox):
+    graph_sandbox.set_faults({"rules": [
+        {"kind": "lag", "seconds": 2.5, "path": "^/v1\\.0/identity/conditionalAccess/namedLocations$"},
+        {"kind": "drop_after", "method": "POST", "count": 1,
+         "path": "^/v1\\.0/identity/conditionalAccess/namedLocations$"}]})
+    name = unique("Dropped unseen")
+    since = len(graph_sandbox.requests())
+    result = engine(settle_timeout=30).converge(Declared(ip_location(name)))
+    assert result["action"] == "created"
+    posts = [r for r in rows(graph_sandbox, since) if r["method"] == "POST"]
+    assert len(posts) == 1, posts
+    graph_sandbox.set_faults({"rules": []})
+    assert [o["id"] for o in engine().objects() if o["displayName"] == name] == [result["named_location"]["id"]]
 
 
 # -- set mode -----------------------------------------------------------------------------------
