@@ -250,6 +250,7 @@ GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 EMERGENCY_APPLICATIONS = (AZURE_PORTAL_APP_ID, MICROSOFT_GRAPH_APP_ID)
 EMERGENCY_PLATFORM = "windows"
 EMERGENCY_CLIENT_APP_TYPES = ("browser", "mobileAppsAndDesktopClients")
+CLIENT_WORDS = {"browser": "browser", "mobileAppsAndDesktopClients": "desktop client"}
 # The controls such an account can satisfy: it can do MFA (any authentication strength, its FIDO2
 # key), accept terms of use, change its password; it has no compliant or joined device and no app
 # under app protection.
@@ -368,7 +369,7 @@ def _lockout_detail(result):
     if "block" in items:
         return "blocks access"
     missing = [UNSATISFIABLE_WHY.get(i, i) for i in items if i not in EMERGENCY_SATISFIABLE]
-    if operator == "AND":
+    if operator == "AND" or len(items) == 1:
         return "requires %s, which an unmanaged device cannot satisfy" % " and ".join(missing)
     return "requires %s, none of which an unmanaged device can satisfy" % " or ".join(
         UNSATISFIABLE_WHY.get(i, i) for i in items)
@@ -417,7 +418,11 @@ def preflight_problems(predicted, identities, changed, named_locations=()):
         by_policy.setdefault(key, []).append(lockout)
     for (_policy, account), lockouts in by_policy.items():
         first = lockouts[0]
-        reached = ", ".join("%s (%s)" % (l["application"], l["client_app_type"]) for l in lockouts)
+        clients = collections.OrderedDict()
+        for lockout in lockouts:
+            clients.setdefault(lockout["application"], []).append(CLIENT_WORDS.get(lockout["client_app_type"],
+                                                                                 lockout["client_app_type"]))
+        reached = " or ".join("%s (%s)" % (app, ", ".join(kinds)) for app, kinds in clients.items())
         touched = str(first["policy_id"] or "").lower() in changed or str(first["policy"] or "").lower() in changed
         if touched:
             problems.append(

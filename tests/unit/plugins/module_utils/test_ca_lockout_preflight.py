@@ -75,7 +75,7 @@ def test_a_compliant_device_for_the_azure_portal_is_refused_even_with_the_static
     assert lockout_problems(portal, {"users": [BREAK_GLASS]}) == []
     problems, _warnings = preflight_problems([portal], [member_of_emergency_group()], changed={"TG - Portal from compliant devices"})
     assert len(problems) == 1
-    assert "Azure portal (browser)" in problems[0] and "Microsoft Graph" not in problems[0]
+    assert "Azure portal (browser, desktop client)" in problems[0] and "Microsoft Graph" not in problems[0]
     assert "a compliant device" in problems[0]
 
 
