@@ -168,8 +168,8 @@ def test_the_predicted_tenant_is_the_live_policies_with_the_changes_applied():
                Change("delete", current=deleted), Change("create", body=new, predicted=new),
                Change("none", current=kept, predicted=kept)]
     predicted = predicted_policies([kept, changed, deleted], changes)
-    assert [(p["displayName"], p["state"]) for p in predicted] == [("Kept", "enabled"), ("Changed", "enabled"),
-                                                                    ("New", "enabled")]
+    expected = [("Kept", "enabled"), ("Changed", "enabled"), ("New", "enabled")]
+    assert [(p["displayName"], p["state"]) for p in predicted] == expected
     # What the pre-flight then finds: the change is refused, the untouched block is a warning.
     problems, warnings = preflight_problems(predicted, [not_in_any_group()], changed={"Changed", changed["id"], "New"})
     assert len(problems) == 2 and len(warnings) == 1 and "'Kept'" in warnings[0]
