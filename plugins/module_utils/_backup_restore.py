@@ -273,7 +273,10 @@ class Restorer:
         return present, absent
 
     def apply(self, target):
-        change = self.plan(target)
+        try:
+            change = self.plan(target)  # again: what was written since may have changed the plan
+        except RestoreError as exc:
+            raise RestoreFailed(exc, target)
         if change is None or not change.changed:
             return
         try:
