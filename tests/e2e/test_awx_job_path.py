@@ -91,6 +91,7 @@ def run_job(graph_sandbox, tmp_path, injected, playbook, extravars=None):
         ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"),
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
         TENANTGUARD_TOKEN_CACHE=str(tmp_path / "token-cache"),
+        TENANTGUARD_BACKUP_DIR=str(tmp_path / "backups"),
         PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
     )
     return ansible_runner.run(

@@ -47,7 +47,7 @@ def test_three_tenants_in_one_run(tmp_path, collections_path):
         # The environment names no tenant: everything comes from the inventory.
         env = tenants["contoso"].ansible_environment(tmp_path, collections_path)
         for key in list(env):
-            if key.startswith("AZURE_") or (key.startswith("TENANTGUARD_") and key != "TENANTGUARD_TOKEN_CACHE"):
+            if key.startswith("AZURE_") or (key.startswith("TENANTGUARD_") and key not in ("TENANTGUARD_TOKEN_CACHE", "TENANTGUARD_BACKUP_DIR")):
                 del env[key]
         cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory), "-f", "3",
                str(HARDEN)]

@@ -74,6 +74,7 @@ def module_runner(graph_sandbox, clean_environment, tmp_path, capsys):
     for name, value in graph_sandbox.env.items():
         clean_environment.setenv(name, value)
     clean_environment.setenv("TENANTGUARD_TOKEN_CACHE", str(tmp_path / "tokens.json"))
+    clean_environment.setenv("TENANTGUARD_BACKUP_DIR", str(tmp_path / "backups"))
     # Modules report warnings in their result, as they do when Ansible runs them; the test process has
     # loaded controller code, which would otherwise send them to the display instead.
     from ansible.module_utils import _internal

@@ -30,6 +30,7 @@ def module_runner(graph_sandbox, clean_environment, tmp_path, capsys):
     for name, value in graph_sandbox.env.items():
         clean_environment.setenv(name, value)
     clean_environment.setenv("TENANTGUARD_TOKEN_CACHE", str(tmp_path / "tokens.json"))
+    clean_environment.setenv("TENANTGUARD_BACKUP_DIR", str(tmp_path / "backups"))
     # Warnings go into the result, as when Ansible runs a module (this process also loaded controller code).
     from ansible.module_utils import _internal
     clean_environment.setattr(_internal, "is_controller", False)
