@@ -102,6 +102,9 @@ def apps_body(apps, field):
                 raise InvalidOption(where, "names the platform %r" % prefix, value=value,
                                     accepted="ios:<app>, android:<app>, or an app without a platform (both)")
             platforms = (prefix.lower(),)
+            if not text.strip():
+                raise InvalidOption(where, "names no app after the platform %r" % prefix, value=value,
+                                    accepted="ios:<app> or android:<app>, such as ios:outlook")
         for platform in platforms:
             if len(platforms) > 1 and text.lower() in APPS and APPS[text.lower()][PLATFORMS.index(platform)] is None:
                 continue
@@ -144,6 +147,11 @@ def options_to_graph(params, resolve_group=None, field=""):
             desired[name] = params[option]
     outlook = outlook_settings(params.get("outlook"), option_field(field, "outlook"))
     if params.get("custom_settings") is not None:
+        for key, value in params["custom_settings"].items():
+            if isinstance(value, (dict, list)):
+                raise InvalidOption("%s.%s" % (option_field(field, "custom_settings"), key),
+                                    "is a %s; a custom setting holds one text value" % type(value).__name__,
+                                    value=value, accepted="a string, number or boolean, such as 'true' or '30'")
         settings = dict((str(k), setting_text(v)) for k, v in params["custom_settings"].items())
         for key, value in outlook.items():
             if key in settings and settings[key] != value:

@@ -35,10 +35,14 @@ def duration_seconds(value):
 
 
 def check_duration(value, field):
-    if duration_seconds(value) is None:
+    seconds = duration_seconds(value)
+    if seconds is None:
         raise InvalidOption(field, "is not an ISO 8601 duration", value=value,
                             accepted="a day-time duration such as PT30M (30 minutes), PT12H, P7D or P1DT12H; years "
                                      "and months are not durations Intune stores")
+    if seconds < 0:
+        raise InvalidOption(field, "is a negative duration", value=value,
+                            accepted="a duration of zero or more, such as PT30M, PT12H or P90D (ISO 8601)")
     return value.strip().upper()
 
 

@@ -13,6 +13,7 @@ Not a public API.
   request-id, date) and what to do, with no traceback. Anything else still fails loudly.
 """
 
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -38,6 +39,36 @@ except ImportError:
     MSAL_IMPORT_ERROR = traceback.format_exc()
 
 
+TYPE_PROBLEM = re.compile(r"argument '([^']+)' is of type")
+
+
+def validation_message(messages, params):
+    """Every argument problem in one message, each once, with the value of an option that has the wrong type.
+
+    ansible-core puts the bare conversion error first for a dict option with suboptions ("dictionary requested,
+    could not parse JSON or key=value"), which names neither the option nor the value."""
+    seen = []
+    for message in messages:
+        text = str(message).strip().rstrip(".")
+        match = TYPE_PROBLEM.search(text)
+        if match and match.group(1) in params and isinstance(params[match.group(1)], (str, int, float, bool)):
+            text += " (got %r)" % (params[match.group(1)],)
+        if text not in seen and not any(text in other for other in seen):
+            seen = [other for other in seen if other not in text] + [text]
+    return "; ".join(seen) + "."
+
+
+class _ArgumentCheckingModule(AnsibleModule):
+    """AnsibleModule whose failed argument validation reports every problem (see validation_message)."""
+
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        validation = getattr(self, "validation_result", None)
+        messages = validation.error_messages if validation is not None else None
+        if messages and msg == validation.errors.msg and len(messages) > 1:
+            msg = validation_message(messages, self.params)
+        super().fail_json(msg=msg, **kwargs)
+
+
 class TenantGuardModule:
     """Composes an AnsibleModule; see the module docstring."""
 
@@ -47,7 +78,7 @@ class TenantGuardModule:
             if name in spec:
                 raise ValueError("option %s is a connection option and cannot be redefined" % name)
             spec[name] = option
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = _ArgumentCheckingModule(argument_spec=spec, **kwargs)
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         if not HAS_MSAL:

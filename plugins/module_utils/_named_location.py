@@ -9,6 +9,7 @@ Not a public API. Options mirror Graph in snake_case; ``type`` (``ip`` / ``count
   (Graph refuses it too), and so is a prefix outside the family's length or wider than /8, which
   Entra documents as the limit (Graph did not enforce it in 2022: terraform-provider-azuread#855).
   Host bits may be set (Graph's own example is ``12.34.221.11/22``); the range is sent as written.
+  At most 2,000 ranges in one location, the limit Entra documents.
 * ``countries_and_regions``: ISO 3166-1 alpha-2 codes in any case, sent upper case.
 * ``country_lookup_method``: ``clientIpAddress`` or ``authenticatorAppGps``, in any case.
 * options of the other type (``is_trusted`` on a country location) are refused.
@@ -45,6 +46,8 @@ RANGE_TYPES = {4: "#microsoft.graph.iPv4CidrRange", 6: "#microsoft.graph.iPv6Cid
 LOOKUP_METHODS = ("clientIpAddress", "authenticatorAppGps")
 DEFAULT_LOOKUP_METHOD = "clientIpAddress"
 MIN_PREFIX = 8
+# Entra: up to 2,000 IP ranges in one named location.
+MAX_RANGES = 2000
 MAX_PREFIX = {4: 32, 6: 128}
 
 # option -> (Graph property, type of location it belongs to)
@@ -165,6 +168,11 @@ def options_to_graph(params, field=""):
         if not ranges:
             raise InvalidOption(option_field(field, "ip_ranges"), "is empty; an IP location needs at least one range",
                                 ranges, accepted=CIDR_EXAMPLES)
+        if len(ranges) > MAX_RANGES:
+            raise InvalidOption(option_field(field, "ip_ranges"), "lists %d ranges, more than the %d that Entra allows "
+                                "in one named location" % (len(ranges), MAX_RANGES), len(ranges),
+                                accepted="at most %d ranges per location (split them over several locations)"
+                                % MAX_RANGES)
         items = []
         for index, value in enumerate(ranges):
             network = parse_cidr(value, "%s[%d]" % (option_field(field, "ip_ranges"), index))

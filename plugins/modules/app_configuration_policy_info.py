@@ -89,11 +89,13 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_e
     GroupNames, MamPolicyEngine)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import assignment_set
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import info_item
 
 
 def run(module):
     params = module.params
+    check_id(params["id"], intune=True)
     groups = GroupNames(lambda: module.graph, module.warn)
     engine = MamPolicyEngine.for_module(module, AppConfigurationType(params["api_version"]),
                                         api_version=params["api_version"])

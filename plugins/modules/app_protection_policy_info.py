@@ -142,6 +142,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_e
     GroupNames, MamPolicyEngine)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import assignment_set
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import info_item
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption, fold
 
@@ -173,6 +174,7 @@ def chosen_ca_policies(graph, wanted):
 
 def run(module):
     params = module.params
+    check_id(params["id"], intune=True)
     groups = GroupNames(lambda: module.graph, module.warn)
     found = []
     everything = {}

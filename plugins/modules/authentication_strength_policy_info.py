@@ -85,6 +85,7 @@ authentication_strength_policies:
 from ansible_collections.tenantguard.m365.plugins.module_utils._authentication_strength import (
     POLICY_TYPES, AuthenticationStrengthType, graph_to_options)
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import InvalidOption, ResourceEngine, info_item
 
 
@@ -97,6 +98,7 @@ def policy_type(value):
 
 def run(module):
     params = module.params
+    check_id(params["id"])
     wanted_type = policy_type(params["policy_type"]) if params["policy_type"] else None
     engine = ResourceEngine.for_module(module, AuthenticationStrengthType())
     found = engine.objects()

@@ -365,6 +365,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     fill_placeholders,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import argument_spec as policy_spec
+from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import (
+    DESIGNATING, refuse_settings_when_absent)
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
@@ -389,6 +391,23 @@ def argument_spec():
     spec.update(purge_options())
     spec.update(backup_options())
     return spec
+
+
+# Options that designate a policy, or are about the task, accepted with state: absent.
+CA_DESIGNATING = DESIGNATING | frozenset(["acknowledge_lockout_risk"])
+
+
+def refuse_block_with_other_controls(items):
+    """block denies access, so any other control next to it is a contradiction (the portal offers block or grant)."""
+    problems = []
+    for item in items:
+        controls = ((item.body or {}).get("grantControls") or {}).get("builtInControls") or []
+        if "block" in controls and len(controls) > 1:
+            problems.append("%s: block cannot be combined with other controls (got %r). Accepted: [block] alone, "
+                            "or grant controls without block." % (item.where("grant_controls.built_in_controls"),
+                                                                 list(controls)))
+    if problems:
+        raise PolicyInputError(problems)
 
 
 def validated_items(params):
@@ -416,6 +435,11 @@ def run(module):
     api_version = params["api_version"]
     if params[LIST_OPTION] is not None:
         params[LIST_OPTION] = validated_items(params)
+        for index, item in enumerate(params[LIST_OPTION]):
+            refuse_settings_when_absent(item, item_options(), item["state"] or params["state"],
+                                        "%s[%d]" % (LIST_OPTION, index), CA_DESIGNATING)
+    elif params[MIGRATE] is None:
+        refuse_settings_when_absent(params, policy_spec(), params["state"], designating=CA_DESIGNATING)
     # Check mode creates nothing, so a reference not visible yet will not become visible.
     wait = 0 if module.check_mode else params["reference_timeout"]
     resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait)
@@ -432,6 +456,7 @@ def run(module):
 
     items = policy_items(params)
     option_bodies(items, api_version)
+    refuse_block_with_other_controls(items)
     if any(item.template for item in items):
         apply_templates(items, TemplateCatalog(module.graph, api_version))
     unresolved = set()

@@ -127,12 +127,14 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     round_trip_names,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine
 
 
 def run(module):
     params = module.params
+    check_id(params["id"])
     api_version = params["api_version"]
     engine = ResourceEngine(lambda: PreferUnknownEnumMembers(module.graph), ConditionalAccessPolicyType(api_version),
                             check_mode=module.check_mode, warn=module.warn, api_version=api_version)

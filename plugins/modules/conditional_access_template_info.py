@@ -117,11 +117,13 @@ templates:
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access_template import (
     ConditionalAccessTemplateType, find_templates, scenario_name, template_params)
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine, info_item
 
 
 def run(module):
     params = module.params
+    check_id(params["id"])
     scenario = scenario_name(params["scenario"]) if params["scenario"] else None
     engine = ResourceEngine.for_module(module, ConditionalAccessTemplateType(), api_version=params["api_version"])
     found = find_templates(engine.objects(), template_id=params["id"], name=params["name"], scenario=scenario)

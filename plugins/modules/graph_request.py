@@ -222,6 +222,28 @@ def visible_headers(headers):
     return dict((str(k).lower(), v) for k, v in (headers or {}).items() if str(k).lower() not in HIDDEN_HEADERS)
 
 
+def check_path(path):
+    """Refuse a path that would not address exactly what it reads as: control characters (a header could be
+    smuggled), a fragment, dot segments (a server may resolve /groups/../policies to another collection) or a
+    leading // (another host)."""
+    text = str(path or "")
+    accepted = ("a path such as /identity/conditionalAccess/policies/{id}, without . or .. segments, # or control "
+                "characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ConfigError("path", "holds a control character (a line break or tab)", value=text, accepted=accepted,
+                          kind="Option")
+    if "#" in text:
+        raise ConfigError("path", "holds a # (a URL fragment, which is never sent)", value=text, accepted=accepted,
+                          kind="Option")
+    bare = text.strip()
+    if "://" not in bare and bare.startswith("//"):
+        raise ConfigError("path", "starts with // (a URL of another host)", value=text, accepted=accepted,
+                          kind="Option")
+    segments = bare.split("?", 1)[0].split("://", 1)[-1].split("/")
+    if any(segment in (".", "..") for segment in segments):
+        raise ConfigError("path", "has a . or .. segment", value=text, accepted=accepted, kind="Option")
+
+
 def request_body(params):
     body = params["body"]
     if isinstance(body, str):
@@ -230,6 +252,9 @@ def request_body(params):
         except ValueError as exc:
             raise ConfigError("body", "is a string that is not JSON (%s)" % exc,
                               accepted="a dict, a list, or a JSON string", kind="Option")
+    if body is not None and not isinstance(body, (dict, list)):
+        raise ConfigError("body", "is a %s, not a JSON object or array" % type(body).__name__, value=body,
+                          accepted="a dict, a list, or a JSON string of one", kind="Option")
     if body is not None and params["method"] in ("GET", "DELETE"):
         raise ConfigError("body", "is set but a %s request carries no body" % params["method"],
                           accepted="body with POST, PATCH or PUT only", kind="Option")
@@ -270,6 +295,7 @@ def run(module):
     if params["all_pages"] and params["status_code"]:
         raise ConfigError("status_code", "cannot be combined with all_pages: every page must answer 2xx",
                           accepted="status_code without all_pages", kind="Option")
+    check_path(params["path"])
     body = request_body(params)
     graph = module.graph
     url = graph.url(params["path"], params["api_version"], params["query"])

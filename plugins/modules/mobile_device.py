@@ -117,9 +117,11 @@ cmdlets:
   sample: [{"cmdlet": "Set-CASMailbox", "parameters": {"Identity": "alex@contoso.onmicrosoft.com"}}]
 '''
 
+import re
+
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices_actions import (
     ALLOWED, BLOCKED, list_change, wipe_requested)
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError, ExchangeError
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 
 
@@ -133,10 +135,24 @@ def argument_spec():
     )
 
 
+# Exchange device ids are letters and digits (ActiveSync allows up to 32; REST ids are 32 hex digits). A comma,
+# a space or a wildcard would make Set-CASMailbox list more than the one device.
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Characters that make a mailbox identity match more than one mailbox, or break out of it.
+MAILBOX_REFUSED = re.compile(r"[*?,;\x00-\x1f\x7f]")
+
+
 def check(params):
     for name in ("mailbox", "device_id"):
         if not str(params[name] or "").strip():
             raise ConfigError(name, "is empty", value=params[name], accepted="a non-empty value", kind="Option")
+    if not DEVICE_ID.match(params["device_id"].strip()):
+        raise ConfigError("device_id", "is not one Exchange device id", value=params["device_id"], kind="Option",
+                          accepted="one DeviceId as mobile_device_info lists it: letters, digits, - and _ only")
+    if MAILBOX_REFUSED.search(params["mailbox"].strip()):
+        raise ConfigError("mailbox", "could match more than one mailbox (wildcard, list separator or control "
+                          "character)", value=params["mailbox"], kind="Option",
+                          accepted="one user principal name or alias, such as adele@contoso.onmicrosoft.com")
     if params["state"] == "wiped" and not params["confirm_wipe"]:
         raise ConfigError("confirm_wipe", "must be true to wipe a device; a wipe cannot be undone",
                           value=params["confirm_wipe"], accepted="confirm_wipe: true together with state: wiped",
@@ -158,7 +174,13 @@ def run(module):
     check(params)
     exchange = module.exchange
     mailbox, device_id, state = params["mailbox"].strip(), params["device_id"].strip(), params["state"]
-    cas = list(exchange.invoke("Get-CASMailbox", {"Identity": mailbox}))
+    try:
+        cas = list(exchange.invoke("Get-CASMailbox", {"Identity": mailbox}))
+    except ExchangeError as exc:
+        if exc.status != 404:
+            raise
+        raise ConfigError("mailbox", "names no mailbox of the tenant (Exchange: %s)" % exc.message, value=mailbox,
+                          kind="Option", accepted="the user principal name or alias of an existing mailbox")
     cas = cas[0] if cas else {}
     allowed, blocked = list(cas.get(ALLOWED) or []), list(cas.get(BLOCKED) or [])
     device = find_device(exchange, mailbox, device_id)

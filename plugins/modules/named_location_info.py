@@ -87,6 +87,7 @@ named_locations:
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
 from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
     NamedLocationType, graph_to_options)
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine, info_item
@@ -94,6 +95,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource import 
 
 def run(module):
     params = module.params
+    check_id(params["id"])
     engine = ResourceEngine.for_module(module, NamedLocationType())
     found = engine.objects()
     if params["id"]:

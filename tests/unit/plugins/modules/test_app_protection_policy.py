@@ -159,9 +159,12 @@ def test_documented_examples_apply_read_back_equal_and_converge(run_module, grap
     from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import graph_to_options
 
     body = dict(body, displayName=unique("AP example"))
-    # The generated examples put 0 in minimumPinLength, below the 4 Intune accepts; the rest is taken as it is.
+    # The generated examples put 0 in minimumPinLength, below the 4 Intune accepts, and negative durations
+    # (-PT17.1357909S), which the module refuses (their length is kept); the rest is taken as it is.
     if body.get("minimumPinLength") == 0:
         body["minimumPinLength"] = 4
+    body = dict((k, v[1:] if k.startswith("period") and isinstance(v, str) and v.startswith("-") else v)
+                for k, v in body.items())
     params = graph_to_options(body, platform, "v1.0")
     result, code = run_module(app_protection_policy.main, params)
     assert code == 0 and result["action"] == "created", result
