@@ -220,6 +220,8 @@ class ConditionalAccessPolicyType(ResourceType):
         self.unresolved = set()
         # False when planning only to evaluate (plan_policies): lockouts are then reported, not refused.
         self.lockout_guard = True
+        # user id -> transitive group ids, read when the lockout guard needs it (set by the engine).
+        self.groups_of = None
 
     def context(self, field):
         return self.contexts.get(field) or ItemContext()
@@ -245,7 +247,7 @@ class ConditionalAccessPolicyType(ResourceType):
         body = self.create_body(desired, field)
         self._refuse(write_problems(body, None, self.api_version, self.emergency_access,
                                     context.acknowledge_lockout_risk, self._names(), self.unresolved,
-                                    lockout=self.lockout_guard), field)
+                                    lockout=self.lockout_guard, groups_of=self.groups_of), field)
 
     def check_update(self, current, desired, field=""):
         if not self.differs(current, desired):
@@ -259,7 +261,7 @@ class ConditionalAccessPolicyType(ResourceType):
         context = self.context(field)
         self._refuse(write_problems(desired, current, self.api_version, self.emergency_access,
                                     context.acknowledge_lockout_risk, self._names(), self.unresolved,
-                                    lockout=self.lockout_guard), field)
+                                    lockout=self.lockout_guard, groups_of=self.groups_of), field)
 
     # -- writing ----------------------------------------------------------------------------
     def create_body(self, desired, field=""):
@@ -434,6 +436,17 @@ class ConditionalAccessEngine(ResourceEngine):
         self.resolver = resolver
         self._named_locations = None
         self._identities = None
+        self._memberships = {}
+        if getattr(resource, "groups_of", False) is None:
+            # The exclusion guard counts an emergency user excluded through a group it belongs to.
+            resource.groups_of = lambda user_id: self.user_memberships(user_id)[0]
+
+    def user_memberships(self, user_id):
+        """``(group ids, role template ids)`` of a user, transitive; read once per task."""
+        key = str(user_id).lower()
+        if key not in self._memberships:
+            self._memberships[key] = memberships(self.graph, user_id)
+        return self._memberships[key]
 
     @classmethod
     def for_task(cls, module, resource, resolver, api_version, check_mode=None):
@@ -467,7 +480,7 @@ class ConditionalAccessEngine(ResourceEngine):
         names = self.resolver.names_by_id() if self.resolver is not None else {}
         identities = []
         for user_id in emergency.get("users") or []:
-            groups, roles = memberships(self.graph, user_id)
+            groups, roles = self.user_memberships(user_id)
             label = (names.get("user") or {}).get(str(user_id).lower()) or user_id
             identities.append(emergency_identity(label, "user", user_id, groups, roles))
         for group_id in emergency.get("groups") or []:

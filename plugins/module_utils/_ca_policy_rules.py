@@ -197,13 +197,15 @@ def _emergency_accounts(emergency_access):
     return list(emergency_access.get("users") or []), list(emergency_access.get("groups") or [])
 
 
-def lockout_problems(policy, emergency_access=None, acknowledge_lockout_risk=False, names=None):
+def lockout_problems(policy, emergency_access=None, acknowledge_lockout_risk=False, names=None, groups_of=None):
     """Refuse an enforcing policy that could lock every administrator out.
 
     ``policy`` is the policy as it will be (``merge_for_prediction``), with ids resolved.
     ``emergency_access`` is ``{"users": [ids], "groups": [ids]}``: each must be excluded
-    (``excludeUsers`` / ``excludeGroups``). Without any, the policy is refused unless
-    ``acknowledge_lockout_risk``. ``names`` (id -> display name) makes messages readable.
+    (``excludeUsers`` / ``excludeGroups``; a user also through a group of ``excludeGroups`` it
+    belongs to, when ``groups_of(user id)`` gives its transitive group ids, as the pre-flight
+    would find). Without any, the policy is refused unless ``acknowledge_lockout_risk``.
+    ``names`` (id -> display name) makes messages readable.
     """
     policy = policy or {}
     if str(policy.get("state") or "").lower() != "enabled":
@@ -227,7 +229,8 @@ def lockout_problems(policy, emergency_access=None, acknowledge_lockout_risk=Fal
         ]
     excluded_users = _lower_set(_get(policy, ("conditions", "users", "excludeUsers")))
     excluded_groups = _lower_set(_get(policy, ("conditions", "users", "excludeGroups")))
-    missing = ["user %s" % _named(u, names) for u in users if str(u).lower() not in excluded_users]
+    missing = ["user %s" % _named(u, names) for u in users if str(u).lower() not in excluded_users
+               and not _excluded_through_group(u, excluded_groups, groups_of)]
     missing += ["group %s" % _named(g, names) for g in groups if str(g).lower() not in excluded_groups]
     if not missing:
         return []
@@ -235,6 +238,12 @@ def lockout_problems(policy, emergency_access=None, acknowledge_lockout_risk=Fal
         "%s, but it does not exclude the emergency-access %s. Fix: add the users to conditions.users.exclude_users "
         "and the groups to conditions.users.exclude_groups." % (why, ", ".join(missing))
     ]
+
+
+def _excluded_through_group(user_id, excluded_groups, groups_of):
+    if not excluded_groups or groups_of is None:
+        return False
+    return bool(_lower_set(groups_of(user_id)) & excluded_groups)
 
 
 def _named(object_id, names):
@@ -675,11 +684,12 @@ def creation_problems(body):
 
 
 def write_problems(desired, current, api_version, emergency_access=None, acknowledge_lockout_risk=False, names=None,
-                   unresolved=(), lockout=True):
+                   unresolved=(), lockout=True, groups_of=None):
     """Every check to pass before writing ``desired`` (names already resolved) over ``current``
     (None for a new policy), as messages. Empty means the write may go ahead. ``unresolved``: names
     the caller knowingly left unresolved (check mode, for objects an earlier task would create).
-    ``lockout=False`` leaves the lockout guard out (planning only to evaluate, nothing written)."""
+    ``lockout=False`` leaves the lockout guard out (planning only to evaluate, nothing written);
+    ``groups_of``: see ``lockout_problems``."""
     predicted = merge_for_prediction(current, desired)
     problems = [str(p) for p in reference_problems(desired) if p.value not in unresolved]
     if not current:
@@ -687,5 +697,5 @@ def write_problems(desired, current, api_version, emergency_access=None, acknowl
     problems += [str(p) for p in policy_problems(predicted)]
     problems += retired_grant_problems(desired, current, api_version)
     if lockout:
-        problems += lockout_problems(predicted, emergency_access, acknowledge_lockout_risk, names)
+        problems += lockout_problems(predicted, emergency_access, acknowledge_lockout_risk, names, groups_of)
     return problems

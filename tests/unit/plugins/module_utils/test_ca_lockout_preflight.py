@@ -173,3 +173,17 @@ def test_the_predicted_tenant_is_the_live_policies_with_the_changes_applied():
     # What the pre-flight then finds: the change is refused, the untouched block is a warning.
     problems, warnings = preflight_problems(predicted, [not_in_any_group()], changed={"Changed", changed["id"], "New"})
     assert len(problems) == 2 and len(warnings) == 1 and "'Kept'" in warnings[0]
+
+
+def test_the_exclusion_guard_counts_a_user_excluded_through_a_group_it_belongs_to_as_the_pre_flight_does():
+    block = policy(users={"includeUsers": ["All"], "excludeGroups": [EMERGENCY_GROUP]})
+    emergency = {"users": [BREAK_GLASS]}
+    # Without memberships the guard cannot know, and asks for the user by name.
+    assert "does not exclude the emergency-access user" in lockout_problems(block, emergency)[0]
+    member = {BREAK_GLASS: [EMERGENCY_GROUP]}
+    assert lockout_problems(block, emergency, groups_of=lambda user: member.get(user, [])) == []
+    assert emergency_lockouts([block], [member_of_emergency_group()]) == []
+    # A user in another group is still missing, for both checks.
+    other = {BREAK_GLASS: [OTHER_GROUP]}
+    assert lockout_problems(block, emergency, groups_of=lambda user: other.get(user, []))
+    assert emergency_lockouts([block], [emergency_identity("bg", "user", BREAK_GLASS, groups=[OTHER_GROUP])])
