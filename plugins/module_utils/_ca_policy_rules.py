@@ -429,8 +429,8 @@ def preflight_problems(predicted, identities, changed, named_locations=()):
         first = lockouts[0]
         clients = collections.OrderedDict()
         for lockout in lockouts:
-            clients.setdefault(lockout["application"], []).append(CLIENT_WORDS.get(lockout["client_app_type"],
-                                                                                 lockout["client_app_type"]))
+            client = lockout["client_app_type"]
+            clients.setdefault(lockout["application"], []).append(CLIENT_WORDS.get(client, client))
         reached = " or ".join("%s (%s)" % (app, ", ".join(kinds)) for app, kinds in clients.items())
         touched = str(first["policy_id"] or "").lower() in changed or str(first["policy"] or "").lower() in changed
         if touched:
