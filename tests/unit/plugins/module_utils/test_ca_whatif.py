@@ -148,8 +148,8 @@ def test_unmanaged_device_and_user_action_in_graph_terms():
 
 
 def test_role_form_as_the_conditional_access_role():
-    items = [{"display_name": "P", "rollout": "pilot", "conditions": {"users": {"include_users": ["All"],
-                                                                              "exclude_roles": ["Global Reader"]}}},
+    pilot_users = {"include_users": ["All"], "exclude_roles": ["Global Reader"]}
+    items = [{"display_name": "P", "rollout": "pilot", "conditions": {"users": pilot_users}},
              {"display_name": "E", "rollout": "enforced", "conditions": {"users": {"include_groups": ["Sales"]}}},
              {"display_name": "D", "rollout": "disabled", "conditions": {"users": {"include_users": ["All"]}}},
              {"display_name": "Gone", "state": "absent"}]
@@ -192,8 +192,8 @@ def test_results_expectations_and_disagreement():
     graph = [dict(POLICIES[0], policyApplies=True, analysisReasons="notSet"),
              dict(POLICIES[1], policyApplies=False, analysisReasons="users,clientApps")]
     summary, disagreement = compare(evaluation, graph, POLICIES)
-    assert summary == {"applies": ["Block legacy"], "not_applied": [{"display_name": "MFA",
-                                                                      "reasons": ["users", "clientApps"]}]}
+    assert summary == {"applies": ["Block legacy"],
+                       "not_applied": [{"display_name": "MFA", "reasons": ["users", "clientApps"]}]}
     assert [(d["display_name"], d["graph_applies"], d["offline_applies"]) for d in disagreement] == [
         ("Block legacy", True, False), ("MFA", False, True)]
     assert disagreement[0]["offline_reason"] == "clientApps"
