@@ -217,7 +217,8 @@ def test_bad_scenarios_are_refused_by_field_and_value(run_playbook, graph_sandbo
     assert run.rc != 0
     assert "scenarios[1].platform (scenario 'Amiga'): is not a device platform (got 'amiga'). Accepted: android, " \
            "iOS, windows, windowsPhone, macOS, linux." in run.stdout
-    # Input problems are found before any request; the unknown user after one look-up, by field and value.
+    assert graph_requests(graph_sandbox) == []  # input problems are found before any request
+    # The unknown user after one look-up, by field and value.
     playbook.write_text(playbook.read_text().replace('"platform": "amiga"', '"platform": "iOS"'))
     run = run_playbook(playbook)
     assert run.rc != 0
