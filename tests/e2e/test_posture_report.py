@@ -194,6 +194,16 @@ def test_posture_report_shows_the_tenant_and_the_planted_gap(run_playbook, tmp_p
     for name in ("posture.html", "posture.json", "devices.json"):
         assert stat.S_IMODE(os.stat(report / name).st_mode) == 0o600, name
 
+    # Screenshots at a laptop and a phone size, kept whatever the checks below find.
+    url = (report / "posture.html").as_uri()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for label, (width, height) in (("laptop", LAPTOP), ("phone", PHONE)):
+        shot = tmp_path / ("posture_report_%s.png" % label)  # three screens tall, to see more than the top
+        _out, problems = browse(tmp_path, url, "--screenshot=%s" % shot, "--window-size=%d,%d" % (width, 3 * height))
+        if shot.is_file():
+            shutil.copyfile(shot, ARTIFACTS / shot.name)
+        assert problems == [] and shot.is_file() and shot.stat().st_size > 10000, problems
+
     # posture.json: the figures, against the seed.
     data = json.loads((report / "posture.json").read_text())
     policies = data["policies"]
@@ -270,7 +280,6 @@ def test_posture_report_shows_the_tenant_and_the_planted_gap(run_playbook, tmp_p
     assert "&lt;unmanaged&gt;" in page_text  # names are text, not markup
 
     # The page in Chromium: loads without a console error or a blocked fetch; the DOM shows the JSON's figures.
-    url = (report / "posture.html").as_uri()
     started = time.monotonic()
     dom_text, problems = browse(tmp_path, url, "--dump-dom", "--window-size=%d,%d" % LAPTOP)
     render_seconds = time.monotonic() - started
@@ -310,13 +319,7 @@ def test_posture_report_shows_the_tenant_and_the_planted_gap(run_playbook, tmp_p
     assert [x["name"] for row, x in zip(scenario_rows, scenarios["items"]) if "gap" in row.classes()] == [
         x["name"] for x in scenarios["items"] if x["matches_expected"] is False]
 
-    # Laptop and phone: screenshots kept, and nothing but the tables' own boxes scrolls sideways on the phone.
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for label, (width, height) in (("laptop", LAPTOP), ("phone", PHONE)):
-        shot = tmp_path / ("posture_report_%s.png" % label)  # three screens tall, to see more than the top
-        _out, problems = browse(tmp_path, url, "--screenshot=%s" % shot, "--window-size=%d,%d" % (width, 3 * height))
-        assert problems == [] and shot.is_file() and shot.stat().st_size > 10000, problems
-        shutil.copyfile(shot, ARTIFACTS / shot.name)
+    # Laptop and phone: nothing but the tables' own boxes scrolls sideways on the phone.
     for (width, height), layout in zip((LAPTOP, PHONE), measure_layout(tmp_path, page_text, (LAPTOP, PHONE))):
         assert layout["scroll_width"] <= layout["inner_width"] == width, (width, height, layout)
     print("posture.html %.1f KB, rendered in %.2f s" % (len(page_text.encode()) / 1024, render_seconds))
