@@ -248,6 +248,13 @@ def shaped(evaluation, scenario):
     return out
 
 
+def _demands(variant):
+    """What a sign-in must satisfy, whichever policies ask it (a renamed policy changes nothing)."""
+    return sorted((r.get("operator"), tuple(r.get("controls") or ()), r.get("authentication_strength") or "",
+                   tuple(r.get("terms_of_use") or ()), tuple(r.get("custom_authentication_factors") or ()))
+                  for r in variant["requirements"])
+
+
 def matches_expected(variant, scenario):
     expected = scenario.params.get("expected")
     if expected is None:
@@ -394,7 +401,7 @@ def run_whatif(module):
             entry["live"] = variants["live"]
             entry["declared"] = variants["declared"]
             entry["changed_outcome"] = (variants["live"]["outcome"] != variants["declared"]["outcome"]
-                                        or variants["live"]["requirements"] != variants["declared"]["requirements"])
+                                        or _demands(variants["live"]) != _demands(variants["declared"]))
         results.append(entry)
 
     summary = {

@@ -399,7 +399,9 @@ scenarios:
       type: dict
       returned: when O(source=both)
     changed_outcome:
-      description: With O(source=both), whether the declared changes change the outcome or the requirements.
+      description:
+        - With O(source=both), whether the declared changes change the outcome or what the sign-in must satisfy
+          (the controls, whichever policies require them).
       type: bool
       returned: when O(source=both)
 summary:
