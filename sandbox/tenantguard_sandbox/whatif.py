@@ -134,10 +134,12 @@ def register(router, sandbox):
             sign_in["authentication_context"] = context["authenticationContextValue"]
         conditions = body["signInConditions"] or {}
         for graph_key, key in CONDITIONS:
-            if conditions.get(graph_key) is not None and conditions.get(graph_key) != "all":
+            # Values that say nothing for the engine (all, hidden, none for insider risk) are left out: not known.
+            if conditions.get(graph_key) not in (None, "all", "hidden", "unknownFutureValue") and not (
+                    key == "insider_risk" and conditions[graph_key] == "none"):
                 sign_in[key] = conditions[graph_key]
         flow = (conditions.get("authenticationFlow") or {}).get("transferMethod")
-        if flow and flow != "none":
+        if flow in ("deviceCodeFlow", "authenticationTransfer"):
             sign_in["authentication_flow"] = flow
         if conditions.get("deviceInfo") is not None:
             sign_in["device"] = dict(("deviceOwnership" if k == "ownership" else k, v)
@@ -154,6 +156,9 @@ def register(router, sandbox):
             raise GraphHTTPError(501, "NotImplemented", "The sandbox evaluates conditional access with the "
                                  "collection's plugins/module_utils/_ca_evaluation.py, which is not in %s." % REPO)
         sign_in = sign_in_of(body)
+        problems = engine.sign_in_problems(sign_in) if hasattr(engine, "sign_in_problems") else []
+        if problems:
+            raise _bad_request("The sign-in cannot be evaluated: %s." % "; ".join(problems))
         strengths = strengths_by_id()
         policies = [validation.render_policy(request.version, p, strengths, service_root=request.base_url,
                                              with_context=False)

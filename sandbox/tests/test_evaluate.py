@@ -122,6 +122,15 @@ def test_exclusions_roles_and_legacy_clients(client):
     assert breakglass[MFA_ALL]["analysisReasons"] == "users"
 
 
+def test_values_that_say_nothing_are_not_known(client):
+    sent = body(signInConditions={"devicePlatform": "all", "clientAppType": "all", "signInRiskLevel": "hidden",
+                                  "userRiskLevel": "unknownFutureValue", "insiderRiskLevel": "none",
+                                  "authenticationFlow": {"transferMethod": "none"}})
+    results = by_id(client.post(EVALUATE, json=sent))
+    assert results[MFA_ALL]["policyApplies"] is True  # configures no risk, platform or flow
+    assert (results[MOBILE]["policyApplies"], results[MOBILE]["analysisReasons"]) == (False, "notEnoughInformation")
+
+
 def test_applied_policies_only(client):
     response = client.post(EVALUATE, json=body(appliedPoliciesOnly=True))
     assert sorted(r["id"] for r in response.json()["value"]) == sorted([MFA_ALL, MOBILE])
