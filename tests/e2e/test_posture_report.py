@@ -21,7 +21,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
-ARTIFACTS = REPO / "tests" / "output" / "artifacts"
+ARTIFACTS = REPO / "tests" / "output" / "artefacts"
 PLAYBOOK = REPO / "playbooks" / "posture_report.yml"
 COMPLIANT_APPLICATION = "compliantApplication"
 ROLLOUT = {"enabled": "enabled", "enabledForReportingButNotEnforced": "report-only", "disabled": "disabled"}
