@@ -33,6 +33,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._private_files im
 from ansible_collections.tenantguard.m365.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.tenantguard.m365.plugins.module_utils._token_cache import (
     TokenCacheFile, cache_key, secret_fingerprint)
+from ansible_collections.tenantguard.m365.plugins.module_utils._tls_errors import tls_problem
 
 try:
     import msal
@@ -227,9 +228,11 @@ class TokenProvider:
         except AuthError:
             raise
         except _TLS_ERRORS as exc:
-            raise AuthError(what, "the TLS certificate of the sign-in endpoint was not trusted (%s)" % _short(exc),
-                            hint="If the endpoint uses a private certificate authority, give its certificate in "
-                                 "ca_bundle; REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE are ignored.")
+            if self.settings.auth_method == "managed_identity":
+                problem, hint = tls_problem(exc, "the managed identity endpoint (IDENTITY_ENDPOINT)")
+            else:
+                problem, hint = tls_problem(exc, "login_endpoint", self.settings.login_endpoint)
+            raise AuthError(what, "%s (%s)" % (problem, _short(exc)), hint=hint)
         except _NETWORK_ERRORS as exc:
             raise _TransientAuthError(AuthError(
                 what, "the sign-in endpoint could not be reached (%s)" % _short(exc),

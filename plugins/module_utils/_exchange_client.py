@@ -41,6 +41,7 @@ class ExchangeClient(HttpClientBase):
     """The admin API of one tenant's Exchange Online."""
 
     error_class = ExchangeError
+    endpoint_option = "exchange_endpoint"   # named in TLS failures
 
     def __init__(self, session, tokens, base_url, scope, tenant, retry=None, page_size=1000):
         super().__init__(session, tokens, scope, tenant, retry=retry)

@@ -28,6 +28,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._errors import Co
 from ansible_collections.tenantguard.m365.plugins.module_utils._pacing import Pacer
 from ansible_collections.tenantguard.m365.plugins.module_utils._retry import (
     RETRY_STATUSES, RetryPolicy, parse_retry_after)
+from ansible_collections.tenantguard.m365.plugins.module_utils._tls_errors import tls_problem
 
 try:
     import requests
@@ -103,6 +104,7 @@ class HttpClientBase:
     """What the Graph and Exchange clients share: token, headers, retries, error building."""
 
     error_class = GraphError
+    endpoint_option = "graph_endpoint"   # named in TLS failures
 
     def __init__(self, session, tokens, scope, tenant, retry=None):
         self.session = session
@@ -125,10 +127,9 @@ class HttpClientBase:
                                 client_request_id=client_request_id, attempts=attempts, gave_up=gave_up, hint=hint)
 
     def _tls_error(self, method, url, exc, attempts):
-        return self._transport_error(
-            method, url, exc, attempts,
-            hint="The service's TLS certificate was not trusted. If it uses a private certificate authority, give "
-                 "its certificate in ca_bundle; REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE are ignored.")
+        problem, hint = tls_problem(exc, self.endpoint_option, url)
+        return self._transport_error(method, url, exc, attempts, hint="%s%s. %s" % (problem[0].upper(), problem[1:],
+                                                                                   hint))
 
 
 class GraphClient(HttpClientBase):
