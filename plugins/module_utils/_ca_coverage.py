@@ -6,8 +6,10 @@ Not a public API. Pure: the module reads the policies, named locations and membe
 
 The matrix is the product of four dimensions: personas (a user with groups, roles and a type),
 applications (app ids), device platforms and client app types. Each cell is one sign-in, evaluated
-with ``_ca_evaluation.evaluate`` over the policies; risk, location and device are left unknown, so a
-cell shows what a normal sign-in from anywhere meets. Each cell gets:
+with ``_ca_evaluation.evaluate`` over the policies, from outside every named location (an untrusted
+network), with no risk stated and the device unknown (a policy with a device filter is then left
+out as ``notEnoughInformation``): what a normal sign-in from anywhere meets. A policy whose users
+condition leaves a persona out is set aside once for all of that persona's cells. Each cell gets:
 
 * ``outcome`` (``block``, ``grant``, ``allow``) and ``requirements``, as the engine gives them;
 * ``gap``: ``no_mfa_or_block`` when the sign-in is neither blocked nor made to pass a strong control:
