@@ -128,8 +128,8 @@ class HttpClientBase:
 
     def _tls_error(self, method, url, exc, attempts):
         problem, hint = tls_problem(exc, self.endpoint_option, url)
-        return self._transport_error(method, url, exc, attempts, hint="%s%s. %s" % (problem[0].upper(), problem[1:],
-                                                                                   hint))
+        hint = "%s%s. %s" % (problem[0].upper(), problem[1:], hint)
+        return self._transport_error(method, url, exc, attempts, hint=hint)
 
 
 class GraphClient(HttpClientBase):

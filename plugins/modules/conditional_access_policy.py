@@ -403,9 +403,9 @@ def refuse_block_with_other_controls(items):
     for item in items:
         controls = ((item.body or {}).get("grantControls") or {}).get("builtInControls") or []
         if "block" in controls and len(controls) > 1:
+            field = item.where("grant_controls.built_in_controls")
             problems.append("%s: block cannot be combined with other controls (got %r). Accepted: [block] alone, "
-                            "or grant controls without block." % (item.where("grant_controls.built_in_controls"),
-                                                                 list(controls)))
+                            "or grant controls without block." % (field, list(controls)))
     if problems:
         raise PolicyInputError(problems)
 

@@ -203,8 +203,8 @@ def test_corpus_is_large_and_well_formed():
 
 
 @pytest.mark.parametrize("shard", sorted(SHARDS))
-def test_bad_inputs_are_refused_naming_field_and_value_and_write_nothing(run_playbook, graph_sandbox, tmp_path,
-                                                                        shard):
+def test_bad_inputs_are_refused_naming_field_and_value_and_write_nothing(
+        run_playbook, graph_sandbox, tmp_path, shard):
     cases = [case for case in CASES if SHARDS[shard](case)]
     path = tmp_path / ("corpus-%s.yml" % shard)
     path.write_text(yaml.safe_dump(playbook(cases), allow_unicode=True, sort_keys=False), encoding="utf-8")

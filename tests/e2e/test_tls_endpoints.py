@@ -202,8 +202,8 @@ def module_task(index, module, args):
             "ignore_errors": True}
 
 
-def test_untrusted_wrong_name_and_http_endpoints_fail_clearly_and_send_nothing(run_playbook, graph_sandbox, servers,
-                                                                              tmp_path):
+def test_untrusted_wrong_name_and_http_endpoints_fail_clearly_and_send_nothing(
+        run_playbook, graph_sandbox, servers, tmp_path):
     table = cases(graph_sandbox, servers)
     tasks = [module_task(i, module, dict(base, **extra)) for i, (_n, (module, base), extra, _w, _s) in enumerate(table)]
     since = len(graph_sandbox.requests())
