@@ -116,7 +116,8 @@ RECORDER = textwrap.dedent('''
             if "results" in data:
                 return  # a loop: its items are recorded one by one
             row = dict((k, data[k]) for k in KEEP if k in data)
-            row.update(module=action, status=status, task=result._task.get_name())
+            row.update(module=action, status=status, task=result._task.get_name(),
+                       check_mode=bool(result._task.check_mode))
             for key in ("app_configuration_policy", "app_protection_policy", "policy", "named_location"):
                 if isinstance(data.get(key), dict):
                     row["object_name"] = data[key].get("displayName")
@@ -174,6 +175,15 @@ def mix_unavailable(rng):
              "rate": 0.3, "count": 6, "retry_after": rng.choice([None, 1])}]
 
 
+def mix_app_actions(rng):
+    # The steps after the create of an app protection or configuration policy: its apps, its groups.
+    kind = rng.choice(["error", "error", "drop_before", "drop_after"])
+    rule = {"kind": kind, "path": MAM + ".*/(targetApps|assign)$", "method": "POST", "count": rng.randint(1, 2)}
+    if kind == "error":
+        rule["status"] = rng.choice([500, 502, 503])
+    return [rule]
+
+
 def mix_latency(rng):
     return [{"kind": "latency", "path": GRAPH, "rate": 0.5, "seconds": round(rng.uniform(0.2, 0.8), 1)}]
 
@@ -206,7 +216,8 @@ def mix_rate_limit(rng):
 def mix_random(rng):
     """A random mixture of everything above, with random parameters."""
     kinds = rng.sample([mix_throttle_retry_after, mix_throttle_no_retry_after, mix_storm_429, mix_server_errors,
-                        mix_unavailable, mix_latency, mix_drop_before, mix_drop_after, mix_lag, mix_rate_limit],
+                        mix_unavailable, mix_app_actions, mix_latency, mix_drop_before, mix_drop_after, mix_lag,
+                        mix_rate_limit],
                        rng.randint(2, 4))
     rules = []
     for kind in kinds:
@@ -216,8 +227,8 @@ def mix_random(rng):
 
 MIXES = collections.OrderedDict((fn.__name__[len("mix_"):], fn) for fn in (
     mix_throttle_retry_after, mix_throttle_no_retry_after, mix_storm_429, mix_endless_storm, mix_server_errors,
-    mix_unavailable, mix_latency, mix_drop_before, mix_drop_after, mix_lag, mix_drop_after_lag, mix_rate_limit,
-    mix_random))
+    mix_unavailable, mix_app_actions, mix_latency, mix_drop_before, mix_drop_after, mix_lag, mix_drop_after_lag,
+    mix_rate_limit, mix_random))
 # A retry budget (retry_max_wait) per mix: short where the point is to give up.
 RETRY_BUDGET = {"endless_storm": 8}
 DEFAULT_RETRY_BUDGET = 60
@@ -344,8 +355,8 @@ def judge(run, records, rows, before, after):
     reported = set()
     for record in records:
         family = MODULE_FAMILY.get(record["module"])
-        if family is None:
-            continue
+        if family is None or record.get("check_mode"):
+            continue  # a check before anything is written predicts changes, it makes none
         for action in record.get("actions") or []:
             if action.get("action") != "unchanged":
                 reported.add((family, fold(action.get("display_name"))))

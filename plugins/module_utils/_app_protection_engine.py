@@ -7,6 +7,8 @@ POST of its settings, then ``targetApps`` and ``assign`` on the new id (Graph re
 ``assignments`` in the POST body). This engine adds those steps to the shared engine's create and
 keeps the apps and assignments in the prediction and the result. Group names become ids in bulk
 through ``_names.NameResolver``; a group that does not exist is an error before anything is written.
+If ``targetApps`` or ``assign`` fails after the POST, the task fails naming the policy as created, so
+that nobody takes the half-written policy for an untouched one; the next run completes it.
 """
 
 import copy
@@ -31,10 +33,17 @@ class MamPolicyEngine(ResourceEngine):
 
     def _create(self, change):
         stored = super()._create(change)
-        for write in self.resource.create_writes(change.declared.desired):
-            self._write(lambda w=write: self.graph.request(
-                w.method, self.resource.object_path(stored["id"], w.suffix), api_version=self.api_version,
-                body=w.body, idempotent=w.idempotent, accept=w.accept))
+        try:
+            for write in self.resource.create_writes(change.declared.desired):
+                self._write(lambda w=write: self.graph.request(
+                    w.method, self.resource.object_path(stored["id"], w.suffix), api_version=self.api_version,
+                    body=w.body, idempotent=w.idempotent, accept=w.accept))
+        except TenantGuardError:
+            # The policy exists without all of its apps or groups: the failure is reported with the policy
+            # as created (changed), and the next run, which finds it by name, writes what is missing.
+            change.stored = stored
+            change.done = True
+            raise
         return stored
 
     def _settle(self, created):
