@@ -27,9 +27,11 @@ DATA = Path(__file__).resolve().parent / "data" / "bad_inputs.yml"
 CASES = yaml.safe_load(DATA.read_text(encoding="utf-8"))["cases"]
 GRAPH_WRITES = ("POST", "PATCH", "PUT", "DELETE")
 GRAPH_READ_POSTS = ("/$batch", "/getByIds")
+FIRST_SHARD = ("graph_request", "conditional_access_policy", "conditional_access_whatif",
+               "conditional_access_coverage_info", "backup_restore")
 SHARDS = {
-    "graph-ca": lambda case: case.get("module") in ("graph_request", "conditional_access_policy"),
-    "modules": lambda case: case.get("module") and case["module"] not in ("graph_request", "conditional_access_policy"),
+    "graph-ca": lambda case: case.get("module") in FIRST_SHARD,
+    "modules": lambda case: case.get("module") and case["module"] not in FIRST_SHARD,
     "roles": lambda case: "role" in case,
 }
 KINDS = ("unknown_name", "ambiguous_name", "wrong_type", "enum", "malformed_id", "cidr", "country", "duration",
@@ -39,7 +41,8 @@ MODULES = {"graph_request", "conditional_access_policy", "conditional_access_pol
            "conditional_access_template_info", "named_location", "named_location_info",
            "authentication_strength_policy", "authentication_strength_policy_info", "app_protection_policy",
            "app_protection_policy_info", "app_configuration_policy", "app_configuration_policy_info",
-           "mobile_device", "mobile_device_info"}
+           "mobile_device", "mobile_device_info", "conditional_access_whatif", "conditional_access_coverage_info",
+           "backup_restore"}
 TWIN_SALES_ID = "e0e0e0e0-0000-4000-8000-0000000000b2"
 CONTOSO = json.loads((Path(__file__).resolve().parents[2] / "sandbox" / "seeds" / "contoso.json")
                      .read_text(encoding="utf-8"))
