@@ -58,6 +58,7 @@ CHECKOUT = {"root": REPO}
 def checkout_path(*parts):
     return CHECKOUT["root"].joinpath(*parts)
 
+
 GRAPH = r"^/(v1\.0|beta)/"
 CA = r"^/(v1\.0|beta)/identity/conditionalAccess/"
 MAM = r"^/(v1\.0|beta)/deviceAppManagement/"
@@ -495,8 +496,8 @@ def run_trial(trial, mixes, args, collections_path, log):
                 outcome["recovered"] = retry["rc"] == 0 and recheck["rc"] == 0 and recheck["changed"] == 0
                 if not outcome["recovered"]:
                     findings["unclear"].append("a fault-free run after the failure did not converge: rc %s, then "
-                                               "check changed=%s: %s" % (retry["rc"], recheck["changed"],
-                                                                          retry["stdout"][-600:]))
+                                               "check changed=%s: %s" % (
+                                                   retry["rc"], recheck["changed"], retry["stdout"][-600:]))
                 for family, items in again.items():
                     names = collections.Counter(fold(i.get("displayName")) for i in items)
                     findings["duplicates"].extend("%d %s objects named %r after the recovery run" % (c, family, n)
@@ -582,8 +583,8 @@ def print_summary(summary, out=sys.stdout):
         summary["duplicates"], summary["partial_objects"], summary["misreported"]))
     write("by mix:\n")
     for mix, counts in summary["by_mix"].items():
-        write("  %-22s runs %d, converged %d, failed %d\n" % (mix, counts.get("runs", 0), counts.get("converged", 0),
-                                                             counts.get("failed", 0)))
+        write("  %-24s runs %d, converged %d, failed %d\n" % (
+            mix, counts.get("runs", 0), counts.get("converged", 0), counts.get("failed", 0)))
     for kind, items in summary["findings"].items():
         for item in items:
             write("%s: %s\n" % (kind.upper(), item))
@@ -625,12 +626,13 @@ def main(argv=None):
             if args.quiet:
                 return
             problems = sum(len(v) for v in outcome["findings"].values())
-            sys.stdout.write("trial %3d %-6s %-22s rc=%s %5.1fs faults=%s %s%s\n" % (
+            sys.stdout.write("trial %3d %-6s %-24s rc=%s %5.1fs faults=%s %s%s%s\n" % (
                 outcome["trial"], outcome["phase"], outcome["mix"], outcome["rc"], outcome["seconds"],
-                sum(outcome["faults"].values()),
+                sum(outcome["fired"].values()),
                 "converged" if outcome["converged"] else "failed" + (
                     " (recovered)" if outcome["recovered"] else ""),
-                (" PROBLEMS %d" % problems) if problems else ""))
+                (" PROBLEMS %d" % problems) if problems else "",
+                (" [%s]" % outcome["failure"][:160]) if outcome["failure"] else ""))
             sys.stdout.flush()
 
     def guarded(trial, mixes):

@@ -26,11 +26,14 @@ with the same name is never created.
 
 **Writes.** Create: POST (201), then wait, bounded by ``settle_timeout``, until the new object is
 readable (GET by id; a list when several were created), so that an immediate second run cannot
-create a duplicate under replication lag. A POST whose connection dropped (or that was answered 503/504) is sent again only
-after fresh lists, repeated until ``settle_timeout`` has passed, show that it did not land (the
-Graph client's ``find_existing``; a create that landed may be invisible for a while). Update: the
-resource's ``Write`` requests, only what differs (PATCH 204, or an action such as
-``updateAllowedCombinations``). Delete: DELETE (204); an object already gone is no change.
+create a duplicate under replication lag. A POST whose connection dropped (or that was answered
+503/504) is sent again only after fresh lists, repeated until ``settle_timeout`` has passed, show
+that it did not land (the Graph client's ``find_existing``; a create that landed may be invisible
+for a while). Update: the resource's ``Write`` requests, only what differs (PATCH 204, or an action
+such as ``updateAllowedCombinations``). Delete: DELETE (204); an object already gone is no change.
+Outside check mode, the tenant's write lock of the collection (``_write_lock``) is held from the
+read the plan is made from to the end of the writes, so that two runs of the same user at once
+do not both create an object that neither has seen.
 
 **Set mode.** A list option named for the plural of the resource (``named_locations``,
 ``authentication_strength_policies``, ``conditional_access_policies``) holds items with the same
@@ -66,6 +69,7 @@ import time
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._backup import backup_for, backup_options, backup_path
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import GraphError, TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._write_lock import lock_for
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import (
     InvalidOption,
     ResourceType,
@@ -155,6 +159,7 @@ class ResourceEngine:
         self._created_ids = set()
         self.warnings = []
         self.backup = backup
+        self._write_lock = None
 
     @classmethod
     def for_module(cls, module, resource, **kwargs):
@@ -240,8 +245,27 @@ class ResourceEngine:
         return named[0] if named else None
 
     # -- planning -----------------------------------------------------------------------------
+    def _lock_for_writes(self):
+        """Outside check mode, hold the tenant's write lock of this collection (``_write_lock``) from
+        the read the plan is made from to the end of ``apply``, so that a concurrent run of this
+        user cannot read before this task's creates are readable; what was read before is read
+        again under the lock."""
+        if self.check_mode or self._write_lock is not None:
+            return
+        lock = lock_for(self.graph, self.resource.collection)
+        if lock is None or not lock.acquire():
+            return
+        self._write_lock = lock
+        self._objects = None
+
+    def _unlock(self):
+        if self._write_lock is not None:
+            self._write_lock.release()
+            self._write_lock = None
+
     def plan(self, declared):
         """The Change that converges one declared object. Raises InvalidOption; writes nothing."""
+        self._lock_for_writes()
         resource = self.resource
         current = self.find(declared)
         if declared.state == "absent":
@@ -273,6 +297,7 @@ class ResourceEngine:
 
     def plan_set(self, items, purge=False, purge_name_pattern=None, list_option=None):
         """Changes for every declared item, then the purge. Raises before any write."""
+        self._lock_for_writes()
         resource = self.resource
         list_option = list_option or resource.list_key
         pattern = compile_purge_pattern(purge, purge_name_pattern, list_option)
@@ -313,7 +338,13 @@ class ResourceEngine:
     # -- writing ------------------------------------------------------------------------------
     def apply(self, changes):
         """Carry out the changes (nothing in check mode). Raises PartialChangeError when a write
-        fails after others succeeded."""
+        fails after others succeeded. The write lock taken by the plan is released at the end."""
+        try:
+            return self._apply(changes)
+        finally:
+            self._unlock()
+
+    def _apply(self, changes):
         if self.check_mode:
             return changes
         created = []
