@@ -72,8 +72,8 @@ def test_dropped_creates_under_lag_throttling_and_503s_converge_without_duplicat
         {"kind": "drop_before", "method": "PATCH", "path": CA + "policies/", "count": 1},
         {"kind": "throttle", "path": CA, "method": "GET", "count": 2, "retry_after": None},
         {"kind": "throttle", "path": CA, "method": "POST", "count": 1, "retry_after": 1},
-        {"kind": "error", "status": 503, "path": r"^/beta/deviceAppManagement/.*/(targetApps|assign)$", "method": "POST",
-         "count": 2},
+        {"kind": "error", "status": 503, "method": "POST", "count": 2,
+         "path": r"^/beta/deviceAppManagement/.*/(targetApps|assign)$"},
     ]
     run, findings, check, fired, _records, after = judged(rules)
     assert run["rc"] == 0, run["stdout"][-4000:]

@@ -253,6 +253,7 @@ def test_client_secret_at_vvvv_in_check_diff_and_apply(graph_sandbox, collection
     apply = runs.run([HARDEN], "--diff")
     assert apply.returncode == 0, apply.stdout[-3000:]
     assert "changed=" in apply.stdout and "TG - MFA for all users" in apply.stdout
+    assert list(runs.backups.rglob("*.json")), "the apply wrote no backup file: the scan would not cover backups"
     # The export with the secret given as a variable from a file, as an inventory of tenants gives it (a
     # secret given as ``-e name=value`` on the command line is printed by ansible-playbook -vvvv itself).
     credentials = tmp_path / "credentials"
