@@ -548,7 +548,7 @@ def summarise(results, seconds):
         mix["runs"] += 1
         mix["converged" if result["converged"] else "failed"] += 1
         for kind, items in result["findings"].items():
-            findings[kind].extend("trial %d %s (%s): %s" % (result["trial"], result["phase"], result["mix"], item)
+            findings[kind].extend("trial %s %s (%s): %s" % (result["trial"], result["phase"], result["mix"], item)
                                   for item in items)
     failed = [r for r in results if r["rc"] != 0]
     return {
@@ -571,7 +571,7 @@ def summarise(results, seconds):
 
 def print_summary(summary, out=sys.stdout):
     write = out.write
-    write("\nruns: %d (%.1f min)\n" % (summary["runs"], summary["seconds"] / 60.0))
+    write("\nruns: %d (%.1f min of runs)\n" % (summary["runs"], summary["seconds"] / 60.0))
     write("faults injected: %d\n" % summary["faults_total"])
     for kind, count in summary["faults_injected"].items():
         write("  %-32s %d\n" % (kind, count))
@@ -609,7 +609,21 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the figures and every run's outcome to this file")
     parser.add_argument("--quiet", action="store_true", help="no line per run")
     parser.add_argument("--checkout", default=str(REPO), help="the collection checkout to run (default: this one)")
+    parser.add_argument("--summarise", nargs="+", metavar="JSON",
+                        help="run nothing: print the figures of earlier --json files together")
     args = parser.parse_args(argv)
+    if args.summarise:
+        results, seconds = [], 0.0
+        for index, path in enumerate(args.summarise):
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+            for result in document["runs"]:
+                result["trial"] = "%d.%s" % (index + 1, result["trial"])
+                results.append(result)
+            seconds += document["summary"]["seconds"]
+        summary = summarise(results, seconds)
+        print_summary(summary)
+        return 1 if broken(summary) else 0
     CHECKOUT["root"] = Path(args.checkout).resolve()
 
     own_workdir = args.workdir is None
