@@ -9,13 +9,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 SANDBOX_DIR ?= $(CURDIR)/.sandbox
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e sanity lint docs build bench clean
+.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e sanity lint docs build bench fault-runs clean
 
 help:
 	@echo "make demo      set up, start the Graph sandbox (unless AZURE_* credentials are set) and run the main playbook"
 	@echo "make test      set up and run every test: sandbox, units, sanity, end-to-end, lint"
 	@echo "make sandbox   serve the Graph sandbox in the foreground (state in $(SANDBOX_DIR))"
 	@echo "make bench     run the benchmarks and print their figures"
+	@echo "make fault-runs  run the hardening playbook 100 times under injected faults and check every outcome"
 
 setup:
 	@scripts/setup.sh
@@ -57,6 +58,9 @@ build: setup
 
 bench: setup
 	@scripts/bench.sh $(BENCH)
+
+fault-runs: setup
+	$(BIN)/python scripts/fault_runs.py --runs 100 --jobs 3 $(FAULT_RUNS_ARGS)
 
 clean:
 	rm -rf .build .sandbox
