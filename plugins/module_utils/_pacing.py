@@ -139,11 +139,10 @@ class Pacer:
             self._sleep(wait)
             slept += wait
         # The moment of sending: not before the last request of each family left plus its interval.
+        paced = [(self._key(tenant, family), family, count) for family, count in needed.values()]
         while True:
             now = self._clock()
-            late = 0.0
-            for family, count in needed.values():
-                late = max(late, self._depart(self._key(tenant, family), family, count, now))
+            late = self._depart(paced, now)
             if late <= 0:
                 break
             self._sleep(late)
@@ -200,18 +199,22 @@ class Pacer:
 
         return self._update(reserve)
 
-    def _depart(self, key, family, count, now):
-        """0 and the departure recorded when a request may leave now; else the seconds still to wait."""
+    def _depart(self, paced, now):
+        """0, with the departure recorded for every family, when the request may leave now; else the
+        seconds still to wait (nothing recorded)."""
         def depart(state):
-            earliest = _time(state.get(key + "|depart"))
-            if earliest - now > MAX_AHEAD:
-                earliest = now
-            if earliest > now:
-                return earliest - now
-            after = now + (family.interval + self._extra(state, key, now)) * count
-            state[key + "|depart"] = after
-            if _time(state.get(key)) < after:
-                state[key] = after
+            late = 0.0
+            for key, _family, _count in paced:
+                earliest = _time(state.get(key + "|depart"))
+                if earliest - now <= MAX_AHEAD:
+                    late = max(late, earliest - now)
+            if late > 0:
+                return late
+            for key, family, count in paced:
+                after = now + (family.interval + self._extra(state, key, now)) * count
+                state[key + "|depart"] = after
+                if _time(state.get(key)) < after:
+                    state[key] = after
             return 0.0
 
         return self._update(depart)

@@ -198,3 +198,17 @@ def test_a_429_widens_the_interval_for_that_tenant_and_the_file_remembers_it(tmp
     assert second.interval(TENANT, family) == pytest.approx(CA_INTERVAL + MAX_EXTRA)
     clock.now += BACKOFF_MEMORY + 1
     assert second.interval(TENANT, family) == pytest.approx(CA_INTERVAL)
+
+
+def test_a_request_of_two_families_waits_once_for_the_later_one():
+    families = (Family("slow", r"^/?slow/", 1.0), Family("fast", r"^/?fast/", 0.2))
+    clock = FakeClock()
+    pacer = Pacer(families=families, clock=clock, sleep=clock.sleep)
+    pacer.before_request(TENANT, [("GET", "/slow/a")])
+    pacer.before_request(TENANT, [("GET", "/fast/a")])
+    start = clock.now
+    # A batch with one item of each family: it leaves when the slow family allows, once.
+    pacer.before_request(TENANT, [("GET", "/slow/b"), ("GET", "/fast/b")])
+    assert clock.now - start == pytest.approx(1.0)
+    pacer.before_request(TENANT, [("GET", "/fast/c")])
+    assert clock.now - start == pytest.approx(1.2)
