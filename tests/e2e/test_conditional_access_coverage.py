@@ -96,3 +96,16 @@ def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph
                  and c["application"] == "Exchange Online" and c["platform"] == "iOS"
                  and c["client_app_type"] == "browser")
     assert pilot["report_only"] == ["Live: pilot app protection (report-only)"] and pilot["gap"] == "no_app_protection"
+
+    chosen = seen["personas"]["coverage"]
+    assert [p["name"] for p in chosen["dimensions"]["personas"]] == [
+        "Staff", "Adele", "Partner", "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts"]
+    assert [a["name"] for a in chosen["dimensions"]["applications"]] == ["Exchange Online", "Azure portal"]
+    assert chosen["counts"]["cells"] == 5 * 2 * 2 * 1
+    cell = dict(((c["persona"], c["application"], c["platform"]), c) for c in chosen["cells"])
+    # Adele's groups are read from the directory: in Mobile Pilot, the report-only policy applies to her.
+    assert cell[("Adele", "Exchange Online", "iOS")]["report_only"] == ["Live: pilot app protection (report-only)"]
+    assert cell[("Staff", "Exchange Online", "iOS")]["report_only"] == []
+    # Staff (and Adele, a member) meet the compliant-device policy on the Azure portal; the guest does not.
+    assert "Live: Azure portal from compliant devices" in cell[("Adele", "Azure portal", "windows")]["enforced"]
+    assert "Live: Azure portal from compliant devices" not in cell[("Partner", "Azure portal", "windows")]["enforced"]
