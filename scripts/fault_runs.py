@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Run playbooks/harden_tenant.yml again and again under injected faults and check the tenant after each run.
 
 Each trial starts a fresh Graph sandbox seeded with the Contoso demo tenant (sandbox/seeds/contoso.json)
@@ -168,7 +168,7 @@ def mix_endless_storm(rng):
 
 def mix_server_errors(rng):
     return [{"kind": "error", "path": GRAPH, "status": _status(rng), "rate": 0.15, "count": 4}
-            for _ in range(2)]
+            for _rule in range(2)]
 
 
 def mix_unavailable(rng):
@@ -402,7 +402,7 @@ def judge(run, records, rows, before, after):
         if ok or fault == "drop_after":
             continue
         later = any(i > index and m == method and k == key and s == suffix and (good or f == "drop_after")
-                    for i, m, k, s, good, f, _ in attempts)
+                    for i, m, k, s, good, f, _status in attempts)
         if not later and key[0] not in failed_families:
             findings["misreported"].append("%s %s of %s %r failed (%s %s) and was not carried out later, yet no "
                                            "task failed" % (method, suffix or "", key[0], key[1], status, fault))
@@ -597,7 +597,7 @@ def broken(summary):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--runs", type=int, default=100, help="runs in total (two per fresh tenant)")
     parser.add_argument("--jobs", type=int, default=3, help="tenants converged at the same time")
     parser.add_argument("--seed", type=int, default=1, help="seed of the fault mixes' random choices")
