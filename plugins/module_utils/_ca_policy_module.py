@@ -493,17 +493,18 @@ class ConditionalAccessEngine(ResourceEngine):
         """Refuse the changes, before anything is written, when the policies as they would be lock
         an emergency-access account out (``_ca_policy_rules.preflight_problems``); warn about a
         lockout that a policy the task leaves alone already causes. Nothing is read or checked
-        without emergency-access accounts, without a create or update, or when the resource's
-        lockout guard is off (planning only)."""
+        without emergency-access accounts, without a create or update that will be enforced, or
+        when the resource's lockout guard is off (planning only)."""
         emergency = self.resource.emergency_access or {}
         if not getattr(self.resource, "lockout_guard", True) or not (emergency.get("users") or emergency.get("groups")):
             return
-        touched = [c for c in changes if c.action in ("create", "update")]
+        # Only a policy created or changed that will be enforced can lock anyone out (deleting, disabling or
+        # switching to report-only only lifts requirements), so other tasks cost no read.
+        touched = [c for c in changes if c.action in ("create", "update")
+                   and str((c.predicted or c.body or {}).get("state") or "").lower() == "enabled"]
         if not touched:
             return
         predicted = self.predicted_policies(changes)
-        if not any(str(p.get("state") or "").lower() == "enabled" for p in predicted):
-            return
         changed = set()
         for change in touched:
             body = change.predicted or change.body or {}
