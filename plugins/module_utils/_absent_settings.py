@@ -1,16 +1,16 @@
 # Copyright (c) TenantGuard contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PRIVATE: settings given together with ``state: absent`` are refused, before any request.
+"""PRIVATE: settings given together with ``state: absent`` are ignored, with a warning.
 
 Not a public API. A task that deletes an object designates it (``display_name``, ``id`` and the
-options that say where to look, such as ``platform``); settings next to ``state: absent`` are
-contradictory (was the object meant to be kept, with these settings?), so the task fails naming the
-first such option and its value, instead of deleting an object whose settings someone just wrote.
+options that say where to look, such as ``platform``). Ansible users toggle one task or one list
+item between ``present`` and ``absent`` with its settings left in place (``state: "{{ wanted }}"``,
+a vars file whose retired policy keeps its conditions), as with ``ansible.builtin.user``; so the
+settings next to ``state: absent`` do not stop the delete, but each is named in a warning, so that a
+``state: absent`` typed by mistake over a policy's settings is seen in the output.
 """
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption, option_field
-
-# Options that designate an object (or say where to find it), accepted with state: absent.
+# Options that designate an object (or say where to find it), expected with state: absent.
 DESIGNATING = frozenset(["display_name", "id", "state", "api_version", "platform", "type"])
 
 
@@ -27,14 +27,12 @@ def settings_given(params, spec, designating=DESIGNATING):
     return given
 
 
-def refuse_settings_when_absent(params, spec, state, field="", designating=DESIGNATING):
-    """InvalidOption for the first setting in ``params`` when ``state`` is absent."""
+def warn_settings_when_absent(warn, params, spec, state, field="", designating=DESIGNATING):
+    """Warn (through ``warn``) naming the settings in ``params`` when ``state`` is absent."""
     if state != "absent":
         return
     given = settings_given(params, spec, designating)
     if given:
-        name = given[0]
-        raise InvalidOption(option_field(field, name), "is set, but state is absent: a task that deletes an object "
-                            "takes no settings", value=params[name],
-                            accepted="state: absent with only %s, or state: present to manage %s" % (
-                                ", ".join(sorted(n for n in designating if n in spec and n != "state")), name))
+        where = "%s: " % field if field else ""
+        warn("%sstate is absent, so the object is deleted and its settings (%s) are ignored." % (
+            where, ", ".join(sorted(given))))

@@ -221,7 +221,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuratio
     AppConfigurationType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
     GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import refuse_settings_when_absent
+from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, backup_options, run_module
 
@@ -236,7 +236,7 @@ def argument_spec():
 def run(module):
     params = module.params
     groups = GroupNames(lambda: module.graph, module.warn)
-    refuse_settings_when_absent(params, object_options(), params["state"])
+    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
     if params["state"] == "present":
         references = []
         assignments = params.get("assignments") or {}

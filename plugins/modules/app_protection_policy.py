@@ -235,7 +235,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection i
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
     GroupNames, MamPolicyEngine)
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import refuse_settings_when_absent
+from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
     Declared, PartialChangeError, backup_options, purge_options, run_module)
@@ -279,7 +279,7 @@ def run_single(module, groups):
     params = module.params
     if not params["platform"]:
         raise InvalidOption("platform", "is required for a single policy", accepted="ios or android")
-    refuse_settings_when_absent(params, object_options(), params["state"])
+    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
     if params["state"] == "present":
         options_to_graph(params)  # every option checked before any request
         groups.resolve(group_references(params))
@@ -295,7 +295,7 @@ def run_set(module, groups):
     references = []
     for index, item in enumerate(items):
         field = "app_protection_policies[%d]" % index
-        refuse_settings_when_absent(item, object_options(), item["state"] or params["state"], field)
+        warn_settings_when_absent(module.warn, item, object_options(), item["state"] or params["state"], field)
         if (item["state"] or params["state"]) == "present":
             options_to_graph(item, field=field)
             references.extend(group_references(item, field))

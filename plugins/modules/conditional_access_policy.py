@@ -366,7 +366,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import argument_spec as policy_spec
 from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import (
-    DESIGNATING, refuse_settings_when_absent)
+    DESIGNATING, warn_settings_when_absent)
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
@@ -436,10 +436,10 @@ def run(module):
     if params[LIST_OPTION] is not None:
         params[LIST_OPTION] = validated_items(params)
         for index, item in enumerate(params[LIST_OPTION]):
-            refuse_settings_when_absent(item, item_options(), item["state"] or params["state"],
-                                        "%s[%d]" % (LIST_OPTION, index), CA_DESIGNATING)
+            warn_settings_when_absent(module.warn, item, item_options(), item["state"] or params["state"],
+                                      "%s[%d]" % (LIST_OPTION, index), CA_DESIGNATING)
     elif params[MIGRATE] is None:
-        refuse_settings_when_absent(params, policy_spec(), params["state"], designating=CA_DESIGNATING)
+        warn_settings_when_absent(module.warn, params, policy_spec(), params["state"], designating=CA_DESIGNATING)
     # Check mode creates nothing, so a reference not visible yet will not become visible.
     wait = 0 if module.check_mode else params["reference_timeout"]
     resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait)

@@ -245,7 +245,7 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-named_location-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import refuse_settings_when_absent
+from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
     NamedLocationType, object_options, options_to_graph)
@@ -276,11 +276,11 @@ def run(module):
         items = []
         for index, item in enumerate(params["named_locations"]):
             field = "named_locations[%d]" % index
-            refuse_settings_when_absent(item, object_options(), item["state"] or params["state"], field)
+            warn_settings_when_absent(module.warn, item, object_options(), item["state"] or params["state"], field)
             items.append(Declared(options_to_graph(item, field), state=item["state"] or params["state"],
                                   id=item["id"], field=field))
         return engine.converge_set(items, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])
-    refuse_settings_when_absent(params, object_options(), params["state"])
+    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
     return engine.converge(Declared(options_to_graph(params), state=params["state"], id=params["id"]))
 
 
