@@ -140,7 +140,8 @@ def main():
                      throttled_429=sum(r["throttled_429"] for r in runs), failed=sum(r["failed"] for r in runs),
                      all_seconds=[r["seconds"] for r in runs], all_paced_seconds=[r["paced_seconds"] for r in runs])
     flat = len(set(r["graph_requests"] for r in no_ops)) <= 1 and all(r["changed"] == 0 for r in no_ops)
-    ok = flat and throttled["throttled_429"] == 0 and throttled["failed"] == 0
+    # The target: about 20 s and no 429 that fails the run. 429s that were retried are reported too.
+    ok = flat and throttled["failed"] == 0 and throttled["paced_seconds"] <= 1.1 * throttled["least_paced_seconds"]
     rows = []
     for run in no_ops:
         rows.append(("no-op, %d policies: Graph requests (changed=%s)" % (run["policies"], run["changed"]),
@@ -158,7 +159,7 @@ def main():
         ("%d changed policies: 429s received (all runs)" % throttled["policies"], throttled["throttled_429"]),
         ("%d changed policies: failed runs" % throttled["policies"], throttled["failed"]),
         ("load average (1 min) at the end", harness.load()["load_1min"]),
-        ("targets met (no-op flat, no 429, no failure)", "yes" if ok else "NO"),
+        ("targets met (no-op flat; span <= 1.1 x least; no failure)", "yes" if ok else "NO"),
     ]
     harness.report("conditional_access_policy baseline", rows, {
         "no_op": [dict((k, v) for k, v in r.items() if k != "requests") for r in no_ops],
