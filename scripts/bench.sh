@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the benchmarks in bench/ against the sandbox and print their figures (docs/performance.md).
-#   scripts/bench.sh                       # every benchmark (about 30 minutes on 2 cores; many_tenants is most of it)
+#   scripts/bench.sh                       # every benchmark (about 40 minutes on 2 cores; many_tenants is most of it)
 #   scripts/bench.sh names noop_convergence  # only bench/bench_names.py and bench/bench_noop_convergence.py
 # Each benchmark prints a table and one line starting with BENCH (JSON); those lines are also collected
 # in $BENCH_OUT (default .build/bench.jsonl). The exit status is 1 when a benchmark failed or reported a
