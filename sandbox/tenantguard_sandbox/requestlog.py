@@ -1,4 +1,5 @@
-"""``DIR/requests.jsonl``: one JSON line per request, written when the response is sent.
+"""``DIR/requests.jsonl``: one JSON line per request, written just before the response is sent (a client
+holding its answer always finds the line).
 
 Fields: time, service, method, path, query, status, client_request_id, app_id, fault, body.
 ``body`` is the parsed JSON body of POST/PATCH/PUT/DELETE to Graph and Exchange only; the login

@@ -108,10 +108,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        try:
-            self._send(request, response)
-        finally:
-            sandbox.log.record(request, response.status)
+        # Logged before the answer leaves, so that a client holding its answer finds the line.
+        sandbox.log.record(request, response.status)
+        self._send(request, response)
 
     def _send(self, request, response):
         status = response.status
