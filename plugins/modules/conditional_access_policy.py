@@ -337,7 +337,6 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-conditional_access_policy-3fa2b1.json
 '''
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
     DEFAULT_REFERENCE_TIMEOUT,
@@ -353,6 +352,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     option_bodies,
     policy_items,
     resolve_all,
+    validated_items,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_migration import (
     OPTION as MIGRATE,
@@ -408,26 +408,6 @@ def refuse_block_with_other_controls(items):
                             "or grant controls without block." % (field, list(controls)))
     if problems:
         raise PolicyInputError(problems)
-
-
-def validated_items(params):
-    """Check each item of conditional_access_policies against the options of one policy."""
-    validator = ArgumentSpecValidator(item_options(), required_one_of=[["display_name", "id", "template"]])
-    items = []
-    problems = []
-    for index, item in enumerate(params[LIST_OPTION]):
-        field = "%s[%d]" % (LIST_OPTION, index)
-        if not isinstance(item, dict):
-            problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
-            continue
-        result = validator.validate(item)
-        if result.error_messages:
-            problems.extend("%s: %s." % (field, error.rstrip(".")) for error in result.error_messages)
-            continue
-        items.append(result.validated_parameters)
-    if problems:
-        raise PolicyInputError(problems)
-    return items
 
 
 def run(module):
