@@ -42,7 +42,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._backup import Ba
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
     COLLECTION as CA_COLLECTION, ConditionalAccessEngine, ConditionalAccessPolicyType, ItemContext,
     PreferUnknownEnumMembers)
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError, TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError, ProblemsError, TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import NamedLocationType
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ACTION_WORDS, Declared, ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import fold, is_annotation
@@ -51,21 +51,10 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
 REFERENCED, REFERENCING = 0, 1
 
 
-class RestoreError(TenantGuardError):
+class RestoreError(ProblemsError):
     """Every target that cannot be restored, found before anything was written."""
 
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__(self.describe())
-
-    def describe(self):
-        if len(self.problems) == 1:
-            return self.problems[0]
-        return "%d backup entries cannot be restored, nothing was changed: %s" % (
-            len(self.problems), " ".join("(%d) %s" % (i + 1, p) for i, p in enumerate(self.problems)))
-
-    def details(self):
-        return {"problems": self.problems}
+    summary = "%d backup entries cannot be restored, nothing was changed"
 
 
 class Kind:

@@ -54,7 +54,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec i
     reference_values,
     substitute_references,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ProblemsError, TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import LAGGING_KINDS
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import ResourceType, Write
@@ -71,22 +71,11 @@ DEFAULT_REFERENCE_TIMEOUT = 30.0
 PLACEHOLDER_EXCLUDED_USER = "Current administrator will be excluded"
 
 
-class PolicyInputError(TenantGuardError):
+class PolicyInputError(ProblemsError):
     """Everything wrong with the task's input, found before any write; each problem names the
     option, the value and what would be accepted."""
 
-    def __init__(self, problems):
-        self.problems = [str(p) for p in problems]
-        super().__init__(self.describe())
-
-    def describe(self):
-        if len(self.problems) == 1:
-            return self.problems[0]
-        return "%d problems, nothing was changed: %s" % (
-            len(self.problems), " ".join("(%d) %s" % (i + 1, p) for i, p in enumerate(self.problems)))
-
-    def details(self):
-        return {"problems": self.problems}
+    summary = "%d problems, nothing was changed"
 
 
 def prefixed(field, text):
@@ -579,12 +568,13 @@ def predicted_policies(live, changes):
 # One task: prepared, and planned without writing
 
 
-def validated_items(params):
-    """Check each item of conditional_access_policies against the options of one policy."""
-    validator = ArgumentSpecValidator(item_options(), required_one_of=[["display_name", "id", "template"]])
-    items = []
+def validate_items(items, options):
+    """Check each item of conditional_access_policies against ``options`` (the options of one
+    policy, or a caller's superset of them); every problem is raised together."""
+    validator = ArgumentSpecValidator(options, required_one_of=[["display_name", "id", "template"]])
+    out = []
     problems = []
-    for index, item in enumerate(params[LIST_OPTION]):
+    for index, item in enumerate(items):
         field = "%s[%d]" % (LIST_OPTION, index)
         if not isinstance(item, dict):
             problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
@@ -593,10 +583,15 @@ def validated_items(params):
         if result.error_messages:
             problems.extend("%s: %s." % (field, error.rstrip(".")) for error in result.error_messages)
             continue
-        items.append(result.validated_parameters)
+        out.append(result.validated_parameters)
     if problems:
         raise PolicyInputError(problems)
-    return items
+    return out
+
+
+def validated_items(params):
+    """Check each item of conditional_access_policies against the options of one policy."""
+    return validate_items(params[LIST_OPTION], item_options())
 
 
 class PolicyTask:

@@ -18,8 +18,6 @@ Not a public API. What the ``conditional_access_whatif`` module does in one task
 
 import copy
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_evaluation import (
     UNMANAGED_DEVICE,
     evaluate,
@@ -35,6 +33,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     plan_policies,
     policy_items,
     resolve_all,
+    validate_items,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_templates import (
     TemplateCatalog,
@@ -143,22 +142,7 @@ def role_form(items, emergency_access, pilot_groups, pilot_suffix):
 
 def validated_items(items):
     """Check each declared item against the options of one policy (plus ``rollout``)."""
-    validator = ArgumentSpecValidator(declared_item_options(), required_one_of=[["display_name", "id", "template"]])
-    out = []
-    problems = []
-    for index, item in enumerate(items):
-        field = "%s[%d]" % (LIST_OPTION, index)
-        if not isinstance(item, dict):
-            problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
-            continue
-        result = validator.validate(item)
-        if result.error_messages:
-            problems.extend("%s: %s." % (field, error.rstrip(".")) for error in result.error_messages)
-            continue
-        out.append(result.validated_parameters)
-    if problems:
-        raise PolicyInputError(problems)
-    return out
+    return validate_items(items, declared_item_options())
 
 
 class Declared:

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import (
     GraphError,
-    TenantGuardError,
+    ProblemsError,
     parse_graph_error_body,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._graph_client import encode_query
@@ -115,22 +115,11 @@ def scenario_options():
     )
 
 
-class ScenarioError(TenantGuardError):
+class ScenarioError(ProblemsError):
     """Everything wrong with the scenarios, found before any evaluation; each problem names the
     scenario, the field, the value and what would be accepted."""
 
-    def __init__(self, problems):
-        self.problems = [str(p) for p in problems]
-        super().__init__(self.describe())
-
-    def describe(self):
-        if len(self.problems) == 1:
-            return self.problems[0]
-        return "%d problems in the scenarios: %s" % (
-            len(self.problems), " ".join("(%d) %s" % (i + 1, p) for i, p in enumerate(self.problems)))
-
-    def details(self):
-        return {"problems": self.problems}
+    summary = "%d problems in the scenarios"
 
 
 def _fold(value):

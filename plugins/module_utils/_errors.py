@@ -31,6 +31,26 @@ class TenantGuardError(Exception):
         return {}
 
 
+class ProblemsError(TenantGuardError):
+    """Everything wrong with some input, found before anything was written: one problem alone is
+    the message; several are numbered after ``summary`` (``%d`` is their count)."""
+
+    summary = "%d problems, nothing was changed"
+
+    def __init__(self, problems):
+        self.problems = [str(p) for p in problems]
+        super().__init__(self.describe())
+
+    def describe(self):
+        if len(self.problems) == 1:
+            return self.problems[0]
+        return "%s: %s" % (self.summary % len(self.problems),
+                           " ".join("(%d) %s" % (i + 1, p) for i, p in enumerate(self.problems)))
+
+    def details(self):
+        return {"problems": self.problems}
+
+
 class ConfigError(TenantGuardError):
     """A connection option is missing, conflicting or malformed.
 
