@@ -18,7 +18,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection i
     AppProtectionType, check_setting, convert)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_spec import CONFIGURATION_PROPERTIES
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import (
-    app_set, assignment_set, assignments_body, check_targets, target_options)
+    app_set, assignments_body, check_targets, readable_targets, target_options)
 from ansible_collections.tenantguard.m365.plugins.module_utils._mobile_apps import (
     APPS, PLATFORMS, app_id, app_name, managed_mobile_app)
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption, option_field
@@ -182,17 +182,7 @@ def graph_to_options(obj, api_version, group_name=None):
     for name, entry in CONFIGURATION_PROPERTIES.items():
         if obj.get(name) not in (None, []) and api_version in entry["versions"]:
             params[entry["option"]] = copy.deepcopy(obj[name])
-    group_type = obj.get("appGroupType")
-    if "apps" in obj and (not group_type or group_type == "selectedPublicApps"):
-        params["apps"] = readable_apps(obj["apps"])  # other group types: Intune fills the list itself
-    if group_type:
-        params["app_group_type"] = group_type
-    if "assignments" in obj:
-        include, exclude = [], []
-        for kind, group in assignment_set(obj["assignments"]):
-            name = group_name(group) if group_name else None
-            (include if kind == "include" else exclude).append(name or group)
-        params["assignments"] = {"include_groups": include, "exclude_groups": exclude}
+    params.update(readable_targets(obj, group_name, readable_apps))
     return params
 
 

@@ -17,7 +17,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_l
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_spec import BY_OPTION, PROPERTIES
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import (
     ACTION_KEYS, action_writes, actions_differ, app_set, apps_body, assignment_set, assignments_body, check_targets,
-    create_writes, readable_apps, target_options)
+    create_writes, readable_apps, readable_targets, target_options)
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_values import (
     check_duration, comparable, enum_value, flags_value, version_key)
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import (
@@ -213,17 +213,7 @@ def graph_to_options(obj, platform, api_version, group_name=None):
         if name in INT_RANGES and not INT_RANGES[name][0] <= value <= INT_RANGES[name][1]:
             continue
         params[entry["option"]] = value
-    group_type = obj.get("appGroupType")
-    if "apps" in obj and (not group_type or group_type == "selectedPublicApps"):
-        params["apps"] = readable_apps(obj["apps"])  # other group types: Intune fills the list itself
-    if group_type:
-        params["app_group_type"] = group_type
-    if "assignments" in obj:
-        include, exclude = [], []
-        for kind, group in assignment_set(obj["assignments"]):
-            name = group_name(group) if group_name else None
-            (include if kind == "include" else exclude).append(name or group)
-        params["assignments"] = {"include_groups": include, "exclude_groups": exclude}
+    params.update(readable_targets(obj, group_name, readable_apps))
     return params
 
 

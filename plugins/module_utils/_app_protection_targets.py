@@ -150,3 +150,22 @@ def readable_apps(apps):
         if name not in names:
             names.append(name)
     return names
+
+
+def readable_targets(obj, group_name, readable=readable_apps):
+    """The ``apps``, ``app_group_type`` and ``assignments`` options of a policy read from Graph;
+    ``readable`` turns its managedMobileApp list into option values, ``group_name`` (or None) a
+    group id into its name."""
+    params = {}
+    group_type = obj.get("appGroupType")
+    if "apps" in obj and (not group_type or group_type == "selectedPublicApps"):
+        params["apps"] = readable(obj["apps"])  # other group types: Intune fills the list itself
+    if group_type:
+        params["app_group_type"] = group_type
+    if "assignments" in obj:
+        include, exclude = [], []
+        for kind, group in assignment_set(obj["assignments"]):
+            name = group_name(group) if group_name else None
+            (include if kind == "include" else exclude).append(name or group)
+        params["assignments"] = {"include_groups": include, "exclude_groups": exclude}
+    return params

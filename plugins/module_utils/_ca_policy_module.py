@@ -526,9 +526,14 @@ class ConditionalAccessEngine(ResourceEngine):
 
 def memberships(graph, user_id):
     """``(group ids, directory role template ids)`` of a user, transitive: one paged read."""
-    groups, roles = [], []
     # No $select: roleTemplateId belongs to directoryRole only, and Graph refuses it on directoryObject.
-    for obj in graph.list("/users/%s/transitiveMemberOf" % user_id, api_version="v1.0"):
+    return split_memberships(graph.list("/users/%s/transitiveMemberOf" % user_id, api_version="v1.0"))
+
+
+def split_memberships(objects):
+    """``(group ids, directory role template ids)``, lower case, of a transitiveMemberOf answer."""
+    groups, roles = [], []
+    for obj in objects:
         if str(obj.get("@odata.type", "")).lower().endswith("directoryrole"):
             if obj.get("roleTemplateId"):
                 roles.append(str(obj["roleTemplateId"]).lower())

@@ -22,6 +22,7 @@ import re
 
 from urllib.parse import quote
 
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import split_memberships
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import (
     GraphError,
     ProblemsError,
@@ -473,9 +474,7 @@ class ScenarioResolver:
             else:
                 user, member_of = entry
                 scenario.user = user
-                scenario.groups = [o["id"] for o in member_of if _odata_kind(o) == "group" and o.get("id")]
-                scenario.roles = [str(o["roleTemplateId"]).lower() for o in member_of
-                                  if _odata_kind(o) == "directoryRole" and o.get("roleTemplateId")]
+                scenario.groups, scenario.roles = split_memberships(member_of)
         return problems
 
     # -- groups, roles, applications --------------------------------------------------------
@@ -573,10 +572,6 @@ class ScenarioResolver:
                                          else "no named location has this name or id",
                                          "the display name or id of a named location (%s)" % names))
         return problems
-
-
-def _odata_kind(obj):
-    return str(obj.get("@odata.type", "")).rsplit(".", 1)[-1]
 
 
 # ---------------------------------------------------------------------------------------------
