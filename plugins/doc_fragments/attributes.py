@@ -40,9 +40,9 @@ attributes:
 options: {}
 attributes:
   check_mode:
-    description: This action does not modify state.
+    description: This module only reads; it runs in check mode as it does otherwise.
     support: full
   diff_mode:
-    description: This action does not modify state.
+    description: This module changes nothing, so there is no diff.
     support: N/A
 """

@@ -130,13 +130,6 @@ extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
-attributes:
-  check_mode:
-    description: This module only reads; it runs in check mode as it does otherwise.
-    support: full
-  diff_mode:
-    description: This module changes nothing, so there is no diff.
-    support: N/A
 notes:
   - The application needs the Graph permission C(Policy.Read.All), and C(User.Read.All), C(Group.Read.All) and
     C(RoleManagement.Read.Directory) (or C(Directory.Read.All)) to resolve names and read memberships.

@@ -226,13 +226,6 @@ extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
-attributes:
-  check_mode:
-    description: This module only reads; it runs in check mode as it does otherwise.
-    support: full
-  diff_mode:
-    description: This module changes nothing, so there is no diff.
-    support: N/A
 notes:
   - 'Requests per task: one list of the policies (V(live), V(both)) and one of the named locations; the users in one
     C($batch) (two requests per distinct user, 20 to a batch; a user given by display name costs one more); the

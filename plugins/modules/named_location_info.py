@@ -28,13 +28,6 @@ extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
-attributes:
-  check_mode:
-    description: This module only reads; it runs in check mode as it does otherwise.
-    support: full
-  diff_mode:
-    description: This module changes nothing, so there is no diff.
-    support: N/A
 notes:
   - The application needs the Graph permission C(Policy.Read.All).
 seealso:
