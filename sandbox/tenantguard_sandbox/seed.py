@@ -181,8 +181,11 @@ def _apply_members(store, groups, name, members_collection):
 
 
 def _apply_roles(store, tenant, roles):
-    names = {t[1].lower(): t for t in ROLE_TEMPLATES}
-    ids = {t[0]: t for t in ROLE_TEMPLATES}
+    # Microsoft's templates and those the seed added (a seed may add templates and activate them).
+    known = [(t["id"], t.get("displayName") or "", t.get("description")) for t in
+             store["directoryRoleTemplates"].values(True)] or list(ROLE_TEMPLATES)
+    names = {t[1].lower(): t for t in known}
+    ids = {t[0]: t for t in known}
     coll = store["directoryRoles"]
     existing = {r.get("roleTemplateId"): r for r in coll.values(True)}
     normalised = []
