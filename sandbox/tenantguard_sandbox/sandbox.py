@@ -11,8 +11,8 @@ import sys
 import time
 import traceback
 
-from . import (batch, conditional_access, control, directory, exchange, intune, login, msi, seed, unmodelled,
-               whatif)
+from . import (batch, conditional_access, control, directory, exchange, intune, intune_rbac, login, msi, seed,
+               unmodelled, whatif)
 from .auth import authenticate, roles_of
 from .errors import GraphHTTPError
 from .faults import FaultEngine, fault_error
@@ -69,7 +69,8 @@ class Sandbox:
             if seed_path:
                 seed.apply_seed_file(self, seed_path)
             self.store.flush()
-        for module in (control, login, msi, directory, conditional_access, whatif, intune, batch, exchange):
+        for module in (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, batch,
+                       exchange):
             module.register(self.router, self)
 
     # -- facts other modules ask for ------------------------------------------------------------

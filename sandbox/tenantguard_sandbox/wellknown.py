@@ -74,6 +74,7 @@ GRAPH_ROLES = (
     "DeviceManagementApps.Read.All", "DeviceManagementApps.ReadWrite.All",
     "DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All",
     "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All",
+    "DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All",
     "Directory.Read.All", "Directory.ReadWrite.All",
     "Group.Read.All", "Group.ReadWrite.All", "GroupMember.Read.All",
     "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod",
