@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 
-from . import validation
+from . import defaults, validation
 from .apps import SeedError, register_application, stable_id
 from .fsutil import read_json, write_json
 from .tenant import save_settings
@@ -29,6 +29,9 @@ KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
     "applications", "directoryRoles", "exchangeMobileDevices", "tenant"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
+_POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
+                 "androidManagedAppProtections": "androidManagedAppProtection",
+                 "targetedManagedAppConfigurations": "targetedManagedAppConfiguration"}
 SEED_CLOCK = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 __all__ = ["SeedError", "apply_seed", "apply_seed_file"]
@@ -117,6 +120,10 @@ def apply_seed(sandbox, document, source="seed"):
                     obj["id"] = ("T_" if name != "managedDevices" else "") + stable_id(
                         "seed", name, json.dumps(obj, sort_keys=True))
                 if name != "managedDevices":
+                    # stored as a tenant holds it: every property, Graph's defaults where the seed is silent
+                    # (beta, the larger model; each version's reads project it). Managed devices, which seeds hold
+                    # by the hundred thousand, are completed when read.
+                    obj = defaults.complete("beta", _POLICY_TYPES[name], obj)
                     obj.pop("@odata.type", None)
                     obj.setdefault("apps", [])
                     obj.setdefault("assignments", [])
