@@ -135,11 +135,12 @@ def action_writes(current, desired):
 
 def create_writes(desired):
     """The action writes that follow the POST of a new policy (which cannot carry apps, a group type or
-    assignments): ``targetApps`` when apps or a group type other than the one a new policy has are
-    declared, ``assign`` when groups are."""
+    assignments): ``targetApps`` when apps or a group type are declared (even the type a new policy
+    starts with, so that the tenant holds what was declared rather than a default), ``assign`` when
+    groups are."""
     writes = []
     group_type = desired.get("appGroupType") or DEFAULT_APP_GROUP_TYPE
-    if group_type != DEFAULT_APP_GROUP_TYPE or desired.get("apps"):
+    if desired.get("appGroupType") or desired.get("apps"):
         apps = (desired.get("apps") or []) if group_type == DEFAULT_APP_GROUP_TYPE else []
         writes.append(Write("POST", {"apps": [strip_app(a) for a in apps], "appGroupType": group_type},
                             suffix="/targetApps", idempotent=True, accept=set([200, 204])))
