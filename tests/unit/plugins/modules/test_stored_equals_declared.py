@@ -129,9 +129,9 @@ def named_location_options(draw):
 
 def same_location_value(key, declared, stored):
     if key == "ipRanges":
-        return sorted(str(ipaddress.ip_network(r["cidrAddress"] if isinstance(r, dict) else r))
-                      for r in declared or []) == sorted(str(ipaddress.ip_network(r["cidrAddress"]))
-                                                          for r in stored or [])
+        wanted = sorted(str(ipaddress.ip_network(r["cidrAddress"] if isinstance(r, dict) else r))
+                        for r in declared or [])
+        return wanted == sorted(str(ipaddress.ip_network(r["cidrAddress"])) for r in stored or [])
     if key == "countriesAndRegions":
         return folded(declared) == folded(stored)
     return declared == stored
@@ -217,8 +217,8 @@ def ca_policy_options(draw):
                   "applications": {"include_applications": draw(subset(APPLICATIONS, max_size=1))},
                   "client_app_types": [draw(any_case(v)) for v in draw(subset(CLIENT_APPS, max_size=3))]}
     if draw(st.booleans()):
-        conditions["platforms"] = {"include_platforms": [draw(any_case(v)) for v in draw(subset(PLATFORMS,
-                                                                                               max_size=3))]}
+        platforms = draw(subset(PLATFORMS, max_size=3))
+        conditions["platforms"] = {"include_platforms": [draw(any_case(v)) for v in platforms]}
     if draw(st.booleans()):
         conditions["sign_in_risk_levels"] = draw(subset(RISK_LEVELS, max_size=3))
     # block stands alone (Graph refuses it with other controls; the module's own tests cover that).
@@ -277,9 +277,9 @@ def test_a_rewrite_by_graph_shows_in_the_result_of_an_update(run_module, graph_s
     """Graph stores OR for one control whatever operator is sent: the result of the update shows what
     the tenant holds (OR), not the AND the task sent."""
     name = unique("Stored rewrite")
-    two = {"display_name": name, "conditions": {"users": {"include_groups": ["Mobile Pilot"]},
-                                                 "applications": {"include_applications": ["Office365"]},
-                                                 "client_app_types": ["all"]},
+    conditions = {"users": {"include_groups": ["Mobile Pilot"]},
+                  "applications": {"include_applications": ["Office365"]}, "client_app_types": ["all"]}
+    two = {"display_name": name, "conditions": conditions,
            "grant_controls": {"operator": "AND", "built_in_controls": ["mfa", "compliantDevice"]}}
     result, code = run_module(conditional_access_policy.main, two)
     assert code == 0, result
