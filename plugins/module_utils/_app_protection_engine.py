@@ -9,6 +9,13 @@ keeps the apps and assignments in the prediction and the result. Group names bec
 through ``_names.NameResolver``; a group that does not exist is an error before anything is written.
 If ``targetApps`` or ``assign`` fails after the POST, the task fails naming the policy as created, so
 that nobody takes the half-written policy for an untouched one; the next run completes it.
+
+What the result reports is read back (the shared engine's read after writing, with
+``$expand=apps,assignments``), never the declared apps or groups copied. ``appGroupType`` is a
+property of these policies in beta only (v1.0 has it only as a parameter of ``targetApps``): when a
+task on v1.0 declares a group type, the policies read without one are completed from one beta
+read of ``id`` and ``appGroupType`` (the same objects), so that a group type is compared, written
+when it differs and reported as stored.
 """
 
 import copy
@@ -23,7 +30,40 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
 class MamPolicyEngine(ResourceEngine):
     """ResourceEngine whose creates also target apps and assign groups."""
 
+    group_types_wanted = False
+
+    def _want_group_types(self, items):
+        if any("appGroupType" in (d.desired or {}) for d in items) and not self.group_types_wanted:
+            self.group_types_wanted = True
+            self._objects = None  # read again, completed
+
+    def _complete(self, objects, single=False):
+        """Objects read through v1.0 lack ``appGroupType``: add it from beta when a declaration needs it."""
+        if not self.group_types_wanted or self.api_version == "beta":
+            return objects
+        missing = [o for o in objects if o.get("id") and o.get("appGroupType") is None]
+        if not missing:
+            return objects
+        query = {"$select": "id,appGroupType"}
+        if single:
+            response = self.graph.request("GET", self.resource.object_path(missing[0]["id"]), api_version="beta",
+                                          query=query, accept=set([200, 404]))
+            found = [response.json] if response.status == 200 and isinstance(response.json, dict) else []
+        else:
+            found = list(self.graph.list(self.resource.collection, api_version="beta", query=query))
+        types = dict((str(o.get("id")).lower(), o.get("appGroupType")) for o in found if o.get("appGroupType"))
+        for obj in missing:
+            if str(obj["id"]).lower() in types:
+                obj["appGroupType"] = types[str(obj["id"]).lower()]
+        return objects
+
+    def plan_set(self, items, **kwargs):
+        items = list(items)
+        self._want_group_types(items)
+        return super().plan_set(items, **kwargs)
+
     def plan(self, declared):
+        self._want_group_types([declared])
         change = super().plan(declared)
         if change.action == "create":
             for key in ACTION_KEYS:
@@ -45,13 +85,6 @@ class MamPolicyEngine(ResourceEngine):
             change.done = True
             raise
         return stored
-
-    def _settle(self, created):
-        super()._settle(created)
-        for change in created:
-            for key in ACTION_KEYS:
-                if key in change.declared.desired:
-                    change.stored[key] = copy.deepcopy(change.predicted[key])
 
 
 class GroupNames:

@@ -6,6 +6,13 @@ Not a public API. Both are changed only through actions that replace the whole s
 ``targetApps`` (``{"apps": [...], "appGroupType": ...}``) and ``assign``
 (``{"assignments": [...]}``). This file turns the options into those bodies, compares sets without
 regard to order or case, and writes the action only when the set differs.
+
+``appGroupType`` too is set only through ``targetApps``: a new policy whose declaration names a
+group type or apps gets its ``targetApps`` right after the POST, whatever the type. Graph keeps the
+type as a non-nullable property (``targetedManagedAppGroupType``) that only beta returns; a policy
+read without it has the type every new policy starts with, ``selectedPublicApps`` (the enum's
+first member; the engine reads it through beta where v1.0 leaves it out, see
+``_app_protection_engine``).
 """
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._mobile_apps import (
@@ -17,6 +24,7 @@ ASSIGNMENT_TYPE = "#microsoft.graph.targetedManagedAppPolicyAssignment"
 INCLUDE_TARGET = "#microsoft.graph.groupAssignmentTarget"
 EXCLUDE_TARGET = "#microsoft.graph.exclusionGroupAssignmentTarget"
 ACTION_KEYS = ("apps", "appGroupType", "assignments")
+DEFAULT_APP_GROUP_TYPE = "selectedPublicApps"
 
 
 def target_options():
@@ -100,10 +108,13 @@ def actions_differ(current, desired, key):
     if key == "assignments":
         return assignment_set(current.get("assignments")) != assignment_set(desired.get("assignments"))
     if key == "appGroupType":
-        # v1.0 does not return appGroupType: an absent value cannot be compared.
-        return current.get("appGroupType") is not None and (
-            str(current["appGroupType"]).lower() != str(desired["appGroupType"]).lower())
+        return group_type_of(current).lower() != str(desired["appGroupType"]).lower()
     return False
+
+
+def group_type_of(obj):
+    """The app group type of a policy as read: ``selectedPublicApps`` when Graph did not return one."""
+    return str((obj or {}).get("appGroupType") or DEFAULT_APP_GROUP_TYPE)
 
 
 def action_writes(current, desired):
@@ -111,8 +122,8 @@ def action_writes(current, desired):
     writes = []
     if actions_differ(current, desired, "apps") or actions_differ(current, desired, "appGroupType"):
         apps = desired.get("apps", current.get("apps") or [])
-        group_type = desired.get("appGroupType") or current.get("appGroupType") or "selectedPublicApps"
-        if group_type != "selectedPublicApps":
+        group_type = desired.get("appGroupType") or group_type_of(current)
+        if group_type != DEFAULT_APP_GROUP_TYPE:
             apps = []  # Intune chooses the apps of the group
         writes.append(Write("POST", {"apps": [strip_app(a) for a in apps], "appGroupType": group_type},
                             suffix="/targetApps", idempotent=True, accept=set([200, 204])))
@@ -123,9 +134,20 @@ def action_writes(current, desired):
 
 
 def create_writes(desired):
-    """The action writes that follow the POST of a new policy."""
-    return action_writes({"apps": [], "assignments": []}, dict(
-        desired, **({"appGroupType": desired["appGroupType"]} if desired.get("appGroupType") else {})))
+    """The action writes that follow the POST of a new policy (which cannot carry apps, a group type or
+    assignments): ``targetApps`` when apps or a group type are declared (even the type a new policy
+    starts with, so that the tenant holds what was declared rather than a default), ``assign`` when
+    groups are."""
+    writes = []
+    group_type = desired.get("appGroupType") or DEFAULT_APP_GROUP_TYPE
+    if desired.get("appGroupType") or desired.get("apps"):
+        apps = (desired.get("apps") or []) if group_type == DEFAULT_APP_GROUP_TYPE else []
+        writes.append(Write("POST", {"apps": [strip_app(a) for a in apps], "appGroupType": group_type},
+                            suffix="/targetApps", idempotent=True, accept=set([200, 204])))
+    if desired.get("assignments"):
+        writes.append(Write("POST", {"assignments": desired["assignments"]}, suffix="/assign", idempotent=True,
+                            accept=set([200, 204])))
+    return writes
 
 
 def strip_app(app):

@@ -25,8 +25,8 @@ case (Entra neither keeps names unique nor treats their case as meaningful, so `
 with the same name is never created.
 
 **Writes.** Create: POST (201), then wait, bounded by ``settle_timeout``, until the new object is
-readable (GET by id; a list when several were created), so that an immediate second run cannot
-create a duplicate under replication lag. A POST whose connection dropped (or that was answered
+readable (GET by id; a list when several were written), so that an immediate second run cannot create a duplicate
+under replication lag. A POST whose connection dropped (or that was answered
 503/504) is sent again only after fresh lists, repeated until ``settle_timeout`` has passed, show
 that it did not land (the Graph client's ``find_existing``; a create that landed may be invisible
 for a while). Update: the resource's ``Write`` requests, only what differs (PATCH 204, or an action
@@ -34,6 +34,24 @@ such as ``updateAllowedCombinations``). Delete: DELETE (204); an object already 
 Outside check mode, the tenant's write lock of the collection (``_write_lock``) is held from the
 read the plan is made from to the end of the writes, so that two runs of the same user at once
 do not both create an object that neither has seen.
+
+**Read back.** Every object created or updated is read again once written (GET by id, or one list
+when several were written), with the list's query, until what Graph
+returns carries what was declared (the resource's ``differs`` finds nothing left to change),
+bounded by ``settle_timeout``. The object so read is what the result reports. If Graph still
+returns something else when the time is up, the task warns naming the properties that differ.
+
+**Two controllers.** The write lock covers one machine only; two AWX execution nodes or two
+administrators on their own machines share nothing but the tenant. So, right before its first
+create, a task lists the collection again: an object of the identity it is about to create that
+appeared since its plan was read makes it fail, naming that object's id, with nothing written.
+Right after its creates are readable, it looks once more: when another run created the same
+identity at the same time, both runs see two objects, and the later one (by ``createdDateTime``,
+then by id) gives way: the run that made it deletes its own copy and fails naming both ids
+(``ConcurrentCreateError``; the other run's object stays, as that run declared it). The run whose
+object is the earlier waits, within ``settle_timeout``, for the later copy to go, and fails naming
+both ids if it stays. A copy that replication lag hides for longer than both runs look is found
+by the next run, which refuses to choose between two objects of one name.
 
 **Set mode.** A list option named for the plural of the resource (``named_locations``,
 ``authentication_strength_policies``, ``conditional_access_policies``) holds items with the same
@@ -45,8 +63,9 @@ without regard to case); purge without a pattern is refused, and protected objec
 are never purged.
 
 **Results.** Single mode: ``changed``, ``action`` (``created``, ``updated``, ``deleted``,
-``unchanged``), the object under ``resource.result_key`` (the object as stored; in check mode the
-prediction, without an ``id`` for a new object; null when absent) and, in diff mode, ``diff``
+``unchanged``), the object under ``resource.result_key`` (the object as read back once written, as
+read for ``unchanged``; in check mode the prediction, without an ``id`` for a new object; null
+when absent) and, in diff mode, ``diff``
 with ``before`` / ``after`` in the resource's readable form. Set mode: ``changed``, the objects of
 the items that are present under ``resource.list_key``, ``actions`` (one ``{display_name, id,
 action, purged}`` per object acted on) and ``diff`` keyed by display name.
@@ -64,6 +83,7 @@ after applying.
 """
 
 import copy
+import datetime
 import re
 import time
 
@@ -79,8 +99,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
     without_annotations,
 )
 
-__all__ = ("Declared", "InvalidOption", "PartialChangeError", "ResourceEngine", "ResourceType", "Write",
-           "backup_options", "info_item", "purge_options", "run_module")
+__all__ = ("ConcurrentCreateError", "Declared", "InvalidOption", "PartialChangeError", "ResourceEngine",
+           "ResourceType", "Write", "backup_options", "info_item", "purge_options", "run_module")
 
 DEFAULT_SETTLE_TIMEOUT = 60.0
 ACTION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
@@ -141,6 +161,70 @@ class PartialChangeError(TenantGuardError):
         return self.error.details()
 
 
+class ConcurrentCreateError(TenantGuardError):
+    """Another run created an object of the same identity as this task, at the same time.
+
+    ``races``: ``(name, this task's id or None, [the other ids])`` for each identity; ``outcome``:
+    ``before`` (found before this task created anything: nothing written), ``deleted`` (this task's
+    copy was the later one and was deleted) or ``kept`` (this task's copy is the earlier one; the
+    later copy is still there)."""
+
+    def __init__(self, resource, races, outcome, waited=None):
+        self.noun = resource.noun
+        self.races = races
+        self.outcome = outcome
+        self.waited = waited
+        super().__init__(self.describe())
+
+    def describe(self):
+        texts = []
+        for name, own, others in self.races:
+            ids = ", ".join(str(o) for o in others)
+            if self.outcome == "before":
+                texts.append("%s %r was created by another run (id %s) after this task read the tenant and before it "
+                             "created its own; this task created nothing. Run it again: it finds that object and "
+                             "converges it." % (self.noun, name, ids))
+            elif self.outcome == "deleted":
+                texts.append("Another run created %s %r (id %s) at the same time as this task created its own (id %s). "
+                             "The later copy gives way: this task deleted its copy %s, so the tenant holds the %s "
+                             "once, as the other run declared it. Run the task again to converge it." % (
+                                 self.noun, name, ids, own, own, self.noun))
+            else:
+                texts.append("%s %r was created twice at the same time: by this task (id %s) and by another run "
+                             "(id %s). The later copy %s was still there after %.0f s; the run that made it deletes "
+                             "it when it sees this one. Delete the later copy, then run the task again." % (
+                                 self.noun, name, own, ids, ids, self.waited or 0))
+        return " ".join(texts)
+
+    def details(self):
+        return {"concurrent_creates": [{"display_name": name, "id": own, "other_ids": list(others)}
+                                       for name, own, others in self.races]}
+
+
+def creation_order(obj):
+    """The order in which two copies were created: ``createdDateTime`` (to the nanosecond, whatever
+    the number of fraction digits Graph writes), then the id, so that every run ranks them alike."""
+    text = str((obj or {}).get("createdDateTime") or "")
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$", text)
+    stamp = (9999, 0)
+    if match:
+        try:
+            moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+            offset = match.group(3) or "Z"
+            if offset != "Z":
+                sign = -1 if offset[0] == "-" else 1
+                moment -= sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+            fraction = int(((match.group(2) or "") + "000000000")[:9])
+            stamp = (int((moment - datetime.datetime(1970, 1, 1)).total_seconds()), fraction)
+        except ValueError:
+            pass
+    return (stamp, str((obj or {}).get("id", "")).lower())
+
+
+def object_key(obj):
+    return str((obj or {}).get("id", "")).lower()
+
+
 class ResourceEngine:
     """Converges objects of one resource type; see the module docstring."""
 
@@ -187,9 +271,23 @@ class ResourceEngine:
         return self._objects
 
     def _list(self):
-        return [without_annotations(o, keep=("@odata.type",)) for o in
-                self.graph.list(self.resource.collection, api_version=self.api_version,
-                                query=self.resource.list_query)]
+        return self._complete([without_annotations(o, keep=("@odata.type",)) for o in
+                               self.graph.list(self.resource.collection, api_version=self.api_version,
+                                               query=self.resource.list_query)])
+
+    def _read(self, object_id):
+        """One object read again by id, with the list's query (so it carries what a list does); None
+        when Graph answers 404 (not readable yet, or gone)."""
+        response = self.graph.request("GET", self.resource.object_path(object_id), api_version=self.api_version,
+                                      query=self.resource.list_query, accept=set([200, 404]))
+        if response.status != 200 or not isinstance(response.json, dict):
+            return None
+        return self._complete([without_annotations(response.json, keep=("@odata.type",))], single=True)[0]
+
+    def _complete(self, objects, single=False):
+        """The objects as read, completed with what this API version does not return (an engine of a
+        resource that needs it overrides this); ``single``: read by id rather than listed."""
+        return objects
 
     def by_id(self, object_id):
         wanted = str(object_id).strip().lower()
@@ -347,8 +445,9 @@ class ResourceEngine:
     def _apply(self, changes):
         if self.check_mode:
             return changes
-        created = []
+        created, updated = [], []
         try:
+            self._look_before_creating(changes)
             for change in changes:
                 if not change.changed:
                     change.done = True
@@ -360,6 +459,7 @@ class ResourceEngine:
                         created.append(change)
                     elif change.action == "update":
                         self._update(change)
+                        updated.append(change)
                     elif change.action == "delete":
                         self._delete(change)
                 except TenantGuardError as exc:
@@ -369,7 +469,8 @@ class ResourceEngine:
                 change.done = True
                 self._backup_after(change)
                 self._follow(change)
-            self._settle(created)
+            listing = self._settle(created, updated)
+            self._look_after_creating(created, listing)
         except TenantGuardError as exc:
             done = [c for c in changes if c.done and c.changed]
             if done:
@@ -467,35 +568,154 @@ class ResourceEngine:
                 self._sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    def _settle(self, created):
-        """Wait until the objects just created are readable (replication lag), at most
-        ``settle_timeout`` seconds; their readable form is the object as stored."""
-        pending = dict((str(c.stored["id"]).lower(), c) for c in created)
+    def _settle(self, created, updated=()):
+        """Read back what was just written until Graph returns what was declared, at most
+        ``settle_timeout`` seconds (replication lag); the objects so read become the changes' stored
+        objects and the task's. Returns the last list read (None when none was)."""
+        changes = list(created) + list(updated)
+        pending = dict((object_key(c.stored if c.action == "create" else c.current), c) for c in changes)
+        unreadable = set(pending)
+        listing = None
         deadline = self._clock() + self.settle_timeout
         delay = 0.5
         while pending:
-            if len(pending) == 1:
-                key, change = next(iter(pending.items()))
-                response = self.graph.request("GET", self.resource.object_path(change.stored["id"]),
-                                              api_version=self.api_version, accept=set([200, 404]))
-                if response.status == 200 and isinstance(response.json, dict):
-                    change.stored = without_annotations(response.json, keep=("@odata.type",))
-                    pending.pop(key)
+            if len(pending) > 1:
+                listing = self._list()
+                found = dict((object_key(o), o) for o in listing)
             else:
-                for obj in self._list():
-                    change = pending.pop(str(obj.get("id")).lower(), None)
-                    if change is not None:
-                        change.stored = obj
+                key, change = next(iter(pending.items()))
+                listing = None
+                obj = self._read((change.stored if change.action == "create" else change.current)["id"])
+                found = {key: obj} if obj is not None else {}
+            for key in list(pending):
+                obj = found.get(key)
+                if obj is None:
+                    continue
+                unreadable.discard(key)
+                change = pending[key]
+                change.stored = obj
+                if not self._differs_from_declared(change, obj):
+                    pending.pop(key)
             if not pending:
-                return
+                break
             remaining = deadline - self._clock()
             if remaining <= 0:
-                self.warn("%s created but not readable after %.0f s (replication lag); a run started before it "
-                          "is readable could not see it." % (
-                              ", ".join(self.resource.label(c.stored) for c in pending.values()), self.settle_timeout))
-                return
+                self._warn_unsettled(pending, unreadable)
+                break
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, 5.0)
+        self._keep_read_back(changes)
+        return listing
+
+    def _differs_from_declared(self, change, obj):
+        return change.declared is not None and self.resource.differs(obj, change.declared.desired)
+
+    def differing_properties(self, obj, desired):
+        """The top-level properties in which ``obj`` does not carry ``desired``."""
+        before = self.resource.normalise(obj)
+        after = self.resource.normalise(self.resource.merge(obj, desired))
+        return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+    def _warn_unsettled(self, pending, unreadable):
+        hidden = [c for k, c in pending.items() if k in unreadable]
+        if hidden:
+            self.warn("%s written but not readable after %.0f s (replication lag); a run started before it is "
+                      "readable could not see it." % (
+                          ", ".join(self.resource.label(c.stored or c.current) for c in hidden), self.settle_timeout))
+        for key, change in pending.items():
+            if key in unreadable:
+                continue
+            fields = self.differing_properties(change.stored, change.declared.desired)
+            self.warn("%s was written, but after %.0f s Graph still returns other values than declared for %s; the "
+                      "result shows what Graph returns." % (
+                          self.resource.label(change.stored), self.settle_timeout,
+                          ", ".join(fields) or "the declared settings"))
+
+    def _keep_read_back(self, changes):
+        """Replace the task's copies of the objects just written by what was read back."""
+        if self._objects is None:
+            return
+        read = dict((object_key(c.stored), c.stored) for c in changes if c.stored is not None)
+        self._objects[:] = [read.get(object_key(o), o) for o in self._objects]
+
+    # -- two controllers ----------------------------------------------------------------------
+    def _copies(self, listing, change):
+        """Objects of ``listing`` with the identity of the object ``change`` creates, other than its own."""
+        resource = self.resource
+        name = fold(resource.name_of(change.stored or change.body))
+        own = object_key(change.stored)
+        return [o for o in listing if fold(resource.name_of(o)) == name and object_key(o) != own
+                and object_key(o) not in self._created_ids]
+
+    def _look_before_creating(self, changes):
+        """Right before the first create, list the collection again: an object of an identity about to
+        be created that another run made since the plan was read stops the task, nothing written."""
+        creates = [c for c in changes if c.action == "create"]
+        if not creates:
+            return
+        listing = self._list()
+        known = set(object_key(o) for o in self.objects())
+        races = []
+        for change in creates:
+            others = [o for o in self._copies(listing, change) if object_key(o) not in known]
+            if others:
+                races.append((self.resource.name_of(change.body), None, [o.get("id") for o in others]))
+        if races:
+            raise ConcurrentCreateError(self.resource, races, "before")
+
+    def _look_after_creating(self, created, listing=None):
+        """Once this task's creates are readable, look for copies another run made at the same time;
+        the later copy of each identity gives way (see the module docstring)."""
+        if not created:
+            return
+        deadline = self._clock() + self.settle_timeout
+        delay = 0.5
+        started = self._clock()
+        while True:
+            if listing is None:
+                listing = self._list()
+            lost, kept = [], []
+            for change in created:
+                if change.action != "create" or change.stored is None:
+                    continue
+                copies = self._copies(listing, change)
+                if not copies:
+                    continue
+                first = min([change.stored] + copies, key=creation_order)
+                if object_key(first) == object_key(change.stored):
+                    kept.append((change, copies))
+                else:
+                    lost.append((change, first))
+            if lost:
+                self._give_way(lost)
+            if not kept:
+                return
+            if self._clock() >= deadline:
+                raise ConcurrentCreateError(self.resource, [
+                    (self.resource.name_of(c.stored), c.stored.get("id"), [o.get("id") for o in copies])
+                    for c, copies in kept], "kept", waited=self._clock() - started)
+            self._sleep(min(delay, max(deadline - self._clock(), 0)))
+            delay = min(delay * 2, 5.0)
+            listing = None
+
+    def _give_way(self, lost):
+        """Delete this task's later copies (recorded in the backup first), then fail naming both ids."""
+        races = []
+        for change, first in lost:
+            own = change.stored
+            entry = None
+            if self.backup is not None:
+                entry = self.backup.record(self.resource, self.api_version, "delete", before=own)
+            self._write(lambda o=own: self.graph.request(
+                "DELETE", self.resource.object_path(o["id"]), api_version=self.api_version,
+                accept=set([200, 202, 204, 404])))
+            if entry is not None:
+                self.backup.done(entry)
+            change.done = False  # created and deleted again: nothing of this task's is left
+            if self._objects is not None:
+                self._objects[:] = [o for o in self._objects if object_key(o) != object_key(own)]
+            races.append((self.resource.name_of(own), own.get("id"), [first.get("id")]))
+        raise ConcurrentCreateError(self.resource, races, "deleted")
 
     # -- results ------------------------------------------------------------------------------
     def action(self, change):

@@ -14,7 +14,8 @@ run's task waits, then reads what the first one made.
 The lock files live in ``locks/`` of the state directory (next to the token cache and the
 pacing state: the same user on the same machine shares them), owner-only. Without a state
 directory (``token_cache: none``) there is no lock. Processes of other users or machines are
-not covered: see docs/reliability.md. A lock not obtained within ``timeout`` seconds fails the
+not covered by it; the resource engine's look for a copy right before and right after its creates
+is what keeps them from leaving a duplicate (``_resource``, docs/reliability.md). A lock not obtained within ``timeout`` seconds fails the
 task before it writes anything; a process that ends releases its locks (the kernel does).
 Locks are re-entrant within a process: several engines of one task on the same collection share it.
 """

@@ -208,3 +208,25 @@ def clean_environment(monkeypatch):
         if name.startswith(("AZURE_", "TENANTGUARD_", "IDENTITY_", "MSI_")):
             monkeypatch.delenv(name, raising=False)
     return monkeypatch
+
+
+def _register_hypothesis_profiles():
+    """Hypothesis settings profiles shared by the property tests: ``ci`` (the default: few examples,
+    a fixed seed, no example database, so every run tries the same inputs) and ``long`` (many
+    examples, random; ``make test-properties``). ``HYPOTHESIS_PROFILE`` picks one. A failure prints
+    the shrunk example and the blob that reproduces it."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    # Examples run modules against a sandbox shared by the tests of a file (function-scoped fixtures
+    # are safe: every example names its own objects), and one example takes a second or more.
+    common = dict(deadline=None, print_blob=True,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                         HealthCheck.data_too_large])
+    settings.register_profile("ci", max_examples=8, derandomize=True, database=None, **common)
+    settings.register_profile("long", max_examples=200, **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_register_hypothesis_profiles()

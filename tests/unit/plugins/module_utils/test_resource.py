@@ -1,5 +1,6 @@
 """The resource engine against the sandbox: identity, planning, writes, replication lag, dropped
 connections, set mode and purge. Named locations serve as the resource throughout."""
+import time
 import uuid
 
 import pytest
@@ -9,8 +10,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._named_location i
     NamedLocationType, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._pacing import Pacer
 from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, InvalidOption, PartialChangeError, ResourceEngine)
+    ConcurrentCreateError, Declared, InvalidOption, PartialChangeError, ResourceEngine)
 from ansible_collections.tenantguard.m365.plugins.module_utils._retry import RetryPolicy
+from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.stored_state import stored_objects
 
 LOCATIONS = "/v1.0/identity/conditionalAccess/namedLocations"
 
@@ -62,8 +64,10 @@ def test_create_waits_until_readable_and_a_second_run_changes_nothing(engine, gr
     stored = result["named_location"]
     assert stored["displayName"] == name and stored["id"] and stored["createdDateTime"]
     seen = [(r["method"], r["path"], r["status"]) for r in rows(graph_sandbox, since)]
-    assert seen == [("GET", LOCATIONS, 200), ("POST", LOCATIONS, 201),
-                    ("GET", "%s/%s" % (LOCATIONS, stored["id"]), 200)]
+    # The plan's read, the look for a copy made since (another controller), the create, the read
+    # back, and the look for a copy made at the same time.
+    assert seen == [("GET", LOCATIONS, 200), ("GET", LOCATIONS, 200), ("POST", LOCATIONS, 201),
+                    ("GET", "%s/%s" % (LOCATIONS, stored["id"]), 200), ("GET", LOCATIONS, 200)]
     since = len(graph_sandbox.requests())
     again = engine().converge(Declared(ip_location(name)))
     assert again["changed"] is False and again["action"] == "unchanged"
@@ -230,7 +234,7 @@ def test_post_whose_connection_dropped_is_not_sent_again_when_it_landed(engine, 
     posts = [r for r in rows(graph_sandbox, since) if r["method"] == "POST"]
     assert len(posts) == 1 and posts[0]["fault"] == "drop_after"
     # After the drop, the collection was listed again to look for the new location before any retry.
-    after_post = [(r["method"], r["path"]) for r in rows(graph_sandbox, since)][2:4]
+    after_post = [(r["method"], r["path"]) for r in rows(graph_sandbox, since)][3:5]
     assert after_post[0] == ("GET", LOCATIONS), after_post
     listed = [o for o in engine().objects() if o["displayName"] == name]
     assert len(listed) == 1 and listed[0]["id"] == result["named_location"]["id"]
@@ -275,7 +279,9 @@ def test_set_mode_reads_the_collection_once(engine, graph_sandbox):
     assert [o["displayName"] for o in result["named_locations"]] == names
     assert all(o.get("createdDateTime") for o in result["named_locations"])
     lists = [r for r in rows(graph_sandbox, since) if r["method"] == "GET" and r["path"] == LOCATIONS]
-    assert len(lists) == 2  # the read, and one read that finds the three new locations readable
+    # The read, the look for copies made since (another controller), and one read that finds the three
+    # new locations readable and no copy of them.
+    assert len(lists) == 3
     since = len(graph_sandbox.requests())
     again = engine().converge_set(items)
     assert again["changed"] is False and again["actions"] == []
@@ -365,3 +371,90 @@ def test_a_resource_may_retry_a_passing_failure(engine, graph_sandbox):
     worker = engine(resource=Patient(), sleep=waits.append)
     result = worker.converge(Declared(ip_location(name, is_trusted=True)))
     assert result["action"] == "updated" and waits == [1.0]
+
+
+# -- two controllers that share no lock -----------------------------------------------------------
+# A second Graph client plays the other controller (another AWX node): it shares nothing with the
+# engine but the tenant. The engine's clients here keep no state on disk, so no write lock is taken.
+
+@pytest.fixture
+def other_controller(clients):
+    return clients(pacer=Pacer(families=()), retry=RetryPolicy(max_total_wait=20, base_delay=0.1)).graph
+
+
+def create_elsewhere(graph, name):
+    return graph.request("POST", "/identity/conditionalAccess/namedLocations", body=ip_location(name)).json["id"]
+
+
+def located(sb, name):
+    return [o for o in stored_objects(sb, "named_location") if o["displayName"] == name]
+
+
+def test_an_object_another_controller_created_since_the_plan_stops_the_create(engine, graph_sandbox,
+                                                                              other_controller):
+    name = unique("Raced")
+    worker = engine()
+    changes = worker.plan_set([Declared(ip_location(name), field="named_locations[0]")])
+    assert [c.action for c in changes] == ["create"]
+    other_id = create_elsewhere(other_controller, name)
+    since = len(graph_sandbox.requests())
+    with pytest.raises(ConcurrentCreateError) as error:
+        worker.apply(changes)
+    assert other_id in str(error.value) and "created nothing" in str(error.value)
+    assert writes(graph_sandbox, since) == []
+    assert [o["id"] for o in located(graph_sandbox, name)] == [other_id]
+
+
+def test_the_later_of_two_copies_created_at_once_gives_way(engine, graph_sandbox, other_controller):
+    """The other controller's copy is created first but hidden by replication lag when this task
+    looks before creating; once both are readable this task sees two, and its own is the later."""
+    name = unique("Twice")
+    worker = engine()
+    changes = worker.plan_set([Declared(ip_location(name), field="named_locations[0]")])
+    graph_sandbox.set_faults({"rules": [{"kind": "lag", "seconds": 1.5, "method": "POST",
+                                         "path": "^/v1\\.0/identity/conditionalAccess/namedLocations$"}]})
+    other_id = create_elsewhere(other_controller, name)
+    with pytest.raises(ConcurrentCreateError) as error:
+        worker.apply(changes)
+    text = str(error.value)
+    kept = located(graph_sandbox, name)
+    assert [o["id"] for o in kept] == [other_id], kept
+    race = error.value.details()["concurrent_creates"][0]
+    own = race["id"]
+    assert race["other_ids"] == [other_id] and own != other_id
+    assert other_id in text and "deleted its copy" in text and own in text
+    assert [r["method"] for r in rows(graph_sandbox, 0) if r["path"].endswith(own)][-1] == "DELETE"
+
+
+def test_the_earlier_copy_is_kept_and_waits_for_the_later_one_to_go(engine, graph_sandbox, other_controller):
+    """This task's copy is the earlier one: it waits for the other controller to delete its later copy
+    and then succeeds; a later copy that stays makes it fail naming both ids."""
+    for other_gives_way in (True, False):
+        name = unique("Earlier")
+        made = []
+
+        def sleep(seconds):
+            # Called while the engine waits: the other controller creates its copy at the first wait
+            # (after this task's POST), and gives way at the next one when it does.
+            if not made:
+                made.append(create_elsewhere(other_controller, name))
+            elif other_gives_way and len(made) == 1:
+                other_controller.request("DELETE", "/identity/conditionalAccess/namedLocations/%s" % made[0],
+                                         accept=set([204, 404]))
+                made.append("deleted")
+            time.sleep(min(seconds, 0.2))
+
+        graph_sandbox.set_faults({"rules": [{"kind": "lag", "seconds": 0.5, "method": "POST", "count": 1,
+                                             "path": "^/v1\\.0/identity/conditionalAccess/namedLocations$"}]})
+        worker = engine(sleep=sleep, settle_timeout=3)
+        if other_gives_way:
+            result = worker.converge(Declared(ip_location(name)))
+            assert result["action"] == "created"
+            assert [o["id"] for o in located(graph_sandbox, name)] == [result["named_location"]["id"]]
+        else:
+            with pytest.raises(PartialChangeError) as error:
+                worker.converge(Declared(ip_location(name)))
+            assert isinstance(error.value.error, ConcurrentCreateError) and made[0] in str(error.value)
+            ids = sorted(o["id"] for o in located(graph_sandbox, name))
+            assert len(ids) == 2 and all(i in str(error.value) for i in ids)
+        graph_sandbox.set_faults({"rules": []})

@@ -309,8 +309,11 @@ def test_set_mode_converges_both_platforms_with_one_list_each_and_purges_by_patt
     result, code = run_module(app_protection_policy.main, {"app_protection_policies": items}, check=True, diff=True)
     assert code == 0 and result["changed"] and writes(graph_sandbox, since) == []
     assert sorted(a["action"] for a in result["actions"]) == ["created", "created"]
-    lists = sorted(r["path"].rsplit("/", 1)[-1] for r in graph_rows(graph_sandbox, since)
-                   if r["method"] == "GET" and "ManagedAppProtections" in r["path"])
+    reads = [r for r in graph_rows(graph_sandbox, since) if r["method"] == "GET" and "ManagedAppProtections" in r["path"]]
+    # v1.0 does not return appGroupType: the Android policies (v1.0) are completed by one beta read of it.
+    group_types = [r for r in reads if (r.get("query") or {}).get("$select") == "id,appGroupType"]
+    assert [r["path"] for r in group_types] in ([], ["/beta/deviceAppManagement/androidManagedAppProtections"])
+    lists = sorted(r["path"].rsplit("/", 1)[-1] for r in reads if r not in group_types)
     assert lists == ["androidManagedAppProtections", "iosManagedAppProtections"]
     args = {"app_protection_policies": items, "purge": True, "purge_name_pattern": prefix + " .*"}
     result, code = run_module(app_protection_policy.main, args)
