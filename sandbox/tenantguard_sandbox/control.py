@@ -1,6 +1,7 @@
 """Sandbox control endpoints (no token, loopback clients only).
 
-- ``GET /_sandbox/health``: ``{"status": "ok", ...}`` once the server answers.
+- ``GET /_sandbox/health``: ``{"status": "ok", ...}`` once the server answers, with whether this start applied
+  its seed (``seedApplied``) and the collections read so far (``loadedCollections``).
 - ``GET /_sandbox/faults`` / ``PUT /_sandbox/faults``: read or replace the fault rules.
 - ``POST /_sandbox/seed``: apply a seed document (same format as ``--seed``) at run time.
 """
@@ -25,7 +26,8 @@ def register(router, sandbox):
     def health(request):
         _loopback_only(request)
         return Response(200, {"status": "ok", "tenantId": sandbox.tenant.id, "port": sandbox.port,
-                              "pid": os.getpid()}, content_type=PLAIN_JSON)
+                              "pid": os.getpid(), "seedApplied": bool(sandbox.seed_applied),
+                              "loadedCollections": sandbox.store.loaded()}, content_type=PLAIN_JSON)
 
     def get_faults(request):
         _loopback_only(request)

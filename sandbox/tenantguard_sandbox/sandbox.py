@@ -66,8 +66,8 @@ class Sandbox:
         self.router = Router()
         with self.store.lock:
             install_builtins(self.store, self.tenant, self.settings)
-            if seed_path:
-                seed.apply_seed_file(self, seed_path)
+            # What this start applied of the seed ({} when the same seed file was applied before).
+            self.seed_applied = seed.apply_seed_file(self, seed_path) if seed_path else {}
             self.store.flush()
         for module in (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, batch,
                        exchange):

@@ -165,6 +165,12 @@ class Store:
 
     __getitem__ = collection
 
+    def loaded(self):
+        """The names of the collections read from disk (or created) since this process started:
+        a big collection is only read when a request first needs it."""
+        with self.lock:
+            return sorted(name for name, coll in self._collections.items() if coll._loaded)
+
     def flush(self):
         """Persist every collection that changed since the last flush."""
         with self.lock:

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 
 from conftest import Client
 from tenantguard_sandbox.testing import running_sandbox
@@ -23,13 +22,19 @@ def test_generated_seed_is_deterministic_json(tmp_path):
     assert all(len(g["members"]) == 5 and set(g["members"]) <= user_ids for g in seed["groups"])
 
 
-def test_hundred_thousand_devices_load_in_seconds(tmp_path):
+def _health(sb):
+    return sb.session().get(sb.base_url + "/_sandbox/health", timeout=30).json()
+
+
+def test_hundred_thousand_devices_served_and_loaded_lazily(tmp_path):
+    """A 100,000-device tenant is served with paging, and a restart neither applies the seed again nor reads
+    the big collection before a request needs it. How long either start takes is a figure of
+    bench/bench_sandbox_startup.py, not an assertion here."""
     seed = tmp_path / "big.json"
     subprocess.run([sys.executable, "-m", "tenantguard_sandbox", "generate", "--users", "200", "--devices", "100000",
                     "-o", str(seed)], check=True, capture_output=True)
-    started = time.monotonic()
-    with running_sandbox(tmp_path / "state", seed=str(seed), timeout=60) as sb:
-        first_start = time.monotonic() - started
+    with running_sandbox(tmp_path / "state", seed=str(seed), timeout=120) as sb:
+        assert _health(sb)["seedApplied"] is True
         client = Client(sb, sb.token())
         count = client.get("/v1.0/devices/$count", headers={"ConsistencyLevel": "eventual"})
         assert count.text == "100000"
@@ -37,9 +42,10 @@ def test_hundred_thousand_devices_load_in_seconds(tmp_path):
         assert len(page["value"]) == 999 and "@odata.nextLink" in page
         last = client.get("/v1.0/devices?$top=1&$skiptoken=" + page["@odata.nextLink"].split("$skiptoken=")[1])
         assert last.status_code == 200
-    assert first_start < 15, first_start
-    started = time.monotonic()
-    with running_sandbox(tmp_path / "state", seed=str(seed), timeout=60) as sb:
-        assert time.monotonic() - started < 1.5  # the big collection is loaded lazily, the seed not re-applied
+    with running_sandbox(tmp_path / "state", seed=str(seed), timeout=120) as sb:
+        health = _health(sb)
+        assert health["seedApplied"] is False  # the same seed file is not applied twice
+        assert "devices" not in health["loadedCollections"], health  # read when first asked for, not at start
         client = Client(sb, sb.token())
         assert client.get("/v1.0/devices/$count", headers={"ConsistencyLevel": "eventual"}).text == "100000"
+        assert "devices" in _health(sb)["loadedCollections"]
