@@ -92,6 +92,8 @@ def run(module):
     groups = GroupNames(lambda: module.graph, module.warn)
     engine = MamPolicyEngine.for_module(module, AppConfigurationType(params["api_version"]),
                                         api_version=params["api_version"])
+    # v1.0 does not return appGroupType: read it from beta so that the exported params keep it.
+    engine.group_types_wanted = True
     found = engine.objects()
     if params["id"]:
         found = [o for o in found if str(o.get("id", "")).lower() == params["id"].strip().lower()]

@@ -175,6 +175,8 @@ def run(module):
     for platform in (PLATFORMS if checking or not params["platform"] else [params["platform"]]):
         engine = MamPolicyEngine.for_module(module, AppProtectionType(platform, params["api_version"]),
                                             api_version=params["api_version"])
+        # v1.0 does not return appGroupType: read it from beta so that the exported params keep it.
+        engine.group_types_wanted = True
         objects = engine.objects()
         everything[platform] = objects
         if checking and params["platform"] and platform != params["platform"]:
