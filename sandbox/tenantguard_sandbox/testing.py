@@ -5,6 +5,7 @@ for ``/_sandbox/health`` and stops the process on exit (SIGTERM, then SIGKILL af
 
     with running_sandbox(tmp_path / "sb", seed={"users": [...]}) as sb:
         sb.base_url, sb.env, sb.ca_path          # where and how to connect
+        sb.proxy_url, sb.intercept_env           # intercept mode: HTTPS proxy and CA variables
         sb.requests()                            # parsed requests.jsonl
         sb.set_faults({"rules": [...]})          # PUT /_sandbox/faults
         sb.seed_app(permissions=["User.Read.All"])  # a new application with a secret
@@ -40,7 +41,9 @@ class RunningSandbox:
         self.port = info["port"]
         self.base_url = info["base_url"]
         self.ca_path = os.path.join(self.state_dir, "ca.pem")
+        self.proxy_url = info["proxy_url"]
         self.env = read_json(os.path.join(self.state_dir, "env.json"))
+        self.intercept_env = read_json(os.path.join(self.state_dir, "intercept.json"))
         self.msi = read_json(os.path.join(self.state_dir, "msi.json"))
         self.tenant_id = self.env["AZURE_TENANT_ID"]
         self.client_id = self.env["AZURE_CLIENT_ID"]
@@ -92,17 +95,24 @@ class RunningSandbox:
         return {"appId": app_id, "secret": secret, "displayName": spec["displayName"]}
 
     # -- logs -----------------------------------------------------------------------------------
-    def ansible_environment(self, workdir, collections_path=None, base=None):
+    def ansible_environment(self, workdir, collections_path=None, base=None, intercept=False):
         """The environment for an ``ansible-playbook`` run against this sandbox.
 
         ``base`` (default: this process's environment) loses every ``AZURE_*``, ``TENANTGUARD_*``
         and ``ANSIBLE_*`` variable, so nothing from the caller's shell reaches a real tenant; the
         sandbox's credentials and endpoints take their place, with a token cache, the backups of
         the writing modules and Ansible's temporary files under ``workdir`` and the Python of this process first on ``PATH``.
+        With ``intercept``, the variables of ``intercept.json`` take the place of the endpoints: no
+        endpoint override, Microsoft's host names through the sandbox as HTTPS proxy (every proxy and
+        CA variable of ``base`` is replaced too).
         """
         base = os.environ if base is None else base
-        env = {k: v for k, v in base.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
-        env.update(self.env)
+        dropped = ("AZURE_", "TENANTGUARD_", "ANSIBLE_")
+        env = {k: v for k, v in base.items() if not k.startswith(dropped)}
+        if intercept:
+            for name in tuple(self.intercept_env) + ("ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
+                env.pop(name, None)
+        env.update(self.intercept_env if intercept else self.env)
         env.update(
             ANSIBLE_LOCAL_TEMP=os.path.join(str(workdir), "ansible-tmp"),
             ANSIBLE_NOCOLOR="1",
@@ -130,6 +140,13 @@ class RunningSandbox:
         session = requests.Session()
         session.trust_env = False
         session.verify = self.ca_path
+        return session
+
+    def intercept_session(self):
+        """A ``requests.Session`` that reaches Microsoft's host names through the sandbox as HTTPS
+        proxy, trusting exactly the sandbox CA."""
+        session = self.session()
+        session.proxies = {"https": self.proxy_url, "http": self.proxy_url}
         return session
 
     def token(self, scope="https://graph.microsoft.com/.default", client_id=None, secret=None):
