@@ -100,7 +100,7 @@ FOREIGN_HOSTS = st.lists(HOST_LABEL, min_size=1, max_size=4).map(".".join).filte
     lambda h: intercept.service_of_host(h) is None)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(host=st.one_of(FOREIGN_HOSTS, st.sampled_from(["127.0.0.1", "10.0.0.1", "[::1]", "localhost",
                                                       "graph.microsoft.com.evil.example", "management.azure.com"])),
        port=st.sampled_from([443, 80, 8443, 22]))
@@ -117,7 +117,7 @@ def test_connect_to_any_other_destination_is_refused_and_logged(sandbox, host, p
     assert [(l["method"], l["status"]) for l in lines] == [("CONNECT", 403)]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(host=st.sampled_from(sorted(intercept.HOSTS)), port=st.integers(1, 65535).filter(lambda p: p != 443))
 def test_microsoft_hosts_are_answered_on_443_only(sandbox, host, port):
     status, sock, head = connect(sandbox, "%s:%d" % (host, port))
