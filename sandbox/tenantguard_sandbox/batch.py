@@ -3,6 +3,13 @@
 At most 20 requests; each is dispatched through the same router, token and permission checks and
 fault rules as a request of its own (faults per item, so a 429 can come back inside a 200 batch).
 ``dependsOn`` orders execution; a request whose dependency failed answers 424.
+
+Request ids: the documentation defines ``id`` as a string, but a long-used backup tool sends JSON numbers
+(IntuneCD ``intunecdlib/graph_batch.py``: ``{"id": 1, ...}``, answers matched with ``int(resp["id"])``) and
+works against real Graph, so a whole number is accepted and echoed back as a string ("1"), as that client's
+``int()`` expects (``behavior.md`` section 16 (i): observed through working client code, no captured
+exchange). Ids are unique case-insensitively: ``a`` and ``A`` in one batch get 400 "Request Id A has to be
+unique in a batch." (microsoft-graph-docs#4449, msgraph-sdk-javascript#433).
 """
 
 import json
@@ -27,15 +34,17 @@ def _validate(body):
         raise _bad("Invalid batch payload format: 'requests' is empty.")
     if len(items) > MAX_REQUESTS:
         raise _bad("The number of requests in a batch (%d) exceeds the limit of %d." % (len(items), MAX_REQUESTS))
-    seen = {}
+    seen, folded = {}, set()
+    normalised = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise _bad("Invalid batch payload format: requests[%d] is not an object." % index)
-        key = item.get("id")
-        if not isinstance(key, str) or not key:
-            raise _bad("Invalid batch payload format: requests[%d].id must be a non-empty string." % index)
-        if key in seen:
-            raise _bad("Invalid batch payload format: the request id '%s' is used more than once." % key)
+        key = _request_id(item.get("id"), index)
+        if key.lower() in folded:
+            raise _bad("Request Id %s has to be unique in a batch." % key)
+        folded.add(key.lower())
+        item = dict(item, id=key)
+        normalised.append(item)
         seen[key] = item
         method = item.get("method")
         if not isinstance(method, str) or method.upper() not in METHODS:
@@ -53,8 +62,9 @@ def _validate(body):
                 raise _bad("Invalid batch payload format: requests[%d] has a body but no Content-Type header."
                            % index)
         depends = item.get("dependsOn", [])
-        if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+        if not isinstance(depends, list) or not all(_is_id(d) for d in depends):
             raise _bad("Invalid batch payload format: requests[%d].dependsOn must be a list of request ids." % index)
+        item["dependsOn"] = [str(d) for d in depends]
     for key, item in seen.items():
         for dependency in item.get("dependsOn", []):
             if dependency not in seen:
@@ -62,7 +72,19 @@ def _validate(body):
                            % (key, dependency))
             if dependency == key:
                 raise _bad("Invalid batch payload format: request '%s' depends on itself." % key)
-    return items, seen
+    return normalised, seen
+
+
+def _is_id(value):
+    return (isinstance(value, str) and value != "") or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _request_id(value, index):
+    """The request id as the string Graph echoes: a non-empty string, or a whole number written in decimal."""
+    if not _is_id(value):
+        raise _bad("Invalid batch payload format: requests[%d].id must be a non-empty string (or a whole number), "
+                   "got %s." % (index, json.dumps(value)))
+    return str(value)
 
 
 def _order(items, by_id):

@@ -30,7 +30,7 @@ def _serve(args):
             return 2
     try:
         sandbox = Sandbox(args.state_dir, faults=faults, seed_path=args.seed,
-                          regional_redirect=not args.no_regional_redirect)
+                          regional_redirect=not args.no_regional_redirect, unmodelled=args.unmodelled)
     except (FaultSpecError, SeedError) as exc:
         print("tenantguard-sandbox: %s" % exc, file=sys.stderr)
         return 2
@@ -110,6 +110,9 @@ def parser():
     serve.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     serve.add_argument("--no-regional-redirect", action="store_true",
                        help="do not answer Exchange admin API calls with a 302 to the regional host name")
+    serve.add_argument("--unmodelled", choices=("error", "empty"), default="error",
+                       help="reads of Graph collections the sandbox does not model: Graph's routing error (default) "
+                            "or an empty page, marked \"unmodelled\": true in requests.jsonl")
     serve.set_defaults(func=_serve)
     gen = commands.add_parser("generate", help="write a large seed file")
     gen.add_argument("--users", type=int, default=0)

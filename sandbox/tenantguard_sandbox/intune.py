@@ -3,7 +3,9 @@ managed app configurations (create, read, update, delete, ``assign``, ``targetAp
 ``assignments``, ``deploymentSummary``, ``$expand=apps,assignments``).
 
 Bodies are checked with the schema validator (Intune's "Property X in payload has a value that
-does not match schema." on a mismatch). Policy ids look like ``T_<guid>`` as the live service
+does not match schema." on a mismatch). Every read returns every property of the entity's type for the version
+asked, those never sent with Graph's defaults (``defaults.py``, which says on what evidence each rests); what is
+stored is completed the same way when it is created, so the state directory holds what a tenant would. Policy ids look like ``T_<guid>`` as the live service
 issues them; PATCH answers 204 (the documentation's 200 is a known doc error); ``assign`` replaces
 the whole assignment set and ``targetApps`` the whole app list, both answering 204.
 """
@@ -11,13 +13,14 @@ the whole assignment set and ``targetApps`` the whole app list, both answering 2
 import copy
 import uuid
 
-from . import permissions
+from . import defaults, permissions
 from .entity_properties import properties
 from .errors import GraphHTTPError
 from .listing import ListSpec, list_response, project, selected_properties
 from .messages import Response, iso_now, no_content
 from . import validation
 from .intune_summary import deployment_summary
+from .validation.projection import project as project_onto
 
 DAM = "/deviceAppManagement"
 POLICY_SETS = {
@@ -62,7 +65,8 @@ def register(router, sandbox):
 
     def render_device(obj, request):
         out = {"@odata.type": "#microsoft.graph.managedDevice"}
-        out.update(obj)
+        version = request.version or "v1.0"
+        out.update(defaults.complete(version, "managedDevice", project_onto(version, "managedDevice", obj)))
         return out
 
     device_spec.render = render_device
@@ -90,14 +94,23 @@ def register(router, sandbox):
     # -- app protection and app configuration policies -------------------------------------------
     perm = permissions.APP_PROTECTION
 
+    def render_items(request, name, items):
+        """apps (managedMobileApp) or assignments (targetedManagedAppPolicyAssignment) as the version shows them."""
+        type_name = "managedMobileApp" if name == "apps" else "targetedManagedAppPolicyAssignment"
+        version = request.version
+        return [defaults.complete(version, type_name, project_onto(version, type_name, copy.deepcopy(item)))
+                for item in items]
+
     def render_policy(request, entity_set, stored, expand=()):
-        out = {"@odata.type": "#microsoft.graph.%s" % POLICY_SETS[entity_set]}
-        out.update({k: v for k, v in stored.items() if k not in ("apps", "assignments")})
+        type_name = POLICY_SETS[entity_set]
+        out = {"@odata.type": "#microsoft.graph.%s" % type_name}
+        body = {k: v for k, v in stored.items() if k not in ("apps", "assignments")}
+        out.update(defaults.complete(request.version, type_name, project_onto(request.version, type_name, body)))
         for name in expand:
             if name not in ("apps", "assignments"):
                 raise GraphHTTPError(400, "BadRequest", "Could not find a property named '%s' on type "
                                      "'microsoft.graph.%s'." % (name, POLICY_SETS[entity_set]))
-            out[name] = copy.deepcopy(stored.get(name, []))
+            out[name] = render_items(request, name, stored.get(name, []))
             out[name + "@odata.context"] = "%s/%s/$metadata#deviceAppManagement/%s('%s')/%s" % (
                 request.base_url, request.version, entity_set, stored["id"], name)
         return out
@@ -149,7 +162,9 @@ def register(router, sandbox):
             for key, value in COMPUTED.items():
                 stored.setdefault(key, value)
             stored.update({"id": "T_" + str(uuid.uuid4()), "createdDateTime": now, "lastModifiedDateTime": now,
-                           "version": '"%s"' % uuid.uuid4().hex[:8], "apps": [], "assignments": []})
+                           "version": '"%s"' % uuid.uuid4().hex[:8]})
+            stored = defaults.complete(request.version, type_name, stored)
+            stored.update({"apps": [], "assignments": []})
             sandbox.created(coll, stored, request)
             out = {"@odata.context": "%s/%s/$metadata#deviceAppManagement/%s/$entity"
                                      % (request.base_url, request.version, entity_set)}
@@ -186,7 +201,7 @@ def register(router, sandbox):
                                                      "create")
                 checked = dict(checked)
                 checked.setdefault("id", "%s_%s" % (stored["id"].replace("T_", ""), uuid.uuid4()))
-                assignments.append(checked)
+                assignments.append(defaults.complete(request.version, "targetedManagedAppPolicyAssignment", checked))
             updated = dict(stored, assignments=assignments, isAssigned=bool(assignments),
                            lastModifiedDateTime=iso_now())
             coll.put(updated)
@@ -208,7 +223,7 @@ def register(router, sandbox):
                                          "that does not match schema.")
                 checked.setdefault("id", identifier[field].lower() + suffix)
                 checked.setdefault("version", "-%d" % (abs(hash(identifier[field])) % 100000))
-                apps.append(checked)
+                apps.append(defaults.complete(request.version, "managedMobileApp", checked))
             updated = dict(stored, apps=apps, deployedAppCount=len(apps), lastModifiedDateTime=iso_now())
             if "appGroupType" in body:
                 updated["appGroupType"] = body["appGroupType"]
@@ -218,7 +233,7 @@ def register(router, sandbox):
         def sub_list(name):
             def handler(request, key):
                 stored = find(entity_set, key)
-                items = copy.deepcopy(stored.get(name, []))
+                items = render_items(request, name, stored.get(name, []))
                 body = {"@odata.context": "%s/%s/$metadata#deviceAppManagement/%s('%s')/%s"
                                           % (request.base_url, request.version, entity_set, key, name),
                         "value": items}

@@ -81,4 +81,7 @@ APP_PROTECTION = Permission(
 MANAGED_DEVICES = Permission(
     "managedDevices", ("DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All"),
     ("DeviceManagementManagedDevices.ReadWrite.All",), style="intune")
+ROLE_SCOPE_TAGS = Permission(
+    "roleScopeTags", ("DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"),
+    ("DeviceManagementRBAC.ReadWrite.All",), style="intune")
 EXCHANGE = Permission("exchange", ("Exchange.ManageAsApp",), ("Exchange.ManageAsApp",), style="exchange")

@@ -1,7 +1,8 @@
 """``DIR/requests.jsonl``: one JSON line per request, written just before the response is sent (a client
 holding its answer always finds the line).
 
-Fields: time, service, method, path, query, status, client_request_id, app_id, fault, body.
+Fields: time, service, method, path, query, status, client_request_id, app_id, fault, body; ``unmodelled: true``
+on the empty pages ``--unmodelled empty`` answers for resources the sandbox does not model.
 ``body`` is the parsed JSON body of POST/PATCH/PUT/DELETE to Graph and Exchange only; the login
 authority and the managed-identity endpoint are logged without any body. Values of secret-bearing
 keys are replaced by ``"<redacted>"`` wherever they appear, and no header is ever logged.
@@ -57,6 +58,8 @@ class RequestLog:
             "fault": request.fault,
             "body": body,
         }
+        if getattr(request, "unmodelled", False):
+            entry["unmodelled"] = True
         line = json.dumps(entry, separators=(",", ":"))
         with self._lock:
             self._handle.write(line + "\n")

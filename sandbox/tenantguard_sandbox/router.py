@@ -15,28 +15,77 @@ GRAPH_PREFIX = r"^/(?P<version>v1\.0|beta)"
 
 
 class Route:
-    def __init__(self, methods, regex, handler, service, permission=None, name=None):
+    def __init__(self, methods, regex, handler, service, permission=None, name=None, segments=None):
         self.methods = methods
         self.regex = regex
         self.handler = handler
         self.service = service
         self.permission = permission
         self.name = name or getattr(handler, "__name__", "handler")
+        self.segments = segments or []  # one compiled regex per path segment after the version (Graph routes)
+
+
+def _split_segments(pattern):
+    """``/a/(?P<key>[^/]+)/b(/[^/]+)?`` -> ``["a", "(?P<key>[^/]+)", "b(/[^/]+)?"]``: split on the slashes outside
+    parentheses and character classes."""
+    parts, current, depth, in_class = [], "", 0, False
+    escaped = False
+    for char in pattern:
+        if escaped:
+            current += char
+            escaped = False
+            continue
+        if char == "\\":
+            current += char
+            escaped = True
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "/" and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return [p for p in parts if p]
 
 
 class Router:
     def __init__(self):
         self.routes = []
 
-    def add(self, methods, pattern, handler, service, permission=None, flags=0):
+    def add(self, methods, pattern, handler, service, permission=None, flags=0, segments=None):
         if isinstance(methods, str):
             methods = (methods,)
         regex = re.compile(pattern, flags)
-        self.routes.append(Route(tuple(m.upper() for m in methods), regex, handler, service, permission))
+        self.routes.append(Route(tuple(m.upper() for m in methods), regex, handler, service, permission,
+                                 segments=segments))
 
     def graph(self, methods, pattern, handler, permission=None):
         """Register a Graph route; ``pattern`` is the path after the version, e.g. ``/users``."""
-        self.add(methods, GRAPH_PREFIX + pattern + "/?$", handler, "graph", permission, re.IGNORECASE)
+        segments = [re.compile(part, re.IGNORECASE) for part in _split_segments(pattern)]
+        self.add(methods, GRAPH_PREFIX + pattern + "/?$", handler, "graph", permission, re.IGNORECASE, segments)
+
+    def routed_depth(self, segments):
+        """How many of ``segments`` (the path after the version) lead somewhere a Graph route serves: the length
+        of the longest prefix that is the beginning of a route."""
+        best = 0
+        for route in self.routes:
+            if route.service != "graph" or not route.segments:
+                continue
+            depth = 0
+            for pattern, segment in zip(route.segments, segments):
+                if not pattern.fullmatch(segment):
+                    break
+                depth += 1
+            best = max(best, depth)
+        return best
 
     def resolve(self, method, path):
         """Return ``(route, match)``; raise a Graph-shaped error when nothing routes."""
@@ -57,15 +106,16 @@ class Router:
     def _not_found(self, path):
         segments = [s for s in path.split("/") if s]
         if segments and segments[0].lower() in ("v1.0", "beta"):
-            graph_routes = [r for r in self.routes if r.service == "graph"]
-            known = 1
-            for count in range(len(segments) - 1, 0, -1):
-                prefix = "/" + "/".join(segments[:count])
-                if any(r.regex.match(prefix) for r in graph_routes):
-                    known = count
-                    break
-            bad = unquote(segments[known]) if known < len(segments) else segments[-1]
-            return GraphHTTPError(400, "BadRequest", "Resource not found for the segment '%s'." % bad)
+            # Graph's OData parser names the first segment it cannot resolve ("Resource not found for the segment
+            # 'updateTargetedSecurityGroups'.", microsoft-graph-docs#2144, examples/errors/odata_unknown_segment):
+            # here, the first segment no served route continues with. A path that is the beginning of a served
+            # route but not a route itself (``/v1.0/deviceManagement``) names its last segment.
+            rest = segments[1:]
+            depth = self.routed_depth(rest)
+            bad = rest[depth] if depth < len(rest) else (rest[-1] if rest else segments[0])
+            error = GraphHTTPError(400, "BadRequest", "Resource not found for the segment '%s'." % unquote(bad))
+            error.unrouted = True
+            return error
         if segments and segments[0].lower() not in ("adminapi", "_sandbox", "msi"):
             return GraphHTTPError(
                 404, "NotFound", "No endpoint is served at '%s'." % path,

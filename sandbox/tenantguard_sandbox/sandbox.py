@@ -11,7 +11,8 @@ import sys
 import time
 import traceback
 
-from . import (batch, conditional_access, control, directory, exchange, intune, login, msi, seed, whatif)
+from . import (batch, conditional_access, control, directory, exchange, intune, intune_rbac, login, msi, seed,
+               unmodelled, whatif)
 from .auth import authenticate, exchange_error, roles_of
 from .errors import GraphHTTPError
 from .faults import FaultEngine, fault_error
@@ -22,6 +23,7 @@ from .store import Store
 from .tenant import install_builtins, load_settings, tenant_from_settings
 from .tokens import TokenIssuer
 
+UNMODELLED_MODES = ("error", "empty")
 KEY_IN_PARENS = re.compile(r"\('([^'()/]*)'\)")
 
 
@@ -60,7 +62,7 @@ def normalise_graph_path(path):
 
 
 class Sandbox:
-    def __init__(self, state_dir, faults=None, seed_path=None, regional_redirect=True):
+    def __init__(self, state_dir, faults=None, seed_path=None, regional_redirect=True, unmodelled="error"):
         self.state_dir = os.path.abspath(state_dir)
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         self.settings = load_settings(self.state_dir)
@@ -70,6 +72,9 @@ class Sandbox:
         self.faults = FaultEngine(faults)
         self.log = RequestLog(self.state_dir)
         self.regional_redirect = regional_redirect
+        if unmodelled not in UNMODELLED_MODES:
+            raise ValueError("unmodelled must be one of %s, not %r" % (", ".join(UNMODELLED_MODES), unmodelled))
+        self.unmodelled = unmodelled  # "error": Graph's routing error; "empty": empty pages (unmodelled.py)
         self.port = None
         self.router = Router()
         with self.store.lock:
@@ -77,7 +82,8 @@ class Sandbox:
             if seed_path:
                 seed.apply_seed_file(self, seed_path)
             self.store.flush()
-        for module in (control, login, msi, directory, conditional_access, whatif, intune, batch, exchange):
+        for module in (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, batch,
+                       exchange):
             module.register(self.router, self)
 
     # -- facts other modules ask for ------------------------------------------------------------
@@ -123,6 +129,12 @@ class Sandbox:
             response.drop = True
         return response
 
+    def _unmodelled_page(self, request, error):
+        """With ``--unmodelled empty``, the empty page for an unmodelled Graph collection read (else None)."""
+        if self.unmodelled != "empty" or request.service != "graph" or not getattr(error, "unrouted", False):
+            return None
+        return unmodelled.empty_page(request, [s for s in request.path.split("/") if s][1:])
+
     def dispatch(self, request):
         """Route, authenticate, authorise and run the handler; errors become responses."""
         request.service = service_of(request.path)
@@ -131,7 +143,13 @@ class Sandbox:
                 request.path = normalise_graph_path(request.path)
                 request.version = request.path.split("/")[1].lower()
                 authenticate(self, request, "graph")
-            route, match = self.router.resolve(request.method, request.path)
+            try:
+                route, match = self.router.resolve(request.method, request.path)
+            except GraphHTTPError as exc:
+                page = self._unmodelled_page(request, exc)
+                if page is None:
+                    raise
+                return page
             if route.permission is not None and request.service == "graph":
                 route.permission.check(request, roles_of(request))
             groups = {k: v for k, v in match.groupdict().items() if k != "version"}

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 
-from . import validation
+from . import defaults, validation
 from .apps import SeedError, register_application, stable_id
 from .fsutil import read_json, write_json
 from .tenant import save_settings
@@ -29,6 +29,9 @@ KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
     "applications", "directoryRoles", "exchangeMobileDevices", "tenant"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
+_POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
+                 "androidManagedAppProtections": "androidManagedAppProtection",
+                 "targetedManagedAppConfigurations": "targetedManagedAppConfiguration"}
 SEED_CLOCK = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 __all__ = ["SeedError", "apply_seed", "apply_seed_file"]
@@ -117,6 +120,10 @@ def apply_seed(sandbox, document, source="seed"):
                     obj["id"] = ("T_" if name != "managedDevices" else "") + stable_id(
                         "seed", name, json.dumps(obj, sort_keys=True))
                 if name != "managedDevices":
+                    # stored as a tenant holds it: every property, Graph's defaults where the seed is silent
+                    # (beta, the larger model; each version's reads project it). Managed devices, which seeds hold
+                    # by the hundred thousand, are completed when read.
+                    obj = defaults.complete("beta", _POLICY_TYPES[name], obj)
                     obj.pop("@odata.type", None)
                     obj.setdefault("apps", [])
                     obj.setdefault("assignments", [])
@@ -181,8 +188,11 @@ def _apply_members(store, groups, name, members_collection):
 
 
 def _apply_roles(store, tenant, roles):
-    names = {t[1].lower(): t for t in ROLE_TEMPLATES}
-    ids = {t[0]: t for t in ROLE_TEMPLATES}
+    # Microsoft's templates and those the seed added (a seed may add templates and activate them).
+    known = [(t["id"], t.get("displayName") or "", t.get("description")) for t in
+             store["directoryRoleTemplates"].values(True)] or list(ROLE_TEMPLATES)
+    names = {t[1].lower(): t for t in known}
+    ids = {t[0]: t for t in known}
     coll = store["directoryRoles"]
     existing = {r.get("roleTemplateId"): r for r in coll.values(True)}
     normalised = []

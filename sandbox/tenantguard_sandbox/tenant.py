@@ -10,7 +10,7 @@ identity with the same permissions.
 import os
 import secrets
 
-from . import wellknown
+from . import intune_rbac, wellknown
 from .apps import credential_record, register_application, stable_id
 from .fsutil import read_json, write_json
 
@@ -127,6 +127,7 @@ def install_builtins(store, tenant, settings):
             "appId": MANAGED_IDENTITY_APP_ID, "displayName": MANAGED_IDENTITY_NAME,
             "permissions": every_permission, "managedIdentity": True, "directoryRoles": ["Global Reader"],
         }, builtin=True)
+    intune_rbac.install(store)
     members = store["roleMembers"]
     global_admin = next((r for r in roles.values(include_hidden=True)
                          if r.get("roleTemplateId") == "62e90394-69f5-4237-9190-012177145e10"), None)

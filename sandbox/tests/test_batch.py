@@ -71,3 +71,35 @@ def test_batch_needs_a_token(sandbox):
     response = Client(sandbox, None).post("/v1.0/$batch", json={"requests": [
         {"id": "1", "method": "GET", "url": "/users"}]})
     assert_graph_error(response, 401, "InvalidAuthenticationToken")
+
+
+def test_numeric_ids_are_accepted_and_echoed_as_strings(graph):
+    """IntuneCD sends ``"id": 1`` (a JSON number) to real Graph and reads answers back with ``int(resp["id"])``."""
+    response = batch(graph, [
+        {"id": 1, "method": "GET", "url": "/users?$top=1"},
+        {"id": 2, "method": "GET", "url": "/groups?$top=1", "dependsOn": [1]},
+        {"id": "3", "method": "GET", "url": "/nothing"},
+        {"id": 4, "method": "GET", "url": "/users?$top=1", "dependsOn": ["3"]},
+    ], version="beta")
+    assert response.status_code == 200
+    items = {r["id"]: r for r in response.json()["responses"]}
+    assert set(items) == {"1", "2", "3", "4"}
+    assert all(isinstance(r["id"], str) for r in response.json()["responses"])
+    assert items["1"]["status"] == 200 and items["2"]["status"] == 200
+    assert items["3"]["status"] == 400 and items["4"]["status"] == 424
+    # the same id as a number and as a string is one id
+    duplicate = batch(graph, [{"id": 1, "method": "GET", "url": "/users"}, {"id": "1", "method": "GET", "url": "/users"}])
+    assert_graph_error(duplicate, 400, "BadRequest")
+    assert duplicate.json()["error"]["message"] == "Request Id 1 has to be unique in a batch."
+
+
+def test_ids_are_unique_case_insensitively(graph):
+    response = batch(graph, [{"id": "a", "method": "GET", "url": "/users"}, {"id": "A", "method": "GET", "url": "/users"}])
+    assert_graph_error(response, 400, "BadRequest")
+    assert response.json()["error"]["message"] == "Request Id A has to be unique in a batch."
+
+
+def test_ids_that_are_neither_strings_nor_whole_numbers_are_refused(graph):
+    for bad in (None, "", True, 1.5, [1], {"x": 1}):
+        response = batch(graph, [{"id": bad, "method": "GET", "url": "/users"}])
+        assert_graph_error(response, 400, "BadRequest")

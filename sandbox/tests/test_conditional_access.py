@@ -164,3 +164,31 @@ def test_beta_policy_shape(ca):
     created = ca.post("/beta/identity/conditionalAccess/policies", json=policy("beta one")).json()
     assert "partialEnablementStrategy" in created
     assert created["@odata.context"].endswith("/beta/$metadata#identity/conditionalAccess/policies/$entity")
+
+
+def test_a_beta_get_body_sent_back_as_intunecd_does_is_accepted(ca):
+    """IntuneCD backs up ``GET /beta/.../policies`` and sends it back less ``id``, ``createdDateTime``,
+    ``modifiedDateTime``, ``templateId``, ``authenticationStrength@odata.context`` (and ``conditions.users`` on
+    PATCH): ``deletedDateTime: null`` and ``partialEnablementStrategy: null`` stay in the body."""
+    beta = "/beta/identity/conditionalAccess/policies"
+    created = ca.post(beta, json=policy("Round trip")).json()
+    fetched = ca.get(beta + "/" + created["id"]).json()
+    assert fetched["deletedDateTime"] is None and "partialEnablementStrategy" in fetched
+    body = {k: v for k, v in fetched.items()
+            if k not in ("id", "createdDateTime", "modifiedDateTime", "templateId", "@odata.context")}
+    body["grantControls"].pop("authenticationStrength@odata.context", None)
+    patch = dict(body, conditions={k: v for k, v in body["conditions"].items() if k != "users"},
+                 state="disabled")
+    response = ca.patch(beta + "/" + created["id"], json=patch)
+    assert response.status_code == 204, response.text
+    after = ca.get(beta + "/" + created["id"]).json()
+    assert after["state"] == "disabled"
+    assert after["conditions"] == fetched["conditions"]
+    recreated = ca.post(beta, json=dict(body, displayName="Round trip copy"))
+    assert recreated.status_code == 201, recreated.text
+    assert recreated.json()["conditions"] == fetched["conditions"]
+    # a non-null read-only value is still refused, and templateId even as null (1118)
+    assert_graph_error(ca.patch(beta + "/" + created["id"], json={"deletedDateTime": "2024-01-01T00:00:00Z"}),
+                       400, "BadRequest")
+    assert_graph_error(ca.patch(beta + "/" + created["id"], json=dict(patch, templateId=None)), 400, "BadRequest",
+                       "1118: TemplateId is a read-only field and cannot be updated.")

@@ -77,12 +77,24 @@ def test_unknown_nested_property_is_1007():
     ("id", "7359d0e0-d8a9-4afa-8a93-e23e099d7be8"),
     ("createdDateTime", "2019-10-14T19:52:00.050958Z"),
     ("modifiedDateTime", None),
-    ("deletedDateTime", None),
+    ("deletedDateTime", "2024-01-01T00:00:00Z"),
 ])
 def test_read_only_property_is_1007_on_create_and_update(field, value):
     assert_1007(refused(create_policy, "v1.0", policy(**{field: value})))
     stored = create_policy("v1.0", policy())
     assert_1007(refused(update_policy, "v1.0", stored, {field: value}))
+
+
+@pytest.mark.parametrize("version", ["v1.0", "beta"])
+def test_deleted_date_time_sent_back_as_null_is_ignored(version):
+    """IntuneCD sends back the GET body (less id, createdDateTime, modifiedDateTime, templateId) to real Graph:
+    ``"deletedDateTime": null`` is accepted on POST and PATCH and changes nothing."""
+    created = create_policy(version, policy(deletedDateTime=None))
+    assert created["deletedDateTime"] is None
+    updated = update_policy(version, created, {"deletedDateTime": None, "state": "disabled"})
+    assert updated["deletedDateTime"] is None and updated["state"] == "disabled"
+    assert {k: v for k, v in updated.items() if k not in ("state", "modifiedDateTime")} == \
+        {k: v for k, v in created.items() if k not in ("state", "modifiedDateTime")}
 
 
 @pytest.mark.parametrize("mutate", [

@@ -54,7 +54,7 @@ def test_levels_and_v10_policies_check_apply_check_apply(run_playbook, graph_san
     assert all(p["id"].startswith("T_") for p in stored.values())
     ios3, android3 = stored["E2E - ios - level3"], stored["E2E - android - level3"]
     assert ios3["minimumPinLength"] == 6 and ios3["printBlocked"] is True and ios3["thirdPartyKeyboardsBlocked"]
-    assert ios3["minimumRequiredOsVersion"] == "17.0" and "maximumRequiredOsVersion" not in ios3
+    assert ios3["minimumRequiredOsVersion"] == "17.0" and ios3["maximumRequiredOsVersion"] is None
     assert android3["keyboardsRestricted"] is True and len(android3["approvedKeyboards"]) == 4
     assert android3["appActionIfDeviceComplianceRequired"] == "wipe"
     assert stored["E2E - android - level1"]["allowedOutboundDataTransferDestinations"] == "allApps"

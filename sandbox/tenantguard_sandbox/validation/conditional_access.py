@@ -26,6 +26,12 @@ Sources (``behavior.md`` sections 4, 5, 6 and 9; ``examples/conditional_access_p
   empty; ``deletedDateTime``, ``templateId``, ``partialEnablementStrategy`` (beta) and ``deviceStates`` (beta)
   always present; ``includeServicePrincipals``/``excludeServicePrincipals`` added to a
   ``clientApplications`` object.
+* ``deletedDateTime: null`` in a POST or PATCH body is accepted and ignored: IntuneCD (almenscorner/IntuneCD
+  ``update/Intune/ConditionalAccess.py``, ``intunecdlib/IntuneCDBase.py`` ``remove_keys``) sends back what the
+  beta GET returned less ``id``, ``createdDateTime``, ``modifiedDateTime`` and ``templateId``, so its bodies carry
+  ``"deletedDateTime": null``, and it has created and updated policies on real Graph that way since 2022
+  ([code], no captured exchange; ``behavior.md`` section 16 (ii) found no thread either way). A non-null value
+  is still a 1007; ``templateId`` stays 1118 even as null (Azure-Samples#20).
 * Server defaults (empty arrays, nulls, ``clientAppTypes: ["all"]``) as the documented POST responses show,
   completed with the newer properties the 2025 GET responses carry.
 
@@ -112,6 +118,9 @@ def _strength_reference(reader, owner, name, navdef, value, path):
 def _read(version, body, op):
     if not isinstance(body, dict):
         raise _error_1007(version, "the body must be a JSON object describing a conditionalAccessPolicy")
+    if "deletedDateTime" in body and body["deletedDateTime"] is None:
+        # a GET body sent back: the service ignores the null (module docstring, IntuneCD)
+        body = {k: v for k, v in body.items() if k != "deletedDateTime"}
     reader = BodyReader(version, op, tolerated=workloads.tolerated_properties(workloads.CONDITIONAL_ACCESS_POLICY,
                                                                              version),
                         navigation=_strength_reference)
@@ -328,9 +337,10 @@ def update_policy(version, stored, patch, *, named_location_exists=None, authent
     works that way; collections, nulls and the ``authenticationStrength`` reference replace whole. The merged
     policy then passes the same checks and rewrites as a create.
 
-    ``templateId`` anywhere in the body, even null, is 1118. Read-only properties (``id``,
-    ``createdDateTime``, ``modifiedDateTime``, ``deletedDateTime``) are a 1007 schema mismatch: no source shows
-    what the service does with them, and the documented advice is to strip them. A policy that still uses the
+    ``templateId`` anywhere in the body, even null, is 1118. ``deletedDateTime: null`` is ignored (a client
+    sending back what GET returned, see the module docstring). Other read-only properties (``id``,
+    ``createdDateTime``, ``modifiedDateTime``, a non-null ``deletedDateTime``) are a 1007 schema mismatch: no
+    source shows what the service does with them, and the documented advice is to strip them. A policy that still uses the
     retired ``approvedApplication`` accepts only ``{"state": "disabled"}``. Sets ``modifiedDateTime``.
     """
     moment = utc_now(now)

@@ -34,6 +34,7 @@ _INTUNE_ROOTS = frozenset({
     "managedAppPolicy", "managedMobileApp", "targetedManagedAppPolicyAssignment", "managedAppPolicyDeploymentSummary",
     "managedDevice", "deviceAppManagement", "deviceManagement", "mobileAppIdentifier",
     "deviceAndAppManagementAssignmentTarget", "keyValuePair", "managedAppPolicyDeploymentSummaryPerApp",
+    "roleScopeTag", "roleScopeTagAutoAssignment",
 })
 
 _CA_MESSAGE = ("1007: Incoming {name} object is null or does not match the schema of {name} type. "
