@@ -5,6 +5,7 @@ destination, so a run proves both that the collection honours the proxy and that
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -122,3 +123,23 @@ def test_an_endpoint_elsewhere_is_refused_by_the_proxy_and_nothing_is_sent(run_i
     rows = settled(graph_sandbox)[since:]
     assert ("graph.example.net:443", 403) in tunnels(rows), tunnels(rows)
     assert not [r for r in rows if r["service"] == "graph"], "a Graph request reached the sandbox"
+
+
+def test_proxy_credentials_never_appear_in_output(run_intercepted, graph_sandbox):
+    """A proxy URL with credentials: through the sandbox the run succeeds; through a proxy that cannot be
+    reached it fails clearly; in neither case does the proxy password appear in what ansible prints."""
+    password = "pr0xy-s3cret-%s" % graph_sandbox.port
+    good = run_intercepted("named_location.yml", "--check", extra_vars={
+        "location_name": "Via authenticated proxy", "location_type": "ip", "ip_ranges": ["192.0.2.0/24"]},
+        env={"HTTPS_PROXY": "http://tenantguard:%s@127.0.0.1:%d" % (password, graph_sandbox.port)})
+    assert good.rc == 0, good
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    bad = run_intercepted("named_location.yml", "--check", extra_vars={
+        "location_name": "Via unreachable proxy", "location_type": "ip", "ip_ranges": ["192.0.2.0/24"]},
+        env={"HTTPS_PROXY": "http://tenantguard:%s@127.0.0.1:%d" % (password, port), "TENANTGUARD_RETRY_MAX_WAIT": "1"})
+    assert bad.rc != 0, bad
+    for run in (good, bad):
+        assert password not in run.stdout + run.stderr
