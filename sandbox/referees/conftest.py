@@ -5,7 +5,7 @@ A referee runs as a subprocess with the sandbox's ``intercept.json`` environment
 caller's proxy, CA or Azure settings): Microsoft's host names, the sandbox as HTTPS proxy.
 """
 
-import json
+import hashlib
 import os
 import pathlib
 import subprocess
@@ -16,7 +16,6 @@ import pytest
 from tenantguard_sandbox.testing import running_sandbox
 
 HERE = pathlib.Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 NAMESPACE = uuid.UUID("6f1c2b7e-3d4a-4e5f-8a9b-0c1d2e3f4a5b")
 USER_COUNT = 250  # three pages at $top=100
 
@@ -41,19 +40,22 @@ def referee_seed():
     return {"users": users, "groups": groups, "devices": devices, "managedDevices": managed}
 
 
-def referee_root():
-    root = os.environ.get("TENANTGUARD_REFEREES") or str(REPO / ".build" / "referees")
-    return pathlib.Path(root)
+def referee_environment(name):
+    """Where ``scripts/referees.sh`` keeps the environment of referee ``name`` (named by its requirements' hash)."""
+    root = os.environ.get("TENANTGUARD_REFEREES") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tenantguard", "referees")
+    digest = hashlib.sha256((HERE / ("requirements-%s.txt" % name)).read_bytes()).hexdigest()[:12]
+    return pathlib.Path(root) / ("%s-%s" % (name, digest))
 
 
 @pytest.fixture(scope="session")
 def referee_bin():
     """``referee_bin(name, program)``: a program of a referee environment; fails when it was not set up."""
     def find(name, program="python"):
-        path = referee_root() / name / "bin" / program
-        if not path.exists():
-            pytest.fail("referee environment %s is missing: run scripts/referees.sh setup" % name)
-        return str(path)
+        environment = referee_environment(name)
+        if not (environment / ".complete").exists():
+            pytest.fail("referee environment %s is missing: run scripts/referees.sh setup" % environment)
+        return str(environment / "bin" / program)
     return find
 
 
@@ -77,10 +79,6 @@ def graph_get(sandbox, path):
     response = sandbox.session().get(sandbox.base_url + path, timeout=60,
                                      headers={"Authorization": "Bearer " + sandbox.token()})
     return response
-
-
-def load_json(text):
-    return json.loads(text)
 
 
 @pytest.fixture(scope="module")
