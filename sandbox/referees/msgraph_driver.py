@@ -25,12 +25,29 @@ warnings.simplefilter("ignore")
 VERSION = sys.argv[1] if len(sys.argv) > 1 else "v1.0"
 if VERSION == "beta":
     from msgraph_beta import GraphServiceClient
-    import msgraph_beta.generated.models as models
+    import msgraph_beta.generated.models as models_package
     SDK = "msgraph-beta-sdk"
 else:
     from msgraph import GraphServiceClient
-    import msgraph.generated.models as models
+    import msgraph.generated.models as models_package
     SDK = "msgraph-sdk"
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+
+
+class Models:
+    """``models.IpNamedLocation``: the SDK's model classes, each in a module of its own (``ip_named_location``)."""
+
+    def __init__(self, package):
+        self._package = package.__name__
+        self._modules = {m.name.replace("_", ""): m.name for m in pkgutil.iter_modules(package.__path__)}
+
+    def __getattr__(self, name):
+        module = importlib.import_module("%s.%s" % (self._package, self._modules[name.lower()]))
+        return getattr(module, name)
+
+
+models = Models(models_package)
 from azure.identity import ClientSecretCredential  # noqa: E402
 from kiota_abstractions.base_request_configuration import RequestConfiguration  # noqa: E402
 
@@ -50,7 +67,7 @@ def unknown_properties(value, path=""):
     if data is None:
         return found
     for key in data:
-        if not key.startswith("@"):
+        if "@" not in key:
             found.append(path + key)
     for name, attr in vars(value).items():
         if name in ("additional_data", "backing_store", "odata_type") or attr is None:
@@ -183,7 +200,7 @@ async def conditional_access(client):
                 "id": seeded.id, "state": seeded.state.value if seeded.state else None,
                 "include_users": seeded.conditions.users.include_users,
                 "strength": strength.display_name if strength else None,
-                "strength_combinations": [c.value for c in (strength.allowed_combinations or [])] if strength else None,
+                "strength_combinations": [c.value if c is not None else None for c in (strength.allowed_combinations or [])] if strength else None,
             }
     await listing("templates", ca.templates)
     templates = [r for r in RESULTS if r["resource"] == "templates" and r["op"] == "list"]

@@ -21,6 +21,11 @@ WRITABLE = {
     "androidManagedAppProtections": "/deviceAppManagement/androidManagedAppProtections",
     "targetedManagedAppConfigurations": "/deviceAppManagement/targetedManagedAppConfigurations",
 }
+# Properties real Graph returns although its CSDL (and so the SDK's model) does not declare them
+# (../shared/graph/behavior.md, "Responses carry properties the CSDL does not declare"; ``clients`` and
+# ``networkAccessSecurity`` in the live beta templates answer the sandbox serves, validation/templates.py).
+DOCUMENTED_UNDECLARED = {"times", "signInRiskDetections", "includeProtectionLevels", "deviceStates", "networkAccess",
+                         "templateId", "partialEnablementStrategy", "clients", "networkAccessSecurity"}
 READ_ONLY = ("users", "groups", "devices", "service_principals", "applications", "directory_roles",
              "directory_role_templates", "templates", "managedDevices")
 
@@ -59,8 +64,10 @@ def test_every_operation_succeeds_without_deserialisation_errors(sdk_run):
     _, document = sdk_run
     failures = ["%s %s: %s" % (r["resource"], r["op"], r["error"]) for r in document["results"] if not r["ok"]]
     assert failures == []
-    unknown = {"%s %s" % (r["resource"], r["op"]): r["unknown"] for r in document["results"] if r["unknown"]}
-    assert unknown == {}
+    unknown = {"%s %s" % (r["resource"], r["op"]): [u for u in r["unknown"]
+                                                    if u.rsplit(".", 1)[-1] not in DOCUMENTED_UNDECLARED]
+               for r in document["results"]}
+    assert {k: v for k, v in unknown.items() if v} == {}
 
 
 def test_every_modelled_resource_type_was_exercised(sdk_run):
@@ -103,10 +110,18 @@ def test_what_the_sdk_wrote_is_what_the_sandbox_stored(sdk_run, referee_sandbox)
         assert gone.status_code == 404, (resource, gone.status_code)
 
 
-def test_the_seeded_policy_reads_back_through_the_sdk(sdk_run):
-    _, document = sdk_run
+def test_the_seeded_policy_reads_back_through_the_sdk(sdk_run, referee_sandbox):
+    version, document = sdk_run
     seeded = results(document, "policies (seeded)", "list")[0]["seeded"]
     assert seeded["strength"] == "Multifactor authentication"
+    # allowedCombinations is a flags enum: Microsoft's documented answer has "password,sms" and the like
+    # (../shared/graph/examples/authentication_strengths/v10__authenticationstrengthroot-list-policies__1.json).
+    # The Python SDK reads a single member and gives None for a combination: an SDK limit, not the sandbox's.
+    stored = graph_get(referee_sandbox, "/%s/policies/authenticationStrengthPolicies/"
+                                        "00000000-0000-0000-0000-000000000002" % version).json()
+    assert len(seeded["strength_combinations"]) == len(stored["allowedCombinations"])
+    for read, sent in zip(seeded["strength_combinations"], stored["allowedCombinations"]):
+        assert read == (None if "," in sent else sent), (read, sent)
     assert seeded["include_users"] == ["All"]
     assert seeded["state"] == "enabledForReportingButNotEnforced"
 
