@@ -126,3 +126,13 @@ SEARCHABLE = {
 # What GET /users returns on v1.0 without $select.
 USER_DEFAULT_SELECT = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                        "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id")
+
+# Collection-valued properties of the directory types (Microsoft Graph v1.0 CSDL): a collection is never null
+# (OData CSDL 4.0, 6.2.1), so one the object does not hold reads as [] (GET /users on v1.0 returns
+# "businessPhones": [] for a user without phones).
+COLLECTIONS = frozenset({
+    "businessPhones", "imAddresses", "otherMails", "proxyAddresses", "assignedLicenses", "assignedPlans",
+    "provisionedPlans", "identities", "groupTypes", "servicePrincipalNames", "tags", "keyCredentials",
+    "passwordCredentials", "appRoles", "alternativeNames", "replyUrls", "alternativeSecurityIds", "physicalIds",
+    "systemLabels", "notificationEmailAddresses",
+})

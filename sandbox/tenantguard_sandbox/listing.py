@@ -10,6 +10,7 @@ import base64
 import json
 from urllib.parse import quote
 
+from . import directory_types
 from . import odata
 from .errors import GraphHTTPError
 from .messages import Response
@@ -219,12 +220,12 @@ def selected_properties(request, spec):
 
 
 def project(obj, select):
-    """``obj`` reduced to the ``$select``-ed properties (absent ones as null), ``@odata`` kept."""
+    """``obj`` reduced to the ``$select``-ed properties (absent ones as null, collections as []), ``@odata`` kept."""
     if select is None:
         return obj
     out = {k: v for k, v in obj.items() if k.startswith("@odata.type")}
     for name in select:
-        out[name] = obj.get(name)
+        out[name] = obj.get(name, [] if name in directory_types.COLLECTIONS else None)
     return out
 
 
