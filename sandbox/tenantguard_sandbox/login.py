@@ -92,7 +92,8 @@ def register(router, sandbox):
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "issuer": prefix + "/v2.0" if v2 else "https://sts.windows.net/%s/" % tid,
             "request_uri_parameter_supported": False,
-            "userinfo_endpoint": base + "/oidc/userinfo",
+            # Graph's, not the authority's (a recorded answer of login.microsoftonline.com, see instance_discovery).
+            "userinfo_endpoint": sandbox.tenant.resources()["graph"] + "/oidc/userinfo",
             "authorization_endpoint": oauth + "/authorize",
             "device_authorization_endpoint": oauth + "/devicecode",
             "http_logout_supported": True,

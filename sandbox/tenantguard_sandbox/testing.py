@@ -95,24 +95,17 @@ class RunningSandbox:
         return {"appId": app_id, "secret": secret, "displayName": spec["displayName"]}
 
     # -- logs -----------------------------------------------------------------------------------
-    def ansible_environment(self, workdir, collections_path=None, base=None, intercept=False):
+    def ansible_environment(self, workdir, collections_path=None, base=None):
         """The environment for an ``ansible-playbook`` run against this sandbox.
 
         ``base`` (default: this process's environment) loses every ``AZURE_*``, ``TENANTGUARD_*``
         and ``ANSIBLE_*`` variable, so nothing from the caller's shell reaches a real tenant; the
         sandbox's credentials and endpoints take their place, with a token cache, the backups of
         the writing modules and Ansible's temporary files under ``workdir`` and the Python of this process first on ``PATH``.
-        With ``intercept``, the variables of ``intercept.json`` take the place of the endpoints: no
-        endpoint override, Microsoft's host names through the sandbox as HTTPS proxy (every proxy and
-        CA variable of ``base`` is replaced too).
         """
         base = os.environ if base is None else base
-        dropped = ("AZURE_", "TENANTGUARD_", "ANSIBLE_")
-        env = {k: v for k, v in base.items() if not k.startswith(dropped)}
-        if intercept:
-            for name in tuple(self.intercept_env) + ("ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
-                env.pop(name, None)
-        env.update(self.intercept_env if intercept else self.env)
+        env = {k: v for k, v in base.items() if not k.startswith(("AZURE_", "TENANTGUARD_", "ANSIBLE_"))}
+        env.update(self.env)
         env.update(
             ANSIBLE_LOCAL_TEMP=os.path.join(str(workdir), "ansible-tmp"),
             ANSIBLE_NOCOLOR="1",

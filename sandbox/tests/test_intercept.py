@@ -242,6 +242,7 @@ def test_openid_configuration_names_the_real_authority(sandbox):
     assert doc["issuer"] == base + "/v2.0"
     assert doc["jwks_uri"] == base + "/discovery/v2.0/keys"
     assert doc["msgraph_host"] == "graph.microsoft.com"
+    assert doc["userinfo_endpoint"] == "https://graph.microsoft.com/oidc/userinfo"
 
 
 def test_instance_discovery_answers_for_microsoft_authorities_only(sandbox):
