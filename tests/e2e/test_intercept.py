@@ -82,10 +82,10 @@ def test_named_location_check_apply_check_apply_through_the_proxy(run_intercepte
         rows = settled(graph_sandbox)[since:]
         assert [(r["method"], r["status"]) for r in rows
                 if r["service"] == "graph" and r["method"] in WRITES] == writes, index
-        hosts = {path for path, _ in tunnels(rows)}
+        hosts = {path for path, status in tunnels(rows)}
         assert hosts <= {"login.microsoftonline.com:443", "graph.microsoft.com:443"}, hosts
         assert "graph.microsoft.com:443" in hosts, index
-        assert all(status == 200 for _, status in tunnels(rows)), tunnels(rows)
+        assert all(status == 200 for path, status in tunnels(rows)), tunnels(rows)
     session = graph_sandbox.session()
     stored = session.get(graph_sandbox.base_url + LOCATIONS, timeout=30,
                          headers={"Authorization": "Bearer " + graph_sandbox.token()}).json()["value"]
