@@ -9,12 +9,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 SANDBOX_DIR ?= $(CURDIR)/.sandbox
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e test-properties sanity lint docs build bench fault-runs clean
+.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e test-properties test-referees sanity lint docs build bench fault-runs clean
 
 help:
 	@echo "make demo      set up, start the Graph sandbox (unless AZURE_* credentials are set) and run the main playbook"
 	@echo "make test      set up and run every test: sandbox, units, sanity, end-to-end, lint"
 	@echo "make sandbox   serve the Graph sandbox in the foreground (state in $(SANDBOX_DIR))"
+	@echo "make test-referees  run the outside referees (IntuneCD, Microsoft's Graph SDKs) against the sandbox"
 	@echo "make bench     run the benchmarks and print their figures"
 	@echo "make test-properties  run the property tests with the long Hypothesis profile (many random examples)"
 	@echo "make fault-runs  run the hardening playbook 100 times under injected faults and check every outcome"
@@ -44,6 +45,9 @@ test-e2e: setup
 PROPERTY_TESTS ?= tests/unit/plugins/modules/test_stored_equals_declared.py
 test-properties: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -p no:cacheprovider -n 2 --hypothesis-show-statistics $(PROPERTY_TESTS) $(PYTEST_ARGS)
+
+test-referees: setup
+	scripts/referees.sh $(PYTEST_ARGS)
 
 sanity: setup
 	scripts/ansible-test.sh sanity

@@ -2,7 +2,8 @@
 
 Body ``{"CmdletInput": {"CmdletName": ..., "Parameters": {...}}}``; token audience
 ``https://outlook.office365.com`` with the ``Exchange.ManageAsApp`` role. Like the real front door,
-a request that did not arrive on the "regional" host name (``localhost``) is answered with a 302 to
+a request that did not arrive on the "regional" host name (``localhost``; in intercept mode a
+subdomain of the cloud's Exchange host, ``eur03b.outlook.office365.com``) is answered with a 302 to
 it (switch off with ``--no-regional-redirect``); clients must re-POST there with the same headers.
 Results are paged with ``@odata.nextLink`` (the client re-POSTs the same body),
 ``Prefer: odata.maxpagesize=N`` (default 1000); ``ResultSize`` caps the total (default 1000,
@@ -15,6 +16,7 @@ import json
 import re
 from urllib.parse import quote
 
+from . import intercept
 from .auth import authenticate, exchange_error, roles_of
 from .exchange_cmdlets import CMDLETS
 from .messages import Response
@@ -63,8 +65,16 @@ def _result_size(value, default):
 def register(router, sandbox):
     def invoke(request, tenant):
         host_name = (getattr(request, "host", "") or "").rsplit(":", 1)[0].strip("[]").lower()
-        if sandbox.regional_redirect and host_name != REGIONAL_HOST:
+        if request.intercepted_service == "exchange":
+            # Intercept mode: from the cloud's Exchange host to a regional subdomain of it, as the front door does.
+            location = None
+            if host_name == intercept.exchange_host_of(host_name):
+                location = "https://%s%s" % (intercept.regional_host(host_name), request.path)
+        else:
             location = "https://%s:%s%s" % (REGIONAL_HOST, sandbox.port, request.path)
+            if host_name == REGIONAL_HOST:
+                location = None
+        if sandbox.regional_redirect and location is not None:
             if request.raw_query:
                 location += "?" + request.raw_query
             return Response(302, None, headers={"Location": location})

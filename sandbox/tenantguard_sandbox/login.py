@@ -7,15 +7,28 @@ as ``aud`` and the application's granted permissions on that resource as ``roles
 
 import base64
 import re
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
-from . import wellknown
+from . import intercept, wellknown
 from .aadsts import aad_error, tenant_not_found
 from .apps import credential_record, secret_matches
 from .client_assertion import ASSERTION_TYPE, verify_assertion
 from .messages import PLAIN_JSON, Response
 from .tokens import TOKEN_LIFETIME
 
+# The cloud aliases the identity platform lists in an instance discovery answer.
+INSTANCE_METADATA = [
+    {"preferred_network": "login.microsoftonline.com", "preferred_cache": "login.windows.net",
+     "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"]},
+    {"preferred_network": "login.partner.microsoftonline.cn", "preferred_cache": "login.partner.microsoftonline.cn",
+     "aliases": ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"]},
+    {"preferred_network": "login.microsoftonline.de", "preferred_cache": "login.microsoftonline.de",
+     "aliases": ["login.microsoftonline.de"]},
+    {"preferred_network": "login.microsoftonline.us", "preferred_cache": "login.microsoftonline.us",
+     "aliases": ["login.microsoftonline.us", "login.usgovcloudapi.net"]},
+    {"preferred_network": "login-us.microsoftonline.com", "preferred_cache": "login-us.microsoftonline.com",
+     "aliases": ["login-us.microsoftonline.com"]},
+]
 RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
 TENANT = r"^/(?P<tenant>[A-Za-z0-9.\-]+)"
 
@@ -79,7 +92,8 @@ def register(router, sandbox):
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "issuer": prefix + "/v2.0" if v2 else "https://sts.windows.net/%s/" % tid,
             "request_uri_parameter_supported": False,
-            "userinfo_endpoint": base + "/oidc/userinfo",
+            # Graph's, not the authority's (a recorded answer of login.microsoftonline.com, see instance_discovery).
+            "userinfo_endpoint": sandbox.tenant.resources()["graph"] + "/oidc/userinfo",
             "authorization_endpoint": oauth + "/authorize",
             "device_authorization_endpoint": oauth + "/devicecode",
             "http_logout_supported": True,
@@ -164,7 +178,7 @@ def register(router, sandbox):
                 raise aad_error(request, 400, "invalid_request", 90014,
                                 "The required field 'client_assertion_type' is missing or is not '%s'."
                                 % ASSERTION_TYPE)
-            verify_assertion(request, sandbox.tenant, record, client_id, assertion, sandbox.host_names())
+            verify_assertion(request, sandbox.tenant, record, client_id, assertion, sandbox.host_names(request))
             credential_type = "2"
         else:
             raise aad_error(request, 401, "invalid_client", 7000216,
@@ -215,7 +229,30 @@ def register(router, sandbox):
                 % (resource, the_tenant.display_name))
         return service
 
+    def instance_discovery(request):
+        """``GET /common/discovery/instance``: MSAL's authority validation for hosts it does not know.
+
+        The answer's shape is the identity platform's (a recorded answer of login.microsoftonline.com
+        in the Azure SDK for JavaScript's test recordings): ``tenant_discovery_endpoint`` built from
+        the ``authorization_endpoint`` parameter, and the cloud aliases as ``metadata``. An
+        authorization endpoint on another host: 400 ``invalid_instance`` (AADSTS50049), which MSAL
+        reports as "The authority you provided ... is not known".
+        """
+        endpoint = request.query.get("authorization_endpoint") or ""
+        parts = urlsplit(endpoint)
+        segments = [s for s in parts.path.split("/") if s]
+        own = parts.netloc.lower() in sandbox.host_names() or parts.netloc.lower() in (
+            request.host.lower(), "%s:443" % request.host.lower())
+        known = parts.hostname is not None and (parts.hostname.lower() in intercept.LOGIN_HOSTS or own)
+        if parts.scheme != "https" or not known or not segments:
+            raise aad_error(request, 400, "invalid_instance", 50049, "Unknown or invalid instance.")
+        discovery = "https://%s/%s/v2.0/.well-known/openid-configuration" % (parts.netloc, segments[0])
+        return Response(200, {"tenant_discovery_endpoint": discovery, "api-version": "1.1",
+                              "metadata": INSTANCE_METADATA},
+                        headers={"Cache-Control": "max-age=86400, private"}, content_type=PLAIN_JSON)
+
     flags = re.IGNORECASE
+    router.add("GET", r"^/common/discovery/instance/?$", instance_discovery, "login", flags=flags)
     router.add("GET", TENANT + r"/v2\.0/\.well-known/openid-configuration/?$", openid_configuration, "login", flags=flags)
     router.add("GET", TENANT + r"/\.well-known/openid-configuration/?$", openid_v1, "login", flags=flags)
     router.add("GET", TENANT + r"/discovery/(v2\.0/)?keys/?$", keys, "login", flags=flags)

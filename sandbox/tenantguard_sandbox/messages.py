@@ -53,6 +53,7 @@ class Request:
         self.request_id = str(uuid.uuid4())
         self.client_request_id = self.headers.get("client-request-id") or self.request_id
         self.service = None
+        self.intercepted_service = None  # in intercept mode: the service of the host the client connected to
         self.principal = None  # verified token claims
         self.version = None  # 'v1.0' or 'beta' on Graph
         self.lag_seconds = 0.0

@@ -13,7 +13,7 @@ import traceback
 
 from . import (batch, conditional_access, control, directory, exchange, intune, intune_rbac, login, msi, seed,
                unmodelled, whatif)
-from .auth import authenticate, roles_of
+from .auth import authenticate, exchange_error, roles_of
 from .errors import GraphHTTPError
 from .faults import FaultEngine, fault_error
 from .messages import Response, error_response
@@ -39,6 +39,19 @@ def service_of(path):
     if first == "msi":
         return "msi"
     return "login"
+
+
+def wrong_host_error(request):
+    """What a Microsoft host answers for a path of another service (intercept mode)."""
+    if request.intercepted_service == "graph":
+        # graph.microsoft.com without /v1.0 or /beta: 400 "Invalid version." (public reports of the
+        # answer: microsoftgraph/msgraph-sample-blazor-clientside#94, O365/python-o365#889).
+        return GraphHTTPError(400, "BadRequest", "Invalid version.")
+    if request.intercepted_service == "exchange":
+        return exchange_error(404, "The requested admin API route '%s' is not served; use "
+                                   "/adminapi/beta/{tenant}/InvokeCommand." % request.path)
+    message = "No endpoint is served at '%s' on %s." % (request.path, request.host)
+    return GraphHTTPError(404, "NotFound", message, body={"error": "not_found", "error_description": message})
 
 
 def normalise_graph_path(path):
@@ -74,9 +87,13 @@ class Sandbox:
             module.register(self.router, self)
 
     # -- facts other modules ask for ------------------------------------------------------------
-    def host_names(self):
-        """The ``host:port`` names clients may use for this server."""
-        return {"127.0.0.1:%s" % self.port, "localhost:%s" % self.port}
+    def host_names(self, request=None):
+        """The ``host:port`` names clients may use for this server; in intercept mode also the
+        Microsoft host the request came to (with and without its port)."""
+        names = {"127.0.0.1:%s" % self.port, "localhost:%s" % self.port}
+        if request is not None and request.intercepted_service is not None:
+            names |= {request.host.lower(), "%s:443" % request.host.lower()}
+        return names
 
     def created(self, collection, obj, request):
         """Store a new object, hidden for the request's replication lag (a ``lag`` fault)."""
@@ -88,6 +105,9 @@ class Sandbox:
     def process(self, request):
         """Faults, dispatch and persistence for one request (socket or ``$batch`` item)."""
         request.service = service_of(request.path)
+        if request.intercepted_service is not None and request.service != request.intercepted_service:
+            request.service = request.intercepted_service
+            return error_response(wrong_host_error(request), request)
         if request.service == "control":
             return self.dispatch(request)
         decision = self.faults.decide(request, self.tenant.id)

@@ -1,6 +1,8 @@
 """The HTTPS listener: ``http.server.ThreadingHTTPServer`` with TLS, HTTP/1.1 keep-alive.
 
 TLS is negotiated in each connection's own thread (a slow client cannot stall the accept loop).
+A connection whose first byte is not a TLS handshake record is plain HTTP: the proxy of intercept
+mode (``intercept.py``), which answers ``CONNECT`` to Microsoft's host names and refuses the rest.
 Every response carries ``request-id``, ``client-request-id`` (the client's, or the request id),
 ``Date``, a JSON ``Content-Type`` and an exact ``Content-Length``.
 """
@@ -10,9 +12,12 @@ import ssl
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote
 
+from .intercept import ProxyRequestHandler, service_of_host
 from .messages import GRAPH_JSON, PLAIN_JSON, Headers, Request
+from .tls import HostContexts
 
 MAX_BODY = 64 * 1024 * 1024
+TLS_HANDSHAKE = 0x16  # the content type of the first TLS record a client sends
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -23,6 +28,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def __init__(self, address, sandbox, ssl_context):
         self.sandbox = sandbox
         self.ssl_context = ssl_context
+        self.host_contexts = HostContexts(sandbox.state_dir)
         super().__init__(address, RequestHandler)
 
     def finish_request(self, request, client_address):
@@ -31,11 +37,30 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         # client's delayed ACK would add ~40 ms to every response on a kept-alive connection.
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            tls = self.ssl_context.wrap_socket(request, server_side=True)
+            first = request.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return
+        if not first:
+            return
+        if first[0] != TLS_HANDSHAKE:
+            ProxyRequestHandler(request, client_address, self)
+            return
+        self._serve_tls(request, client_address, self.ssl_context, None)
+
+    def serve_tunnel(self, connection, client_address, host):
+        """Terminate the TLS of a client's tunnel to ``host`` and serve it as that host."""
+        self._serve_tls(connection, client_address, self.host_contexts.context(host), host)
+
+    def _serve_tls(self, connection, client_address, context, intercepted_host):
+        try:
+            tls = context.wrap_socket(connection, server_side=True)
         except (ssl.SSLError, OSError):
             return
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            if intercepted_host is None:
+                RequestHandler(tls, client_address, self)
+            else:
+                InterceptedRequestHandler(tls, client_address, self, intercepted_host)
         finally:
             try:
                 tls.close()
@@ -49,6 +74,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120
+    intercepted_host = None  # the Microsoft host name of a tunnel in intercept mode
 
     def version_string(self):
         return "TenantGuard-Graph-Sandbox"
@@ -94,11 +120,16 @@ class RequestHandler(BaseHTTPRequestHandler):
         query = {}
         for key, value in parse_qsl(raw_query, keep_blank_values=True):
             query.setdefault(key, value)
-        host = self.headers.get("Host") or "127.0.0.1:%s" % sandbox.port
+        if self.intercepted_host is not None:
+            # The tunnel's host decides, as the name the client connected to does in Microsoft's cloud.
+            host = self.intercepted_host
+        else:
+            host = self.headers.get("Host") or "127.0.0.1:%s" % sandbox.port
         request = Request(self.command, unquote(raw_path), query, Headers(self.headers.items()), body,
                           "https://" + host, raw_query)
         request.client_address = self.client_address
         request.host = host
+        request.intercepted_service = service_of_host(self.intercepted_host) if self.intercepted_host else None
         response = sandbox.process(request)
         if response.drop:
             sandbox.log.record(request, response.status or None)
@@ -134,3 +165,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and payload:
             self.wfile.write(payload)
         self.wfile.flush()
+
+
+class InterceptedRequestHandler(RequestHandler):
+    """The requests inside a client's tunnel to a Microsoft host name."""
+
+    def __init__(self, request, client_address, server, host):
+        self.intercepted_host = host
+        super().__init__(request, client_address, server)

@@ -5,6 +5,7 @@ for ``/_sandbox/health`` and stops the process on exit (SIGTERM, then SIGKILL af
 
     with running_sandbox(tmp_path / "sb", seed={"users": [...]}) as sb:
         sb.base_url, sb.env, sb.ca_path          # where and how to connect
+        sb.proxy_url, sb.intercept_env           # intercept mode: HTTPS proxy and CA variables
         sb.requests()                            # parsed requests.jsonl
         sb.set_faults({"rules": [...]})          # PUT /_sandbox/faults
         sb.seed_app(permissions=["User.Read.All"])  # a new application with a secret
@@ -40,7 +41,9 @@ class RunningSandbox:
         self.port = info["port"]
         self.base_url = info["base_url"]
         self.ca_path = os.path.join(self.state_dir, "ca.pem")
+        self.proxy_url = info["proxy_url"]
         self.env = read_json(os.path.join(self.state_dir, "env.json"))
+        self.intercept_env = read_json(os.path.join(self.state_dir, "intercept.json"))
         self.msi = read_json(os.path.join(self.state_dir, "msi.json"))
         self.tenant_id = self.env["AZURE_TENANT_ID"]
         self.client_id = self.env["AZURE_CLIENT_ID"]
@@ -130,6 +133,13 @@ class RunningSandbox:
         session = requests.Session()
         session.trust_env = False
         session.verify = self.ca_path
+        return session
+
+    def intercept_session(self):
+        """A ``requests.Session`` that reaches Microsoft's host names through the sandbox as HTTPS
+        proxy, trusting exactly the sandbox CA."""
+        session = self.session()
+        session.proxies = {"https": self.proxy_url, "http": self.proxy_url}
         return session
 
     def token(self, scope="https://graph.microsoft.com/.default", client_id=None, secret=None):

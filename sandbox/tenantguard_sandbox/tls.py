@@ -1,14 +1,19 @@
-"""The sandbox's own certificate authority and its HTTPS server certificate.
+"""The sandbox's own certificate authority, its HTTPS server certificate and the certificates of
+the Microsoft host names it answers for in intercept mode.
 
 Generated with ``cryptography`` on first start into the state directory and reused afterwards:
 ``ca.pem`` (world-readable, the file clients trust), ``ca-key.pem``, ``server.pem`` and
 ``server-key.pem`` (owner-only). The server certificate names ``127.0.0.1`` and ``localhost``.
+The certificate of an intercepted host (``graph.microsoft.com``, ...) is made from the same CA when
+a client first opens a tunnel to it, and kept in memory only: clients trust the CA, not the leaf.
 """
 
 import datetime
 import ipaddress
 import os
 import ssl
+import tempfile
+import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -65,14 +70,14 @@ def _make_ca():
     return key, cert
 
 
-def _make_server(ca_key, ca_cert):
+def _make_server(ca_key, ca_cert, names=SERVER_NAMES, addresses=SERVER_ADDRESSES):
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
-    alt_names = [x509.DNSName(n) for n in SERVER_NAMES]
-    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in SERVER_ADDRESSES]
+    alt_names = [x509.DNSName(n) for n in names]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -141,3 +146,42 @@ def server_context(state_dir):
     context.load_cert_chain(server_path, server_key_path)
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def _load_ca(state_dir):
+    with open(os.path.join(state_dir, CA_KEY_FILE), "rb") as handle:
+        ca_key = serialization.load_pem_private_key(handle.read(), password=None)
+    with open(os.path.join(state_dir, CA_FILE), "rb") as handle:
+        ca_cert = x509.load_pem_x509_certificate(handle.read())
+    return ca_key, ca_cert
+
+
+class HostContexts:
+    """One server-side ``ssl.SSLContext`` per intercepted host name, its certificate issued by the
+    sandbox CA on first use (a few milliseconds) and kept in memory for the life of the server."""
+
+    def __init__(self, state_dir):
+        ensure_certificates(state_dir)
+        self._state_dir = state_dir
+        self._ca = _load_ca(state_dir)
+        self._contexts = {}
+        self._lock = threading.Lock()
+
+    def context(self, host):
+        host = host.lower()
+        with self._lock:
+            context = self._contexts.get(host)
+            if context is None:
+                key, cert = _make_server(*self._ca, names=(host,), addresses=())
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.minimum_version = ssl.TLSVersion.TLSv1_2
+                with tempfile.TemporaryDirectory(prefix=".intercept-", dir=self._state_dir) as scratch:
+                    # ssl loads a certificate chain from files only; the key never outlives this block.
+                    cert_path = os.path.join(scratch, "cert.pem")
+                    key_path = os.path.join(scratch, "key.pem")
+                    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+                    write_private(key_path, _key_pem(key))
+                    context.load_cert_chain(cert_path, key_path)
+                context.set_alpn_protocols(["http/1.1"])
+                self._contexts[host] = context
+            return context

@@ -77,7 +77,8 @@ def test_env_files(tmp_path):
                                "TENANTGUARD_LOGIN_ENDPOINT", "TENANTGUARD_GRAPH_ENDPOINT",
                                "TENANTGUARD_EXCHANGE_ENDPOINT", "TENANTGUARD_CA_BUNDLE"}
         server = json.load(open(os.path.join(sb.state_dir, "server.json")))
-        assert server == {"port": sb.port, "pid": sb.process.pid, "base_url": sb.base_url}
+        assert server == {"port": sb.port, "pid": sb.process.pid, "base_url": sb.base_url,
+                          "proxy_url": "http://127.0.0.1:%d" % sb.port}
 
 
 def test_bad_seed_fails_with_a_message_naming_the_field(tmp_path):
