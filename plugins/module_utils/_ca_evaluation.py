@@ -975,6 +975,8 @@ def evaluate(policies, sign_in, named_locations=(), include_disabled=False, repo
     problems = sign_in_problems(sign_in)
     if problems:
         raise ValueError("; ".join(problems))
+    # Gone over once per policy: a one-shot iterator would leave every policy after the first without them.
+    named_locations = list(named_locations or ())
     membership = _location_membership(named_locations, sign_in)
     results = [evaluate_policy(policy, sign_in, named_locations, include_disabled, membership, report_only_as_enabled)
                for policy in policies or ()]

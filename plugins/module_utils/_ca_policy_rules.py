@@ -389,6 +389,7 @@ def emergency_lockouts(policies, identities, named_locations=()):
     ``policies`` blocks the identity or demands what it cannot satisfy:
     ``{account, kind, policy, policy_id, application, client_app_type, detail}``."""
     found = []
+    named_locations = list(named_locations or ())  # gone over for every identity and sign-in
     for identity in identities or ():
         for application, client_app_type, sign_in in emergency_sign_ins(identity, named_locations):
             evaluation = evaluate(policies, sign_in, named_locations)

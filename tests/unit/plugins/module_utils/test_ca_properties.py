@@ -1,0 +1,166 @@
+"""One evaluation, many consumers: the lockout pre-flight, the coverage matrix and the what-if agree
+with the evaluation engine (``_ca_evaluation.evaluate``) for every generated tenant and policy set.
+
+Each property runs a module's ``main()`` (argument checking included) with a Graph client over a
+generated tenant (``ca_fake_graph``): paged reads are one-shot generators, memberships come as
+``transitiveMemberOf`` gives them. The expected answer is computed here from the generated tenant
+alone (who belongs to which group, nested; who holds which role; which addresses and countries lie
+outside every named location) and the engine, never from what the module read or built.
+
+The number of examples is set by the Hypothesis profile (``ca_strategies``): ``ci`` by default,
+``HYPOTHESIS_PROFILE=long`` for a long run (``make test-properties-long``). A failure prints the
+shrunk case.
+"""
+import ipaddress
+
+from hypothesis import event, given, note, strategies as st
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_evaluation import UNMANAGED_DEVICE, evaluate
+from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_coverage_info
+from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy
+from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_whatif
+from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils import ca_strategies as strategies
+from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils.ca_fake_graph import FakeGraph, Tenant
+from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils.ca_module_runner import run_module
+
+# What an emergency-access account can satisfy from an unmanaged PC: MFA (any authentication
+# strength), terms of use, a password change, risk remediation; no device or app requirement.
+EMERGENCY_CAN = ("mfa", "authenticationStrength", "termsOfUse", "passwordChange", "riskRemediation")
+EMERGENCY_APPS = (strategies.AZURE_PORTAL, strategies.MICROSOFT_GRAPH)
+EMERGENCY_CLIENTS = ("browser", "mobileAppsAndDesktopClients")
+# Addresses and countries, one of which lies outside every generated named location.
+ADDRESS_CANDIDATES = ("8.8.4.4", "203.0.113.77", "2a00:1450::1")
+COUNTRY_CANDIDATES = ("JP", "BR", "CA")
+LOCKOUT_PATTERN = r"conditional access policy '([^']+)' .*?the emergency-access (?:user|group) (.+?) (?:could|cannot) "
+
+
+# ---------------------------------------------------------------------------------------------
+# The expected answers, from the generated tenant
+
+
+def outside(case):
+    ranges = [ipaddress.ip_network(r["cidrAddress"]) for loc in case.named_locations for r in loc.get("ipRanges") or ()]
+    countries = set(c for loc in case.named_locations for c in loc.get("countriesAndRegions") or ())
+    address = next(a for a in ADDRESS_CANDIDATES
+                   if not any(ipaddress.ip_address(a) in r for r in ranges if r.version == ipaddress.ip_address(a).version))
+    return {"ip_address": address, "country": next(c for c in COUNTRY_CANDIDATES if c not in countries)}
+
+
+def user_of(tenant, object_id, guest=None):
+    """The engine's sign-in user for a tenant user, from the tenant: transitive groups, roles."""
+    groups = tenant.parents(object_id)
+    record = tenant.user(object_id)
+    guest = (record or {}).get("userType") == "Guest" if guest is None else guest
+    user = {"id": object_id, "groups": [g.lower() for g in groups], "roles": tenant.roles_of(object_id, groups),
+            "user_type": "guest" if guest else "member"}
+    if guest:
+        user["external_user_types"] = ["b2bCollaborationGuest"]
+    return user
+
+
+def emergency_accounts(case, tenant):
+    """``{label: sign-in user}`` of every emergency-access account: each user given; each group as any
+    member of it (a member no policy names by id) and as each of its user members, nested included.
+    Every one holds Global Administrator, as such accounts do."""
+    accounts = {}
+
+    def admin(user):
+        user = dict(user, user_type="member")
+        user.pop("external_user_types", None)
+        if strategies.GLOBAL_ADMINISTRATOR not in user["roles"]:
+            user["roles"] = list(user["roles"]) + [strategies.GLOBAL_ADMINISTRATOR]
+        return user
+
+    seen = set(case.emergency["users"])
+    for object_id in case.emergency["users"]:
+        accounts[tenant.user(object_id)["userPrincipalName"]] = admin(user_of(tenant, object_id))
+    for group in case.emergency["groups"]:
+        name = tenant.group(group)["displayName"]
+        accounts[name] = admin({"id": None, "groups": [group] + tenant.parents(group), "roles": []})
+        for member in members_of(tenant, group):
+            if member in seen:
+                continue  # given as a user, or a member of a group named earlier
+            seen.add(member)
+            label = "%s (member of %s)" % (tenant.user(member)["userPrincipalName"], name)
+            accounts[label] = admin(user_of(tenant, member))
+    return accounts
+
+
+def members_of(tenant, group):
+    found, pending = [], [group]
+    while pending:
+        current = tenant.group(pending.pop())
+        for member in current.get("members", ()):
+            if tenant.group(member) is not None:
+                pending.append(member)
+            elif member not in found:
+                found.append(member)
+    return found
+
+
+def expected_lockouts(policies, accounts, case):
+    """``{(policy name, account label)}``: an enforced policy that blocks the account, or asks what
+    it cannot satisfy, on the Azure portal or Microsoft Graph from an unmanaged Windows PC outside
+    every named location."""
+    found = set()
+    location = outside(case)
+    for label, user in accounts.items():
+        for application in EMERGENCY_APPS:
+            for client in EMERGENCY_CLIENTS:
+                sign_in = dict(location, user=user, application=application, device_platform="windows",
+                               client_app_type=client, device=dict(UNMANAGED_DEVICE))
+                for policy in policies:
+                    if policy.get("state") != "enabled":
+                        continue
+                    evaluation = evaluate([policy], sign_in, case.named_locations)
+                    if evaluation.enforced and not evaluation.satisfied_by(EMERGENCY_CAN):
+                        found.add((policy["displayName"], label))
+    return found
+
+
+def found_lockouts(messages):
+    import re
+    return set(m.groups() for text in messages for m in [re.search(LOCKOUT_PATTERN, text)] if m)
+
+
+def describe(case):
+    note(repr(case))
+
+
+# ---------------------------------------------------------------------------------------------
+# The lockout pre-flight
+
+
+@given(strategies.cases())
+def test_preflight_refuses_exactly_the_lockouts_the_engine_finds(case):
+    """conditional_access_policy in check mode: the pre-flight names each (declared enforced policy,
+    emergency account) the engine finds locked out, warns about each caused by a policy the tenant
+    already has, and passes otherwise."""
+    describe(case)
+    tenant = Tenant(**case.tenant_kwargs())
+    graph = FakeGraph(tenant)
+    items = [dict(item, state="present") for item in case.declared]
+    result, code = run_module(conditional_access_policy.main, {
+        "conditional_access_policies": items, "emergency_access": case.emergency}, graph, check=True)
+    assert graph.writes == []
+    accounts = emergency_accounts(case, tenant)
+    declared = case.declared_bodies()
+    refused = expected_lockouts(declared, accounts, case)
+    warned = expected_lockouts(case.live, accounts, case)
+    problems = (result.get("error") or {}).get("problems") or ([result["msg"]] if code else [])
+    guard = [p for p in problems if "does not exclude the emergency-access" in p]
+    preflight = [p for p in problems if p.startswith("Lockout pre-flight")]
+    assert len(guard) + len(preflight) == len(problems), problems
+    if guard:
+        # The per-policy lockout guard refused first (an enforced policy for all users or roles that
+        # does not exclude an emergency account): the pre-flight was not reached.
+        event("refused by the exclusion guard")
+        assert code == 1
+        return
+    event("pre-flight refused" if refused else "pre-flight passed")
+    assert found_lockouts(preflight) == refused
+    assert (code == 1) == bool(refused), result.get("msg")
+    if not refused and any(item.get("policy_state") == "enabled" for item in items):
+        # The pre-flight runs when the task creates or changes an enforced policy; a lockout that a
+        # policy the task leaves alone causes is a warning.
+        assert found_lockouts(w for w in result["warnings"] if w.startswith("Lockout pre-flight")) == warned
