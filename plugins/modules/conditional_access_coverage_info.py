@@ -241,6 +241,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage impo
     default_personas,
     emergency_personas,
     policy_groups,
+    policy_roles,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage_input import (
     resolve_applications,
@@ -254,6 +255,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     plan_policies,
     resolve_all,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_whatif_scenarios import add_groups_holding
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
 from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import role_name
@@ -294,13 +296,13 @@ def run(module):
             resolver.resolve({"group": groups})
         names = resolver.names_by_id().get("group") or {}
         group_names = dict((g, names.get(str(g).lower(), g)) for g in groups)
-        role_names = {}
-        for policy in policies:
-            for role in ((policy.get("conditions") or {}).get("users") or {}).get("includeRoles") or []:
-                role_names[role] = role_name(role) or role
+        role_names = dict((role, role_name(role) or role) for role in policy_roles(policies))
         personas = default_personas(policies, group_names, role_names, identities)
     else:
         personas = resolve_personas(module, resolver, params["personas"]) + emergency_personas(identities)
+    # A member of a group is a member of every group that holds it (nested): one read per group.
+    add_groups_holding(module.graph, [p.user for p in personas if not p.emergency and p.user.get("groups")
+                                      and p.user.get("id") is None])
     applications = resolve_applications(resolver, params["applications"])
     result = coverage(policies, named_locations, personas, applications, params["platforms"],
                       params["client_app_types"], identities, params["report_only_as_enforced"])

@@ -323,5 +323,10 @@ def cases(draw, max_declared=4, max_live=3):
             for i in range(draw(st.integers(0, max_live)))]
     declared = [draw(policy_options("Declared %d" % i, locations)) for i in range(draw(st.integers(0, max_declared)))]
     if draw(st.booleans()):
-        declared.append(draw(aimed_policy("Declared %d" % len(declared), locations, groups, roles, emergency)))
+        # Aimed at the task's policies, or at the tenant's when the task declares none.
+        if max_declared:
+            declared.append(draw(aimed_policy("Declared %d" % len(declared), locations, groups, roles, emergency)))
+        else:
+            live.append(live_body(draw(aimed_policy("Live %d" % len(live), locations, groups, roles, emergency)),
+                                  len(live)))
     return Case(users, groups, roles, locations, live, declared, emergency)

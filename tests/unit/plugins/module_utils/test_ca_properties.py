@@ -16,6 +16,7 @@ import ipaddress
 from hypothesis import event, given, note, strategies as st
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_evaluation import UNMANAGED_DEVICE, evaluate
+from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import role_name
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_coverage_info
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_whatif
@@ -164,3 +165,148 @@ def test_preflight_refuses_exactly_the_lockouts_the_engine_finds(case):
         # The pre-flight runs when the task creates or changes an enforced policy; a lockout that a
         # policy the task leaves alone causes is a warning.
         assert found_lockouts(w for w in result["warnings"] if w.startswith("Lockout pre-flight")) == warned
+
+
+# ---------------------------------------------------------------------------------------------
+# The coverage matrix
+
+
+def personas_of(case, tenant):
+    """``{persona name: sign-in user}`` of the default personas, from the tenant: a member of each
+    group (and so of every group that holds it), a holder of each role, a member of nothing, a guest
+    and the emergency-access accounts."""
+    personas = {}
+    for group in tenant.groups:
+        personas["member of %s" % group["displayName"]] = {
+            "id": None, "groups": [group["id"]] + tenant.parents(group["id"]), "roles": [], "user_type": "member"}
+    for role in strategies.ROLES:
+        personas["holder of %s" % role_name(role)] = {"id": None, "groups": [], "roles": [role], "user_type": "member"}
+    personas["all members"] = {"id": None, "groups": [], "roles": [], "user_type": "member"}
+    personas["guests"] = {"id": None, "groups": [], "roles": [], "user_type": "guest",
+                          "external_user_types": ["b2bCollaborationGuest"]}
+    personas.update(emergency_accounts(case, tenant))
+    return personas
+
+
+def enforced_as(policies, report_only_as_enforced):
+    out = []
+    for policy in policies:
+        policy = dict(policy)
+        if report_only_as_enforced and policy.get("state") == "enabledForReportingButNotEnforced":
+            policy["state"] = "enabled"
+        out.append(policy)
+    return out
+
+
+@given(strategies.cases(max_declared=0), st.booleans(), strategies.subset(strategies.PLATFORMS, 1, 2),
+       strategies.subset(strategies.CLIENT_APP_TYPES, 1, 3))
+def test_coverage_matrix_agrees_with_the_engine_cell_by_cell(case, report_only_as_enforced, platforms, clients):
+    """conditional_access_coverage_info over the tenant's policies: every cell (persona, application,
+    platform, client) has the outcome, requirements and applying policies the engine gives for that
+    sign-in from outside every named location, and emergency_blocked lists exactly the lockouts."""
+    describe(case)
+    tenant = Tenant(**case.tenant_kwargs())
+    result, code = run_module(conditional_access_coverage_info.main, {
+        "emergency_access": case.emergency, "report_only_as_enforced": report_only_as_enforced,
+        "platforms": platforms, "client_app_types": clients}, FakeGraph(tenant))
+    assert code == 0, result.get("msg")
+    matrix = result["coverage"]
+    personas = personas_of(case, tenant)
+    applications = dict((a["name"], a["id"]) for a in matrix["dimensions"]["applications"])
+    location = outside(case)
+    assert matrix["cells"], "no cell was evaluated"
+    for cell in matrix["cells"]:
+        sign_in = dict(location, user=personas[cell["persona"]], application=applications[cell["application"]],
+                       device_platform=cell["platform"], client_app_type=cell["client_app_type"])
+        evaluation = evaluate(case.live, sign_in, case.named_locations, report_only_as_enabled=report_only_as_enforced)
+        assert (cell["outcome"], cell["requirements"], cell["enforced"], cell["report_only"]) == (
+            evaluation.outcome, evaluation.requirements, [r.display_name for r in evaluation.enforced],
+            [r.display_name for r in evaluation.report_only]), cell
+    lockouts = expected_lockouts(enforced_as(case.live, report_only_as_enforced), emergency_accounts(case, tenant), case)
+    event("emergency accounts blocked" if lockouts else "no emergency account blocked")
+    assert set((b["policy"], b["account"]) for b in matrix["emergency_blocked"]) == lockouts
+
+
+# ---------------------------------------------------------------------------------------------
+# What if
+
+APPLICATIONS = {"Exchange Online": strategies.EXCHANGE_ONLINE, "Azure portal": strategies.AZURE_PORTAL,
+                "Microsoft Graph": strategies.MICROSOFT_GRAPH, "SharePoint Online": strategies.SHAREPOINT_ONLINE,
+                "Office365": strategies.EXCHANGE_ONLINE}
+DEVICES = ("unmanaged", {"isCompliant": True, "trustType": "AzureAD"}, {"trustType": "ServerAD", "operatingSystem": "Windows"})
+
+
+@st.composite
+def scenarios(draw, case):
+    out = []
+    for index in range(draw(st.integers(1, 4))):
+        scenario = {"name": "scenario %d" % index, "application": draw(st.sampled_from(sorted(APPLICATIONS))),
+                    "platform": draw(st.sampled_from(strategies.PLATFORMS)),
+                    "client_app": draw(st.sampled_from(strategies.CLIENT_APP_TYPES))}
+        if draw(st.booleans()):
+            scenario["user"] = strategies.upn(draw(st.integers(0, strategies.USER_COUNT - 1)))
+        else:
+            scenario["user_groups"] = draw(strategies.subset([g["displayName"] for g in case.groups], 0, 2))
+            scenario["user_roles"] = draw(strategies.subset(strategies.ROLES, 0, 1))
+            scenario["guest"] = draw(st.booleans())
+        where = draw(st.sampled_from(("none", "ip", "country", "named")))
+        if where == "ip":
+            scenario["ip_address"] = draw(st.sampled_from(("203.0.113.77", "10.1.2.3", "8.8.4.4", "2001:db8::1")))
+        elif where == "country":
+            scenario["country"] = draw(st.sampled_from(strategies.COUNTRIES + ("JP",)))
+        elif where == "named" and case.named_locations:
+            scenario["named_location"] = draw(st.sampled_from(case.named_locations))["displayName"]
+        device = draw(st.sampled_from((None,) + DEVICES))
+        if device is not None:
+            scenario["device"] = device
+        if draw(st.integers(0, 2)) == 0:
+            scenario["sign_in_risk"] = draw(st.sampled_from(("none", "low", "medium", "high")))
+        if draw(st.integers(0, 3)) == 0:
+            scenario["user_risk"] = draw(st.sampled_from(("low", "medium", "high")))
+        out.append(scenario)
+    return out
+
+
+def scenario_sign_in(scenario, case, tenant):
+    """The engine's sign-in for a scenario, from the tenant and the scenario alone."""
+    if scenario.get("user"):
+        user = user_of(tenant, tenant.user(scenario["user"])["id"])
+    else:
+        groups = [g["id"] for g in case.groups if g["displayName"] in scenario["user_groups"]]
+        user = {"id": None, "groups": groups + [p for g in groups for p in tenant.parents(g) if p not in groups],
+                "roles": list(scenario["user_roles"]), "user_type": "guest" if scenario["guest"] else "member"}
+        if scenario["guest"]:
+            user["external_user_types"] = ["b2bCollaborationGuest"]
+    sign_in = {"user": user, "application": APPLICATIONS[scenario["application"]],
+               "device_platform": scenario["platform"], "client_app_type": scenario["client_app"]}
+    for key in ("ip_address", "country", "sign_in_risk", "user_risk"):
+        if key in scenario:
+            sign_in[key] = scenario[key]
+    if "named_location" in scenario:
+        sign_in["named_location"] = next(loc["id"] for loc in case.named_locations
+                                         if loc["displayName"] == scenario["named_location"])
+    if scenario.get("device") == "unmanaged":
+        sign_in["device"] = dict(UNMANAGED_DEVICE)
+    elif "device" in scenario:
+        sign_in["device"] = dict(scenario["device"])
+    return sign_in
+
+
+@given(st.data(), strategies.cases(max_declared=0), st.booleans())
+def test_whatif_agrees_with_the_engine_scenario_by_scenario(data, case, report_only_as_enforced):
+    """conditional_access_whatif over the tenant's policies: each scenario's outcome, requirements and
+    applying policies are the engine's for the sign-in the scenario describes."""
+    describe(case)
+    tenant = Tenant(**case.tenant_kwargs())
+    items = data.draw(scenarios(case))
+    result, code = run_module(conditional_access_whatif.main, {
+        "source": "live", "scenarios": items, "report_only_as_enforced": report_only_as_enforced}, FakeGraph(tenant))
+    assert code == 0, result.get("msg")
+    assert len(result["scenarios"]) == len(items)
+    for scenario, answer in zip(items, result["scenarios"]):
+        evaluation = evaluate(case.live, scenario_sign_in(scenario, case, tenant), case.named_locations,
+                              report_only_as_enabled=report_only_as_enforced)
+        event("outcome %s" % evaluation.outcome)
+        assert (answer["outcome"], answer["requirements"], answer["enforced"], answer["report_only"]) == (
+            evaluation.outcome, evaluation.requirements, [r.display_name for r in evaluation.enforced],
+            [r.display_name for r in evaluation.report_only]), (scenario, answer)
