@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 SANDBOX_DIR ?= $(CURDIR)/.sandbox
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e sanity lint docs build bench fault-runs clean
+.PHONY: help setup demo sandbox test test-sandbox test-units test-e2e test-properties-long sanity lint docs build bench fault-runs clean
 
 help:
 	@echo "make demo      set up, start the Graph sandbox (unless AZURE_* credentials are set) and run the main playbook"
@@ -17,6 +17,7 @@ help:
 	@echo "make sandbox   serve the Graph sandbox in the foreground (state in $(SANDBOX_DIR))"
 	@echo "make bench     run the benchmarks and print their figures"
 	@echo "make fault-runs  run the hardening playbook 100 times under injected faults and check every outcome"
+	@echo "make test-properties-long  run the conditional access property tests with many random examples"
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +36,12 @@ test-sandbox: setup
 
 test-units: setup
 	scripts/ansible-test.sh units
+
+# The property tests of the conditional access evaluation, 25 times the examples CI draws, at random (a failure
+# prints the shrunk example and the seed to reproduce it).
+test-properties-long: setup
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest -p no:cacheprovider -q --hypothesis-show-statistics \
+		tests/unit/plugins/module_utils/test_ca_properties.py $(PYTEST_ARGS)
 
 test-e2e: setup
 	$(BIN)/pytest -p no:cacheprovider -n 3 tests/e2e $(PYTEST_ARGS)

@@ -37,6 +37,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps 
 
 OPTION = "scenarios"
 OUTCOMES = ("block", "grant", "allow")
+# What a scenario may expect: an outcome, or "denied" (blocked, or asked for what the sign-in cannot satisfy).
+EXPECTATIONS = OUTCOMES + ("denied",)
 
 # Graph's members, matched without regard to case, underscores or spaces.
 PLATFORMS = ("android", "iOS", "windows", "windowsPhone", "macOS", "linux")
@@ -89,7 +91,7 @@ def scenario_options():
     return dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
-        expected=dict(type="str", choices=list(OUTCOMES)),
+        expected=dict(type="str", choices=list(EXPECTATIONS)),
         expected_controls=dict(type="list", elements="str"),
         user=dict(type="str"),
         user_groups=dict(type="list", elements="str"),

@@ -25,14 +25,24 @@ from hypothesis import HealthCheck, settings, strategies as st
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import options_to_graph
 
-settings.register_profile(
-    "ci", max_examples=int(os.environ.get("TENANTGUARD_PROPERTY_EXAMPLES", "60")), derandomize=True,
-    deadline=None, database=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile(
-    "long", max_examples=int(os.environ.get("TENANTGUARD_PROPERTY_EXAMPLES", "2000")), deadline=None,
-    database=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+COMMON = dict(deadline=None, database=None, print_blob=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", derandomize=True, **COMMON)
+settings.register_profile("long", **COMMON)
+settings.load_profile(PROFILE)
+# Examples per property in CI; the long profile draws this many times more, at random.
+LONG_FACTOR = 25
+# Read once, at import: some tests clear the environment before they draw.
+FORCED_EXAMPLES = os.environ.get("TENANTGUARD_PROPERTY_EXAMPLES")
+
+
+def examples(in_ci):
+    """Settings drawing ``in_ci`` examples under the ci profile (``LONG_FACTOR`` times as many under
+    long); ``TENANTGUARD_PROPERTY_EXAMPLES`` sets the number for every property."""
+    if FORCED_EXAMPLES:
+        return settings(max_examples=int(FORCED_EXAMPLES))
+    return settings(max_examples=in_ci * (LONG_FACTOR if PROFILE == "long" else 1))
 
 AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
 MICROSOFT_GRAPH = "00000003-0000-0000-c000-000000000000"
@@ -315,9 +325,11 @@ def aimed_policy(draw, name, locations, groups, roles, emergency):
 
 
 @st.composite
-def cases(draw, max_declared=4, max_live=3):
-    users, groups, roles = draw(directories())
-    locations = draw(named_locations())
+def cases(draw, max_declared=4, max_live=3, directory=None, locations=None):
+    """A Case; ``directory`` (users, groups, roles) and ``locations`` fixed when given (a tenant seeded
+    once), drawn otherwise."""
+    users, groups, roles = directory if directory is not None else draw(directories())
+    locations = locations if locations is not None else draw(named_locations())
     emergency = draw(emergency_accounts(groups))
     live = [live_body(draw(policy_options("Live %d" % i, locations, retired=True)), i)
             for i in range(draw(st.integers(0, max_live)))]

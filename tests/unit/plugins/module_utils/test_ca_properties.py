@@ -132,6 +132,7 @@ def describe(case):
 # The lockout pre-flight
 
 
+@strategies.examples(80)
 @given(strategies.cases())
 def test_preflight_refuses_exactly_the_lockouts_the_engine_finds(case):
     """conditional_access_policy in check mode: the pre-flight names each (declared enforced policy,
@@ -198,6 +199,7 @@ def enforced_as(policies, report_only_as_enforced):
     return out
 
 
+@strategies.examples(30)
 @given(strategies.cases(max_declared=0), st.booleans(), strategies.subset(strategies.PLATFORMS, 1, 2),
        strategies.subset(strategies.CLIENT_APP_TYPES, 1, 3))
 def test_coverage_matrix_agrees_with_the_engine_cell_by_cell(case, report_only_as_enforced, platforms, clients):
@@ -233,6 +235,8 @@ def test_coverage_matrix_agrees_with_the_engine_cell_by_cell(case, report_only_a
 APPLICATIONS = {"Exchange Online": strategies.EXCHANGE_ONLINE, "Azure portal": strategies.AZURE_PORTAL,
                 "Microsoft Graph": strategies.MICROSOFT_GRAPH, "SharePoint Online": strategies.SHAREPOINT_ONLINE,
                 "Office365": strategies.EXCHANGE_ONLINE}
+EVERY_CONTROL = ("mfa", "compliantDevice", "domainJoinedDevice", "approvedApplication", "compliantApplication",
+                 "passwordChange", "riskRemediation", "authenticationStrength", "termsOfUse")
 DEVICES = ("unmanaged", {"isCompliant": True, "trustType": "AzureAD"}, {"trustType": "ServerAD", "operatingSystem": "Windows"})
 
 
@@ -263,6 +267,9 @@ def scenarios(draw, case):
             scenario["sign_in_risk"] = draw(st.sampled_from(("none", "low", "medium", "high")))
         if draw(st.integers(0, 3)) == 0:
             scenario["user_risk"] = draw(st.sampled_from(("low", "medium", "high")))
+        if draw(st.booleans()):
+            scenario["satisfied_controls"] = draw(strategies.subset(("mfa", "compliantApplication", "compliantDevice"),
+                                                                    1, 2))
         out.append(scenario)
     return out
 
@@ -292,6 +299,7 @@ def scenario_sign_in(scenario, case, tenant):
     return sign_in
 
 
+@strategies.examples(30)
 @given(st.data(), strategies.cases(max_declared=0), st.booleans())
 def test_whatif_agrees_with_the_engine_scenario_by_scenario(data, case, report_only_as_enforced):
     """conditional_access_whatif over the tenant's policies: each scenario's outcome, requirements and
@@ -310,3 +318,8 @@ def test_whatif_agrees_with_the_engine_scenario_by_scenario(data, case, report_o
         assert (answer["outcome"], answer["requirements"], answer["enforced"], answer["report_only"]) == (
             evaluation.outcome, evaluation.requirements, [r.display_name for r in evaluation.enforced],
             [r.display_name for r in evaluation.report_only]), (scenario, answer)
+        # Denied: blocked, or unable to satisfy what is required with the controls given (else any control).
+        can = scenario.get("satisfied_controls") or EVERY_CONTROL
+        denied = evaluation.outcome == "block" or not evaluation.satisfied_by(can)
+        event("access denied" if denied else "access granted")
+        assert answer["access"] == ("denied" if denied else "granted"), (scenario, answer)
