@@ -57,8 +57,9 @@ options:
       - The emergency-access (break-glass) accounts, users by user principal name or id and groups by display name or
         id. Each is a persona, whose cells never count as gaps (such accounts are excluded on purpose), and is checked
         for C(emergency_blocked).
-      - A user is evaluated with its transitive groups and directory roles; a group as any member of it. Both are
-        taken to hold Global Administrator, as an emergency-access account does.
+      - A user is evaluated with its transitive groups and directory roles; a group as any member of it (a member of
+        the groups that hold it too) and as each user it holds, nested members included. All are taken to hold
+        Global Administrator, as an emergency-access account does.
     type: dict
     suboptions:
       users:
@@ -72,7 +73,8 @@ options:
   personas:
     description:
       - The rows of the matrix. By default, a member of each group the policies include or exclude (of that group
-        only), a holder of each directory role they name, a member of no group (C(all members)), a guest, and the
+        and, as Conditional Access counts nested groups, of the groups that hold it), a holder of each directory
+        role they name, a member of no group (C(all members)), a guest, and the
         accounts of O(emergency_access).
       - The accounts of O(emergency_access) are added to the personas given here as well.
     type: list
@@ -88,7 +90,7 @@ options:
             O(personas[].groups) and O(personas[].roles).
         type: str
       groups:
-        description: Groups the persona is a member of, by display name or id.
+        description: Groups the persona is a member of (and so of the groups that hold them), by display name or id.
         type: list
         elements: str
         default: []
