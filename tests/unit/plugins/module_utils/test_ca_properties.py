@@ -12,6 +12,7 @@ The number of examples is set by the Hypothesis profile (``ca_strategies``): ``c
 shrunk case.
 """
 import ipaddress
+import re
 
 from hypothesis import event, given, note, strategies as st
 
@@ -120,7 +121,6 @@ def expected_lockouts(policies, accounts, case):
 
 
 def found_lockouts(messages):
-    import re
     return set(m.groups() for text in messages for m in [re.search(LOCKOUT_PATTERN, text)] if m)
 
 
