@@ -117,7 +117,7 @@ coverage:
     - C(unverified) lists what could not be checked (an application whose mobile apps are not known, a policy that
       includes no one).
     - C(covered) is true only when every app the CA policy sends to app protection is covered on every platform for
-      everyone it targets: no gap and nothing unverified.
+      everyone it targets, with no gap and nothing unverified.
   returned: when O(coverage_for) is given
   type: list
   elements: dict

@@ -49,7 +49,7 @@ options:
       expected:
         description:
           - The outcome the scenario should have. The result's C(matches_expected) compares it (null without it).
-          - V(denied) expects that the sign-in does not get in, whatever the outcome says: it is blocked, or it
+          - V(denied) expects that the sign-in does not get in, whatever the outcome, because it is blocked or
             cannot satisfy what is required (with O(scenarios[].satisfied_controls), those controls; else any
             control the sign-in could satisfy at all, so that, for example, an Exchange ActiveSync client asked for
             app protection or MFA is denied). The result's C(access) says which.
