@@ -104,8 +104,8 @@ def _targets(users, group_name):
         text = str(value)
         if text.lower() == "none":
             continue
-        label = {"all": "all users", "guestsorexternalusers": "guests and external users"}.get(text.lower(),
-                                                                                             "user %s" % text)
+        special = {"all": "all users", "guestsorexternalusers": "guests and external users"}
+        label = special.get(text.lower(), "user %s" % text)
         targets.append((None, label))
     if users.get("includeGuestsOrExternalUsers"):
         targets.append((None, "guests and external users"))

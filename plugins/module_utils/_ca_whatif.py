@@ -252,9 +252,10 @@ def access(evaluation, satisfied=None):
         for requirement in evaluation.requirements:
             have.update(requirement.get("custom_authentication_factors") or [])
     if evaluation.satisfied_by(have):
-        return "granted", ("with %s" % ", ".join(sorted(satisfied)) if satisfied is not None
-                           else "once the sign-in satisfies %s" % ", ".join(controls_required(evaluation.requirements)
-                                                                           or ["the requirements"]))
+        if satisfied is not None:
+            return "granted", "with %s" % ", ".join(sorted(satisfied))
+        required = controls_required(evaluation.requirements) or ["the requirements"]
+        return "granted", "once the sign-in satisfies %s" % ", ".join(required)
     failing = evaluation.unmet_requirements(have)
     impossible = evaluation.unsatisfiable_controls
     reasons = sorted(set(impossible.values())) if impossible else []
@@ -268,7 +269,6 @@ def access(evaluation, satisfied=None):
     if reasons:
         text += ": %s" % "; ".join(reasons)
     return "denied", text
-
 
 
 def _demands(variant):

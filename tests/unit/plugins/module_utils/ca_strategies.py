@@ -44,6 +44,7 @@ def examples(in_ci):
         return settings(max_examples=int(FORCED_EXAMPLES))
     return settings(max_examples=in_ci * (LONG_FACTOR if PROFILE == "long" else 1))
 
+
 AZURE_PORTAL = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
 MICROSOFT_GRAPH = "00000003-0000-0000-c000-000000000000"
 EXCHANGE_ONLINE = "00000002-0000-0ff1-ce00-000000000000"

@@ -60,8 +60,8 @@ def paged_reads_kept():
         for call, parents in _paged_calls(tree):
             seen += 1
             if not _consumed(call, parents):
-                found.append("%s:%d: %s" % (path.relative_to(PLUGINS.parent), call.lineno,
-                                           ast.unparse(parents[call])[:100]))
+                where = "%s:%d" % (path.relative_to(PLUGINS.parent), call.lineno)
+                found.append("%s: %s" % (where, ast.unparse(parents[call])[:100]))
     assert seen > 10, "the collection's paged reads were not found under %s" % PLUGINS
     return found
 
