@@ -17,7 +17,7 @@ help:
 	@echo "make sandbox   serve the Graph sandbox in the foreground (state in $(SANDBOX_DIR))"
 	@echo "make test-referees  run the outside referees (IntuneCD, Microsoft's Graph SDKs) against the sandbox"
 	@echo "make bench     run the benchmarks and print their figures"
-	@echo "make test-properties  run the property tests with the long Hypothesis profile (many random examples)"
+	@echo "make test-properties  run the property tests (Hypothesis) with the long profile: many random examples"
 	@echo "make fault-runs  run the hardening playbook 100 times under injected faults and check every outcome"
 
 setup:
@@ -41,8 +41,10 @@ test-units: setup
 test-e2e: setup
 	$(BIN)/pytest -p no:cacheprovider -n 3 tests/e2e $(PYTEST_ARGS)
 
-# The property tests (Hypothesis) with the long profile; CI runs them with the fixed-seed ci profile.
-PROPERTY_TESTS ?= tests/unit/plugins/modules/test_stored_equals_declared.py
+# The property tests (Hypothesis) with the long profile: many more examples than CI draws, at random (a failure
+# prints the shrunk example and the blob that reproduces it). CI runs them with the fixed-seed ci profile.
+PROPERTY_TESTS ?= tests/unit/plugins/modules/test_stored_equals_declared.py tests/unit/plugins/module_utils/test_ca_properties.py \
+	tests/unit/plugins/modules/test_conditional_access_preflight_property.py
 test-properties: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -p no:cacheprovider -n 2 --hypothesis-show-statistics $(PROPERTY_TESTS) $(PYTEST_ARGS)
 

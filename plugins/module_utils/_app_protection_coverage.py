@@ -11,8 +11,14 @@ whose app group covers Microsoft's apps) and which is assigned to the group with
 What the CA policy targets: platforms from ``conditions.platforms`` (iOS and Android when it
 names none or ``all``); mobile apps from ``conditions.applications.includeApplications`` through
 the table below (``All`` and ``Office365`` mean the core Microsoft apps); groups from
-``conditions.users.includeGroups``. Users targeted directly or as ``All`` cannot be matched to a
-group assignment and are reported as such.
+``conditions.users.includeGroups`` (less those it excludes). Users targeted directly, as ``All``,
+as guests or through directory roles cannot be matched to a group assignment: only an app
+protection policy assigned to all users (``allLicensedUsersAssignmentTarget``) covers them, and
+each that is not so covered is a gap of its own.
+
+A CA policy is ``covered`` only when every (platform, app, target) it sends to app protection is
+covered. Anything that cannot be checked keeps it from being covered and is listed under
+``unverified``: an application the table does not map to mobile apps, or no target at all.
 """
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import app_set, assignment_set
@@ -58,15 +64,54 @@ def targeted_apps(ca_policy):
     return apps, unmapped
 
 
-def covers(protection, platform, app, group):
-    """Whether one app protection policy (Graph JSON with apps and assignments) covers the combination."""
+ALL_USERS_TARGET = "#microsoft.graph.alllicensedusersassignmenttarget"
+
+
+def has_app(protection, platform, app):
+    """Whether one app protection policy (Graph JSON) holds the app on that platform."""
     identifier = APPS[app][PLATFORMS.index(platform)]
-    if identifier is None:
-        return True  # the app does not exist on that platform
     group_type = str(protection.get("appGroupType") or "").lower()
-    has_app = group_type in GROUP_TYPES_COVERING_CORE or (platform, identifier) in app_set(protection.get("apps"))
+    return group_type in GROUP_TYPES_COVERING_CORE or (platform, identifier) in app_set(protection.get("apps"))
+
+
+def assigned_to_all_users(protection):
+    return any(str(((a or {}).get("target") or {}).get("@odata.type", "")).lower() == ALL_USERS_TARGET
+               for a in protection.get("assignments") or [])
+
+
+def covers(protection, platform, app, group):
+    """Whether one app protection policy (Graph JSON with apps and assignments) covers the combination:
+    ``group`` is a group id, or None for users not targeted through a group (all users, guests, users
+    named directly, role holders), whom only an assignment to all users reaches."""
+    if APPS[app][PLATFORMS.index(platform)] is None:
+        return True  # the app does not exist on that platform
+    if not has_app(protection, platform, app):
+        return False
     assignments = assignment_set(protection.get("assignments"))
-    return has_app and ("include", group.lower()) in assignments and ("exclude", group.lower()) not in assignments
+    if group is None:
+        return assigned_to_all_users(protection)
+    if ("exclude", group.lower()) in assignments:
+        return False
+    return ("include", group.lower()) in assignments or assigned_to_all_users(protection)
+
+
+def _targets(users, group_name):
+    """``(group id or None, label)`` of everyone the CA policy's users condition includes."""
+    excluded = set(str(g).lower() for g in users.get("excludeGroups") or [])
+    targets = [(group, group_name(group) or group) for group in users.get("includeGroups") or []
+               if str(group).lower() not in excluded]
+    for value in users.get("includeUsers") or []:
+        text = str(value)
+        if text.lower() == "none":
+            continue
+        special = {"all": "all users", "guestsorexternalusers": "guests and external users"}
+        label = special.get(text.lower(), "user %s" % text)
+        targets.append((None, label))
+    if users.get("includeGuestsOrExternalUsers"):
+        targets.append((None, "guests and external users"))
+    for role in users.get("includeRoles") or []:
+        targets.append((None, "holders of role %s" % role))
+    return targets
 
 
 def coverage(ca_policies, protections, group_name):
@@ -80,13 +125,17 @@ def coverage(ca_policies, protections, group_name):
         users = ((ca_policy.get("conditions") or {}).get("users")) or {}
         platforms = targeted_platforms(ca_policy)
         apps, unmapped = targeted_apps(ca_policy)
+        targets = _targets(users, group_name)
         gaps = []
-        for group in users.get("includeGroups") or []:
+        for group, label in targets:
             for platform in platforms:
                 for app in apps:
                     if not any(covers(p, platform, app, group) for p in protections.get(platform, [])):
-                        gaps.append({"platform": platform, "app": app, "group_id": group,
-                                     "group": group_name(group) or group})
+                        gaps.append({"platform": platform, "app": app, "group_id": group, "group": label})
+        unverified = ["application %s: which mobile apps reach it is not known, so its coverage cannot be checked"
+                      % value for value in unmapped]
+        if not targets:
+            unverified.append("the policy includes no users, groups or roles")
         report.append({
             "conditional_access_policy": ca_policy.get("displayName"),
             "id": ca_policy.get("id"),
@@ -95,6 +144,7 @@ def coverage(ca_policies, protections, group_name):
             "unmapped_applications": unmapped,
             "users_not_in_groups": list(users.get("includeUsers") or []),
             "gaps": gaps,
-            "covered": not gaps,
+            "unverified": unverified,
+            "covered": not gaps and not unverified,
         })
     return report

@@ -236,6 +236,8 @@ def coverage(policies, named_locations=(), personas=(), applications=None, platf
     applications = default_applications() if applications is None else list(applications)
     policies = effective_policies(policies, report_only_as_enforced)
     personas = list(personas)
+    # Every cell, the unused-policy probes and the emergency check go over them.
+    named_locations = list(named_locations or ())
     location = outside_every_location(named_locations)
     cells = []
     applied = set()

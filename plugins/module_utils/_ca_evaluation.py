@@ -835,6 +835,12 @@ class Evaluation(object):
         """
         if self.outcome == "block":
             return False
+        return not self.unmet_requirements(satisfied_controls)
+
+    def unmet_requirements(self, satisfied_controls):
+        """The requirements (``requirements`` entries) a client that can satisfy ``satisfied_controls``
+        does not meet (see ``satisfied_by``); a block is not a requirement."""
+        unmet = []
         have = set(_lower(c) for c in satisfied_controls or ())
         impossible = self.unsatisfiable_controls
         if "*" in impossible:
@@ -854,10 +860,10 @@ class Evaluation(object):
             if not needs:
                 continue
             if requirement["operator"] == "AND" and not all(met):
-                return False
-            if requirement["operator"] != "AND" and not any(met):
-                return False
-        return True
+                unmet.append(requirement)
+            elif requirement["operator"] != "AND" and not any(met):
+                unmet.append(requirement)
+        return unmet
 
     def as_dict(self):
         return {
@@ -975,6 +981,8 @@ def evaluate(policies, sign_in, named_locations=(), include_disabled=False, repo
     problems = sign_in_problems(sign_in)
     if problems:
         raise ValueError("; ".join(problems))
+    # Gone over once per policy: a one-shot iterator would leave every policy after the first without them.
+    named_locations = list(named_locations or ())
     membership = _location_membership(named_locations, sign_in)
     results = [evaluate_policy(policy, sign_in, named_locations, include_disabled, membership, report_only_as_enabled)
                for policy in policies or ()]

@@ -437,6 +437,13 @@ class ConditionalAccessEngine(ResourceEngine):
             self._memberships[key] = memberships(self.graph, user_id)
         return self._memberships[key]
 
+    def group_memberships(self, group_id):
+        """``(group ids, role template ids)`` that a group belongs to or holds, transitive; read once."""
+        key = "group:%s" % str(group_id).lower()
+        if key not in self._memberships:
+            self._memberships[key] = memberships(self.graph, group_id, kind="groups")
+        return self._memberships[key]
+
     @classmethod
     def for_task(cls, module, resource, resolver, api_version, check_mode=None):
         return cls(lambda: PreferUnknownEnumMembers(module.graph), resource, resolver=resolver,
@@ -450,33 +457,52 @@ class ConditionalAccessEngine(ResourceEngine):
         return predicted_policies(self.objects(), changes)
 
     def named_locations(self, policies=None):
-        """The tenant's named locations (one paged list, kept); none read when no enabled policy of
+        """The tenant's named locations, a list (one paged read, kept: the pre-flight, the coverage
+        matrix and the what-if each go over it several times); none read when no enabled policy of
         ``policies`` has a location condition."""
         if policies is not None and not any(
                 str(p.get("state") or "").lower() == "enabled" and has_locations(p) for p in policies):
             return []
         if self._named_locations is None:
-            self._named_locations = self.graph.list(NAMED_LOCATIONS, api_version=self.api_version)
+            self._named_locations = list(self.graph.list(NAMED_LOCATIONS, api_version=self.api_version))
         return self._named_locations
 
     def emergency_identities(self):
         """The emergency-access accounts as the pre-flight evaluates them (``emergency_identity``):
-        each user with its transitive groups and directory roles (one read per user), each group as
-        any member of it."""
+        each user with its transitive groups and directory roles (one read per user); each group as
+        any member of it (with the groups that hold it, nested: one read), and as each user it holds,
+        nested members included (one read for the members, one per member), since a policy may
+        name such a user, or a group or role of theirs, directly."""
         if self._identities is not None:
             return self._identities
         emergency = self.resource.emergency_access or {}
         names = self.resolver.names_by_id() if self.resolver is not None else {}
         identities = []
+        given = set(str(u).lower() for u in emergency.get("users") or [])
         for user_id in emergency.get("users") or []:
             groups, roles = self.user_memberships(user_id)
             label = (names.get("user") or {}).get(str(user_id).lower()) or user_id
             identities.append(emergency_identity(label, "user", user_id, groups, roles))
         for group_id in emergency.get("groups") or []:
+            # A policy on a group that holds this one (nested) reaches its members too.
+            groups, roles = self.group_memberships(group_id)
             label = (names.get("group") or {}).get(str(group_id).lower()) or group_id
-            identities.append(emergency_identity(label, "group", group_id))
+            identities.append(emergency_identity(label, "group", group_id, groups, roles))
+            for member in self.group_user_members(group_id):
+                if str(member["id"]).lower() in given:
+                    continue
+                given.add(str(member["id"]).lower())
+                member_groups, member_roles = self.user_memberships(member["id"])
+                identities.append(emergency_identity(
+                    "%s (member of %s)" % (member.get("userPrincipalName") or member["id"], label), "user",
+                    member["id"], member_groups, member_roles))
         self._identities = identities
         return identities
+
+    def group_user_members(self, group_id):
+        """The users a group holds, nested members included: one paged read."""
+        return [m for m in self.graph.list("/groups/%s/transitiveMembers" % group_id, api_version="v1.0")
+                if str(m.get("@odata.type", "")).lower().endswith(".user") and m.get("id")]
 
     def preflight(self, changes):
         """Refuse the changes, before anything is written, when the policies as they would be lock
@@ -524,10 +550,11 @@ class ConditionalAccessEngine(ResourceEngine):
         return changes
 
 
-def memberships(graph, user_id):
-    """``(group ids, directory role template ids)`` of a user, transitive: one paged read."""
+def memberships(graph, object_id, kind="users"):
+    """``(group ids, directory role template ids)`` of a user (or, ``kind="groups"``, of a group),
+    transitive: one paged read."""
     # No $select: roleTemplateId belongs to directoryRole only, and Graph refuses it on directoryObject.
-    return split_memberships(graph.list("/users/%s/transitiveMemberOf" % user_id, api_version="v1.0"))
+    return split_memberships(graph.list("/%s/%s/transitiveMemberOf" % (kind, object_id), api_version="v1.0"))
 
 
 def split_memberships(objects):

@@ -351,10 +351,16 @@ def outside_every_location(named_locations=()):
                 continue
         countries.update(str(c).upper() for c in location.get("countriesAndRegions") or [])
     address = OUTSIDE_ADDRESSES[0]
-    for candidate in OUTSIDE_ADDRESSES:
-        parsed = ipaddress.ip_address(candidate)
+    # Past the documentation addresses, the addresses just outside each range: one of them lies outside
+    # every range unless the ranges hold every address.
+    candidates = [ipaddress.ip_address(a) for a in OUTSIDE_ADDRESSES]
+    for network in ranges:
+        for edge in (int(network.broadcast_address) + 1, int(network.network_address) - 1):
+            if 0 <= edge < 2 ** network.max_prefixlen:
+                candidates.append(ipaddress.ip_address(edge) if network.version == 4 else ipaddress.IPv6Address(edge))
+    for parsed in candidates:
         if not any(parsed.version == r.version and parsed in r for r in ranges):
-            address = candidate
+            address = str(parsed)
             break
     country = next((c for c in OUTSIDE_COUNTRIES if c not in countries), OUTSIDE_COUNTRIES[0])
     return {"ip_address": address, "country": country}
@@ -389,6 +395,7 @@ def emergency_lockouts(policies, identities, named_locations=()):
     ``policies`` blocks the identity or demands what it cannot satisfy:
     ``{account, kind, policy, policy_id, application, client_app_type, detail}``."""
     found = []
+    named_locations = list(named_locations or ())  # gone over for every identity and sign-in
     for identity in identities or ():
         for application, client_app_type, sign_in in emergency_sign_ins(identity, named_locations):
             evaluation = evaluate(policies, sign_in, named_locations)

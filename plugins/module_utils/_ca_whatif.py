@@ -229,7 +229,46 @@ def shaped(evaluation, scenario):
     satisfied = scenario.values.get("satisfied_controls")
     if satisfied is not None:
         out["access_granted"] = bool(evaluation.satisfied_by(set(satisfied)))
+    out["access"], out["access_detail"] = access(evaluation, satisfied)
     return out
+
+
+# Every control a client may be able to satisfy; the engine takes out those the sign-in cannot
+# (a legacy client satisfies none, a platform without the device or app state some).
+EVERY_CONTROL = ("mfa", "compliantDevice", "domainJoinedDevice", "approvedApplication", "compliantApplication",
+                 "passwordChange", "riskRemediation", "authenticationStrength", "termsOfUse")
+
+
+def access(evaluation, satisfied=None):
+    """``("granted" | "denied", why)``: denied when the sign-in is blocked, or when it cannot satisfy
+    what is required: with ``satisfied`` (the scenario's satisfied_controls) those controls, else
+    every control the sign-in could satisfy at all."""
+    if evaluation.outcome == "block":
+        return "denied", "blocked by %s" % ", ".join(_name(r) or str(r.id) for r in evaluation.blocked_by)
+    if evaluation.outcome != "grant":
+        return "granted", "no enforced policy requires anything"
+    have = set(satisfied) if satisfied is not None else set(EVERY_CONTROL)
+    if satisfied is None:
+        for requirement in evaluation.requirements:
+            have.update(requirement.get("custom_authentication_factors") or [])
+    if evaluation.satisfied_by(have):
+        if satisfied is not None:
+            return "granted", "with %s" % ", ".join(sorted(satisfied))
+        required = controls_required(evaluation.requirements) or ["the requirements"]
+        return "granted", "once the sign-in satisfies %s" % ", ".join(required)
+    failing = evaluation.unmet_requirements(have)
+    impossible = evaluation.unsatisfiable_controls
+    reasons = sorted(set(impossible.values())) if impossible else []
+    text = "cannot satisfy %s" % "; ".join(
+        "%s (%s %s)" % (r.get("policy"), r.get("operator"), ", ".join(
+            list(r.get("controls") or []) + (["authentication strength"] if r.get("authentication_strength") else [])
+            + (["terms of use"] if r.get("terms_of_use") else [])))
+        for r in failing)
+    if satisfied is not None:
+        text += " with %s" % (", ".join(sorted(satisfied)) or "no control")
+    if reasons:
+        text += ": %s" % "; ".join(reasons)
+    return "denied", text
 
 
 def _demands(variant):
@@ -243,6 +282,8 @@ def matches_expected(variant, scenario):
     expected = scenario.params.get("expected")
     if expected is None:
         return None
+    if expected == "denied":
+        return variant["access"] == "denied"
     if variant["outcome"] != expected:
         return False
     wanted = scenario.values.get("expected_controls") or []

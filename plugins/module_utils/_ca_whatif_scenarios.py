@@ -37,6 +37,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps 
 
 OPTION = "scenarios"
 OUTCOMES = ("block", "grant", "allow")
+# What a scenario may expect: an outcome, or "denied" (blocked, or asked for what the sign-in cannot satisfy).
+EXPECTATIONS = OUTCOMES + ("denied",)
 
 # Graph's members, matched without regard to case, underscores or spaces.
 PLATFORMS = ("android", "iOS", "windows", "windowsPhone", "macOS", "linux")
@@ -89,7 +91,7 @@ def scenario_options():
     return dict(
         name=dict(type="str", required=True),
         description=dict(type="str"),
-        expected=dict(type="str", choices=list(OUTCOMES)),
+        expected=dict(type="str", choices=list(EXPECTATIONS)),
         expected_controls=dict(type="list", elements="str"),
         user=dict(type="str"),
         user_groups=dict(type="list", elements="str"),
@@ -386,6 +388,39 @@ def _items_of(graph, body):
     return items
 
 
+def groups_holding(graph, group_ids):
+    """``{group id (lower case): (ids of the groups that hold it, nested; role template ids)}``:
+    one ``transitiveMemberOf`` read per group, in ``$batch`` requests of 20. A member of a group is
+    a member of every group that holds it, and Conditional Access counts nested members."""
+    wanted = []
+    for group_id in group_ids or ():
+        key = str(group_id).lower()
+        if key not in wanted:
+            wanted.append(key)
+    paths = ["/groups/%s/transitiveMemberOf" % key for key in wanted]
+    answers = _batch_or_raise(graph, [{"method": "GET", "url": path} for path in paths], paths)
+    found = {}
+    for key, answer in zip(wanted, answers):
+        found[key] = split_memberships(_items_of(graph, answer.get("body"))) if answer.get("status") != 404 else ([], [])
+    return found
+
+
+def add_groups_holding(graph, users):
+    """Add to each sign-in user (``{"groups", "roles"}``) the groups that hold its groups, nested,
+    and the roles held through them; one ``groups_holding`` read for all of them."""
+    users = list(users)
+    holding = groups_holding(graph, [g for user in users for g in user.get("groups") or ()])
+    for user in users:
+        groups = [str(g).lower() for g in user.get("groups") or ()]
+        roles = list(user.get("roles") or ())
+        for group in list(groups):
+            parents, held = holding.get(group, ([], []))
+            groups.extend(g for g in parents if g not in groups)
+            roles.extend(r for r in held if r not in roles)
+        user["groups"], user["roles"] = groups, roles
+    return users
+
+
 class ScenarioResolver:
     """Resolves the names of every scenario in bulk; ``requests`` counts the HTTP requests made
     (a $batch counts once)."""
@@ -493,8 +528,11 @@ class ScenarioResolver:
         found = self.names.resolve(wanted) if wanted else {}
         self.requests += self.names.requests - before
         problems = []
+        offline = []
         for scenario in scenarios:
             p = scenario.params
+            if p.get("user_groups") and scenario.user is None:
+                offline.append(scenario)
             for option, kind, target in (("user_groups", "group", scenario.groups), ("user_roles", "role", scenario.roles)):
                 for value in p.get(option) or []:
                     resolution = found.get((kind, value))
@@ -518,6 +556,13 @@ class ScenarioResolver:
                 problems.append("%s: %s (got %r)." % (scenario.where("application"), str(what).rstrip("."), app))
             else:
                 scenario.application = resolution.id
+        if offline and not problems:
+            # A user described by its groups is also a member of the groups that hold them.
+            users = [{"groups": list(scenario.groups), "roles": list(scenario.roles)} for scenario in offline]
+            add_groups_holding(self.graph, users)
+            self.requests += (len(set(g for s in offline for g in s.groups)) + 19) // 20
+            for scenario, user in zip(offline, users):
+                scenario.groups[:], scenario.roles[:] = user["groups"], user["roles"]
         return problems
 
     def _service_principals(self, scenarios):

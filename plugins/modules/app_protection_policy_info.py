@@ -110,9 +110,14 @@ app_protection_policies:
 coverage:
   description:
     - One entry per conditional access policy of O(coverage_for) that grants on C(compliantApplication).
-    - C(gaps) lists the combinations no app protection policy covers (C(platform), C(app), C(group), C(group_id));
-      C(covered) is true when there are none. C(users_not_in_groups) lists users the CA policy targets directly (or
-      C(All)), which group assignments cannot be matched against.
+    - C(gaps) lists the combinations no app protection policy covers (C(platform), C(app), C(group), C(group_id)).
+      Users the CA policy targets directly, as C(All), as guests or through directory roles are matched only by an
+      app protection policy assigned to all users; each not so covered is a gap whose C(group_id) is null and whose
+      C(group) says who they are. C(users_not_in_groups) lists the users the CA policy names directly (or C(All)).
+    - C(unverified) lists what could not be checked (an application whose mobile apps are not known, a policy that
+      includes no one).
+    - C(covered) is true only when every app the CA policy sends to app protection is covered on every platform for
+      everyone it targets, with no gap and nothing unverified.
   returned: when O(coverage_for) is given
   type: list
   elements: dict
@@ -123,6 +128,7 @@ coverage:
       apps: [outlook]
       unmapped_applications: []
       users_not_in_groups: []
+      unverified: []
       covered: false
       gaps:
         - {platform: android, app: outlook, group: Mobile Pilot, group_id: 4f1f2d53-2b0e-4c7e-9d0a-58f3c2a5e111}

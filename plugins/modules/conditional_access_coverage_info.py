@@ -57,8 +57,9 @@ options:
       - The emergency-access (break-glass) accounts, users by user principal name or id and groups by display name or
         id. Each is a persona, whose cells never count as gaps (such accounts are excluded on purpose), and is checked
         for C(emergency_blocked).
-      - A user is evaluated with its transitive groups and directory roles; a group as any member of it. Both are
-        taken to hold Global Administrator, as an emergency-access account does.
+      - A user is evaluated with its transitive groups and directory roles; a group as any member of it (a member of
+        the groups that hold it too) and as each user it holds, nested members included. All are taken to hold
+        Global Administrator, as an emergency-access account does.
     type: dict
     suboptions:
       users:
@@ -72,7 +73,8 @@ options:
   personas:
     description:
       - The rows of the matrix. By default, a member of each group the policies include or exclude (of that group
-        only), a holder of each directory role they name, a member of no group (C(all members)), a guest, and the
+        and, as Conditional Access counts nested groups, of the groups that hold it), a holder of each directory
+        role they name, a member of no group (C(all members)), a guest, and the
         accounts of O(emergency_access).
       - The accounts of O(emergency_access) are added to the personas given here as well.
     type: list
@@ -88,7 +90,7 @@ options:
             O(personas[].groups) and O(personas[].roles).
         type: str
       groups:
-        description: Groups the persona is a member of, by display name or id.
+        description: Groups the persona is a member of (and so of the groups that hold them), by display name or id.
         type: list
         elements: str
         default: []
@@ -241,6 +243,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage impo
     default_personas,
     emergency_personas,
     policy_groups,
+    policy_roles,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage_input import (
     resolve_applications,
@@ -254,6 +257,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     plan_policies,
     resolve_all,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_whatif_scenarios import add_groups_holding
 from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
 from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import role_name
@@ -294,13 +298,13 @@ def run(module):
             resolver.resolve({"group": groups})
         names = resolver.names_by_id().get("group") or {}
         group_names = dict((g, names.get(str(g).lower(), g)) for g in groups)
-        role_names = {}
-        for policy in policies:
-            for role in ((policy.get("conditions") or {}).get("users") or {}).get("includeRoles") or []:
-                role_names[role] = role_name(role) or role
+        role_names = dict((role, role_name(role) or role) for role in policy_roles(policies))
         personas = default_personas(policies, group_names, role_names, identities)
     else:
         personas = resolve_personas(module, resolver, params["personas"]) + emergency_personas(identities)
+    # A member of a group is a member of every group that holds it (nested): one read per group.
+    add_groups_holding(module.graph, [p.user for p in personas if not p.emergency and p.user.get("groups")
+                                      and p.user.get("id") is None])
     applications = resolve_applications(resolver, params["applications"])
     result = coverage(policies, named_locations, personas, applications, params["platforms"],
                       params["client_app_types"], identities, params["report_only_as_enforced"])

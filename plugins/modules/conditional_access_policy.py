@@ -46,7 +46,8 @@ description:
     from an unmanaged Windows device, in a browser and in a desktop client, from outside every named location. MFA,
     authentication strengths, terms of use and a password change count as satisfiable; a compliant or joined device and
     app protection do not. A user is evaluated with its transitive groups and directory roles, a group as any member
-    of it, and both as holders of Global Administrator. A policy the task creates or changes that blocks such an
+    of it (and so of the groups that hold it) and as each user it holds (nested members included), and all as
+    holders of Global Administrator. A policy the task creates or changes that blocks such an
     account, or demands what it cannot satisfy, refuses the whole task, naming the account, the application and the
     policy; nothing is written. A lockout that only a policy the task leaves alone causes is a warning. Neither check
     can be acknowledged away: O(acknowledge_lockout_risk) only stands in for missing O(emergency_access).'

@@ -49,8 +49,12 @@ options:
       expected:
         description:
           - The outcome the scenario should have. The result's C(matches_expected) compares it (null without it).
+          - V(denied) expects that the sign-in does not get in, whatever the outcome, because it is blocked or
+            cannot satisfy what is required (with O(scenarios[].satisfied_controls), those controls; else any
+            control the sign-in could satisfy at all, so that, for example, an Exchange ActiveSync client asked for
+            app protection or MFA is denied). The result's C(access) says which.
         type: str
-        choices: [block, grant, allow]
+        choices: [block, grant, allow, denied]
       expected_controls:
         description:
           - With O(scenarios[].expected=grant), controls that must be among the required ones (for example
@@ -360,8 +364,23 @@ scenarios:
       description: With O(scenarios[].satisfied_controls), whether those controls get the sign-in in; else null.
       type: bool
       returned: always
+    access:
+      description:
+        - V(denied) when the sign-in is blocked or cannot satisfy what is required (with
+          O(scenarios[].satisfied_controls), those controls; else any control the sign-in could satisfy at all);
+          else V(granted).
+      type: str
+      returned: always
+      sample: denied
+    access_detail:
+      description: Why, in words (the blocking policies, or the requirements not met and why they cannot be).
+      type: str
+      returned: always
+      sample: "cannot satisfy TG - Mobile: require app protection (OR compliantApplication) with mfa"
     matches_expected:
-      description: Whether C(outcome) (and C(expected_controls)) match C(expected); null without C(expected).
+      description:
+        - Whether C(outcome) (and C(expected_controls)) match C(expected), or with C(expected=denied), whether
+          C(access) is V(denied); null without C(expected).
       type: bool
       returned: always
     sign_in:
@@ -384,7 +403,7 @@ scenarios:
       returned: always
     live:
       description: With O(source=both), the result against the live policies (the keys above from C(outcome) to
-        C(access_granted)).
+        C(access_detail)).
       type: dict
       returned: when O(source=both)
     declared:

@@ -59,6 +59,10 @@ def sandbox_seed():
     }
 
 
+# The emergency-access group as each user it holds.
+EMERGENCY_MEMBER = "breakglass2@contoso.onmicrosoft.com (member of Emergency Access Accounts)"
+
+
 def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph_sandbox):
     since = len(graph_sandbox.requests())
     run = run_playbook("conditional_access_coverage.yml")
@@ -69,9 +73,10 @@ def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph
     seen = run.output("coverage")
 
     complete = seen["declared"]["coverage"]
-    assert complete["counts"]["cells"] == len(complete["cells"]) == 4 * 7 * 5 * 4
+    # The emergency-access group is a persona as any member of it and as each user it holds.
+    assert complete["counts"]["cells"] == len(complete["cells"]) == 5 * 7 * 5 * 4
     assert [p["name"] for p in complete["dimensions"]["personas"]] == [
-        "all members", "guests", "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts"]
+        "all members", "guests", "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts", EMERGENCY_MEMBER]
     assert complete["gaps"] == [] and complete["unused_policies"] == [] and complete["emergency_blocked"] == []
     assert len(complete["policies"]) == 5 and all(p["id"] is None for p in complete["policies"])
 
@@ -85,7 +90,7 @@ def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph
     live = seen["live"]["coverage"]
     personas = [p["name"] for p in live["dimensions"]["personas"]]
     assert personas == ["member of All Staff", "member of Mobile Pilot", "all members", "guests",
-                        "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts"]
+                        "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts", EMERGENCY_MEMBER]
     assert [(b["account"], b["policy"]) for b in live["emergency_blocked"]] == [
         ("breakglass1@contoso.onmicrosoft.com", "Live: Azure portal from compliant devices")]
     unused = [(u["display_name"], u["reason"]) for u in live["unused_policies"]]
@@ -99,9 +104,9 @@ def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph
 
     chosen = seen["personas"]["coverage"]
     assert [p["name"] for p in chosen["dimensions"]["personas"]] == [
-        "Staff", "Adele", "Partner", "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts"]
+        "Staff", "Adele", "Partner", "breakglass1@contoso.onmicrosoft.com", "Emergency Access Accounts", EMERGENCY_MEMBER]
     assert [a["name"] for a in chosen["dimensions"]["applications"]] == ["Exchange Online", "Azure portal"]
-    assert chosen["counts"]["cells"] == 5 * 2 * 2 * 1
+    assert chosen["counts"]["cells"] == 6 * 2 * 2 * 1
     cell = dict(((c["persona"], c["application"], c["platform"]), c) for c in chosen["cells"])
     # Adele's groups are read from the directory: in Mobile Pilot, the report-only policy applies to her.
     assert cell[("Adele", "Exchange Online", "iOS")]["report_only"] == ["Live: pilot app protection (report-only)"]

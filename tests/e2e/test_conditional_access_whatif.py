@@ -3,6 +3,7 @@
 and a disagreement planted in the sandbox, bad scenarios refused by field and value, and never a write."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 WHATIF_PLAYBOOK = REPO / "playbooks" / "whatif.yml"
 CONTOSO = json.loads((REPO / "sandbox" / "seeds" / "contoso.json").read_text())
-SCENARIOS = ["Native iOS Mail", "Outlook mobile under app protection", "High-risk sign-in",
+SCENARIOS = ["Native iOS Mail", "Outlook mobile under app protection", "Outlook mobile without app protection",
+             "High-risk sign-in",
              "Legacy authentication", "Emergency-access account"]
 
 
@@ -89,6 +91,10 @@ def assert_seed_outcomes(results):
     assert app["outcome"] == "grant" and app["access_granted"] is True
     mobile = next(r for r in app["requirements"] if r["policy"] == "TG - Mobile: require app protection")
     assert mobile["controls"] == ["compliantApplication"]
+    denied = found["Outlook mobile without app protection"]
+    assert denied["outcome"] == "grant" and denied["access"] == "denied" and denied["access_granted"] is False
+    assert "compliantApplication" in denied["access_detail"]
+    assert app["access"] == "granted"
     risky = found["High-risk sign-in"]
     assert "TG - MFA for medium or high sign-in risk" in risky["enforced"]
     assert all(r["controls"] == ["mfa"] for r in risky["requirements"])
@@ -102,7 +108,10 @@ def test_shipped_scenarios_against_the_declared_baseline(run_playbook, graph_san
     output = tmp_path / "whatif.json"
     run = run_playbook(WHATIF_PLAYBOOK, extra_vars={"whatif_output": str(output)})
     assert run.rc == 0, run
-    assert "5 scenarios, all as expected" in run.stdout
+    assert "6 scenarios, all as expected" in run.stdout
+    # The console says when a sign-in cannot get in, not only the JSON.
+    assert re.search(r"Outlook mobile without app protection: grant \([^)]*compliantApplication[^)]*\), access denied "
+                     r"\(cannot satisfy [^\n]*compliantApplication[^\n]* with mfa", run.stdout), run.stdout
     results = json.loads(output.read_text())
     assert_seed_outcomes(results)
     # The declared policies were report-only; evaluated as if enforced, they are in `enforced`.
@@ -129,7 +138,7 @@ def test_live_policies_with_graph_agreeing(run_playbook, graph_sandbox, tmp_path
         "Outlook mobile under app protection"]["report_only"]
     evaluated = [i for r in graph_requests(graph_sandbox) if r["path"].endswith("/$batch")
                  for i in (r.get("body") or {}).get("requests") or [] if "evaluate" in i["url"]]
-    assert len(evaluated) == 5
+    assert len(evaluated) == 6
     assert evaluated[0]["body"]["signInIdentity"]["@odata.type"] == "#microsoft.graph.userSignIn"
     assert_no_writes(graph_sandbox)
 

@@ -5,7 +5,6 @@ nothing, does not scroll sideways on the phone, and shows the figures of posture
 the seed (tests/e2e/data/posture_report_seed.json on top of sandbox/seeds/contoso.json)."""
 
 import collections
-import html
 import html.parser
 import json
 import os
@@ -278,6 +277,12 @@ def test_posture_report_shows_the_tenant_and_the_planted_gap(run_playbook, tmp_p
             if value is not None:
                 assert not re.match(r"^\s*([a-z][a-z0-9+.-]*:|//)", value, re.I), (node.tag, attribute, value)
     assert "&lt;unmanaged&gt;" in page_text  # names are text, not markup
+    # A sign-in that cannot satisfy what is required says so, with why, not only in the JSON.
+    denied = [x for x in scenarios["items"] if x["access"] == "denied"]
+    assert any(x["outcome"] == "grant" for x in denied), [(x["name"], x["outcome"], x["access"]) for x in denied]
+    assert page_text.count('<span class="badge bad">access denied</span>') == len(denied)
+    for item in denied:
+        assert html.escape(item["access_detail"], quote=True) in page_text
 
     # The page in Chromium: loads without a console error or a blocked fetch; the DOM shows the JSON's figures.
     started = time.monotonic()
