@@ -16,10 +16,11 @@ import json
 import re
 from urllib.parse import quote
 
-from . import intercept
-from .auth import authenticate, exchange_error, roles_of
-from .exchange_cmdlets import CMDLETS
-from .messages import Response
+from .. import intercept
+from ..auth import authenticate, exchange_error, roles_of
+from ..exchange_cmdlets import CMDLETS
+from ..messages import Response
+from ..resource import Route
 
 REGIONAL_HOST = "localhost"
 PAGE_DEFAULT = 1000
@@ -62,7 +63,7 @@ def _result_size(value, default):
                              kind="ParameterBindingArgumentTransformationException") from None
 
 
-def register(router, sandbox):
+def routes(sandbox):
     def invoke(request, tenant):
         host_name = (getattr(request, "host", "") or "").rsplit(":", 1)[0].strip("[]").lower()
         if request.intercepted_service == "exchange":
@@ -142,9 +143,11 @@ def register(router, sandbox):
         out["value"] = value
         return Response(200, out, headers={"Preference-Applied": "odata.maxpagesize=%d" % page_size} if match else None)
 
-    def refuse(request, tenant=None):
+    def refuse(request, tenant=None, rest=None):
         raise exchange_error(404, "The requested admin API route '%s' is not served by the sandbox; use "
                                   "/adminapi/beta/{tenant}/InvokeCommand." % request.path)
 
-    router.add("POST", r"^/adminapi/beta/(?P<tenant>[^/]+)/InvokeCommand/?$", invoke, "exchange", flags=re.IGNORECASE)
-    router.add(("GET", "POST", "PUT", "PATCH", "DELETE"), r"^/adminapi/.*$", refuse, "exchange")
+    return [
+        Route("POST", "/adminapi/beta/{tenant}/InvokeCommand", invoke, service="exchange", flags=re.IGNORECASE),
+        Route(("GET", "POST", "PUT", "PATCH", "DELETE"), "/adminapi{rest:/.*}", refuse, service="exchange"),
+    ]
