@@ -66,6 +66,26 @@ def issue_for(sandbox, request, record, service, credential_type):
     return token, resource
 
 
+def _token_form(request):
+    """The token request's form fields, with client id and secret from HTTP Basic authentication when sent so."""
+    form = {}
+    content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/x-www-form-urlencoded":
+        raise aad_error(request, 400, "invalid_request", 900144,
+                        "The request body must contain the following parameter: 'grant_type'.")
+    for key, value in parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True):
+        form.setdefault(key, value)
+    authorization = request.headers.get("Authorization") or ""
+    if authorization.lower().startswith("basic "):
+        try:
+            user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
+            form.setdefault("client_id", unquote_plus(user))
+            form.setdefault("client_secret", unquote_plus(password))
+        except (ValueError, UnicodeDecodeError):
+            raise aad_error(request, 401, "invalid_client", 7000215, "Invalid client secret provided.") from None
+    return form
+
+
 class Authority:
     """The handlers of the login authority for one sandbox."""
 
@@ -120,22 +140,7 @@ class Authority:
 
     def token(self, request, tenant=None, v1=None):
         tid = self.resolve_tenant(request, tenant)
-        form = {}
-        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type and content_type != "application/x-www-form-urlencoded":
-            raise aad_error(request, 400, "invalid_request", 900144,
-                            "The request body must contain the following parameter: 'grant_type'.")
-        for key, value in parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True):
-            form.setdefault(key, value)
-        authorization = request.headers.get("Authorization") or ""
-        if authorization.lower().startswith("basic "):
-            try:
-                user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
-                form.setdefault("client_id", unquote_plus(user))
-                form.setdefault("client_secret", unquote_plus(password))
-            except (ValueError, UnicodeDecodeError):
-                raise aad_error(request, 401, "invalid_client", 7000215,
-                                "Invalid client secret provided.") from None
+        form = _token_form(request)
         if tid is None:
             raise aad_error(request, 400, "invalid_request", 50059,
                             "No tenant-identifying information found in either the request or implied by any "
@@ -161,6 +166,17 @@ class Authority:
                 "user in the tenant. You may have sent your authentication request to the wrong tenant."
                 % (client_id, self.sandbox.tenant.display_name))
         service = self._requested_service(request, form, v1 is not None)
+        credential_type = self._credential_type(request, form, record, client_id)
+        access_token, resource = issue_for(self.sandbox, request, record, service, credential_type)
+        body = {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
+                "access_token": access_token}
+        if v1 is not None:
+            body["resource"] = resource
+        return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
+                        content_type=PLAIN_JSON)
+
+    def _credential_type(self, request, form, record, client_id):
+        """The token's credential type once the secret ("1") or the signed assertion ("2") checks out."""
         secret = form.get("client_secret")
         assertion = form.get("client_assertion")
         if secret:
@@ -176,25 +192,18 @@ class Authority:
                     "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create "
                     "new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate "
                     "credentials for added security: https://aka.ms/certCreds." % record["id"])
-            credential_type = "1"
-        elif assertion:
+            return "1"
+        if assertion:
             if form.get("client_assertion_type") != ASSERTION_TYPE:
                 raise aad_error(request, 400, "invalid_request", 90014,
                                 "The required field 'client_assertion_type' is missing or is not '%s'."
                                 % ASSERTION_TYPE)
-            verify_assertion(request, self.sandbox.tenant, record, client_id, assertion, self.sandbox.host_names(request))
-            credential_type = "2"
-        else:
-            raise aad_error(request, 401, "invalid_client", 7000216,
-                            "'client_assertion', 'client_secret' or 'request' is required for the "
-                            "'client_credentials' grant type.")
-        access_token, resource = issue_for(self.sandbox, request, record, service, credential_type)
-        body = {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
-                "access_token": access_token}
-        if v1 is not None:
-            body["resource"] = resource
-        return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
-                        content_type=PLAIN_JSON)
+            verify_assertion(request, self.sandbox.tenant, record, client_id, assertion,
+                             self.sandbox.host_names(request))
+            return "2"
+        raise aad_error(request, 401, "invalid_client", 7000216,
+                        "'client_assertion', 'client_secret' or 'request' is required for the "
+                        "'client_credentials' grant type.")
 
     def _requested_service(self, request, form, v1):
         if v1:
