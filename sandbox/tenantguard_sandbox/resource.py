@@ -26,6 +26,7 @@ A verb without a hook is not routed, so Graph's 405 for a method the path does n
 """
 
 import re
+import types
 from collections import namedtuple
 
 from .errors import GraphHTTPError
@@ -34,6 +35,26 @@ from .messages import Response, no_content
 
 TEMPLATE_PART = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<regex>(?:[^{}]|\{[^{}]*\})+))?\}")
 ITEM = "/{key}"
+# The hooks a Resource is built from, with what a hook left out means.
+HOOKS = {
+    "find": None,  # (request, key, include_hidden) -> stored or None; default: the collection's get
+    "missing": None,  # key -> the 404 to raise
+    "render": None,  # (request, stored, single) -> the entity as answered; single: with its @odata.context
+    "listed": None,  # request -> what the list pages (default: the collection, keyset-paged)
+    "single": None,  # (request, stored) -> the 200 Response of a read, where render and $select do not say it
+    "select": True,  # whether a single read applies $select
+    "countable": False,  # whether {path}/$count is served
+    "build": None,  # request -> the object to store from a POST body (no hook: no POST)
+    "change": None,  # (request, stored) -> the updated object from a PATCH body (no hook: no PATCH)
+    "update_returns_entity": False,  # PATCH answers 200 with the entity instead of 204
+    "deletable": False,  # whether DELETE is served
+    "before_delete": None,  # stored -> raise to refuse a DELETE
+    "actions": None,  # {name: (request, stored) -> Response}, POST {path}/{key}/{name}
+    "navigations": None,  # {name: (request, stored) -> Response}, GET {path}/{key}/{name}
+    "guard": None,  # request -> raise before anything else (a beta-only set)
+    "paths": None,  # further paths the same set is served at
+    "overrides": None,  # {verb: handler} replacing list, count, create, get, update or delete
+}
 
 
 class Route(namedtuple("Route", "methods path handler permission service flags")):
@@ -91,85 +112,76 @@ def entity_context(request, fragment):
 class Resource:
     """The handlers and routes of one entity set (see the module's text for the hooks)."""
 
-    def __init__(self, sandbox, path, permission, spec, collection=None, find=None, missing=None, render=None,
-                 listed=None, single=None, select=True, countable=False, build=None, change=None,
-                 update_returns_entity=False, deletable=False, before_delete=None, actions=None, navigations=None,
-                 guard=None, paths=None, overrides=None):
+    def __init__(self, sandbox, path, permission, spec, collection=None, **hooks):
+        unknown = set(hooks) - set(HOOKS)
+        if unknown:
+            raise TypeError("unknown resource hooks: %s" % ", ".join(sorted(unknown)))
         self.sandbox = sandbox
-        self.paths = tuple(paths or (path,))
+        self.paths = tuple(hooks.get("paths") or (path,))
         self.permission = permission
         self.spec = spec
         self.collection = collection
-        self._find = find
-        self.missing = missing or _resource_not_found
-        self.render = render or (lambda request, stored, single: stored)
-        self._listed = listed
-        self._single = single
-        self.select = select
-        self.countable = countable
-        self.build = build
-        self.change = change
-        self.update_returns_entity = update_returns_entity
-        self.deletable = deletable
-        self.before_delete = before_delete
-        self.actions = dict(actions or {})
-        self.navigations = dict(navigations or {})
-        self.guard = guard or (lambda request: None)
-        self.overrides = dict(overrides or {})
+        self.hooks = types.SimpleNamespace(**dict(HOOKS, **hooks))
+        self.hooks.missing = self.hooks.missing or _resource_not_found
+        self.hooks.render = self.hooks.render or (lambda request, stored, single: stored)
+        self.hooks.guard = self.hooks.guard or (lambda request: None)
+        self.actions = dict(self.hooks.actions or {})
+        self.navigations = dict(self.hooks.navigations or {})
+        self.overrides = dict(self.hooks.overrides or {})
 
     # -- look-ups -----------------------------------------------------------------------------------
     def find(self, request, key, include_hidden=False):
         """The stored object ``key``, or the resource's 404."""
-        if self._find is not None:
-            obj = self._find(request, key, include_hidden)
+        if self.hooks.find is not None:
+            obj = self.hooks.find(request, key, include_hidden)
         else:
             obj = self.collection.get(key, include_hidden=include_hidden)
         if obj is None:
-            raise self.missing(key)
+            raise self.hooks.missing(key)
         return obj
 
     def listed(self, request):
-        return self._listed(request) if self._listed is not None else self.collection
+        return self.hooks.listed(request) if self.hooks.listed is not None else self.collection
 
     def entity(self, request, stored):
         """The 200 answer of a single read."""
-        if self._single is not None:
-            return self._single(request, stored)
-        body = self.render(request, stored, True)
-        return Response(200, selected(request, self.spec, body) if self.select else body)
+        if self.hooks.single is not None:
+            return self.hooks.single(request, stored)
+        body = self.hooks.render(request, stored, True)
+        return Response(200, selected(request, self.spec, body) if self.hooks.select else body)
 
     # -- handlers -------------------------------------------------------------------------------------
     def list(self, request):
-        self.guard(request)
+        self.hooks.guard(request)
         return list_response(request, self.spec, self.listed(request))
 
     def count(self, request):
-        self.guard(request)
+        self.hooks.guard(request)
         return count_response(request, self.spec, self.listed(request))
 
     def get(self, request, key):
-        self.guard(request)
+        self.hooks.guard(request)
         return self.entity(request, self.find(request, key))
 
     def create(self, request):
-        self.guard(request)
-        stored = self.build(request)
+        self.hooks.guard(request)
+        stored = self.hooks.build(request)
         self.sandbox.created(self.collection, stored, request)
-        return Response(201, self.render(request, stored, True))
+        return Response(201, self.hooks.render(request, stored, True))
 
     def update(self, request, key):
-        self.guard(request)
-        updated = self.change(request, self.find(request, key, include_hidden=True))
+        self.hooks.guard(request)
+        updated = self.hooks.change(request, self.find(request, key, include_hidden=True))
         self.collection.put(updated)
-        if self.update_returns_entity:
-            return Response(200, self.render(request, updated, True))
+        if self.hooks.update_returns_entity:
+            return Response(200, self.hooks.render(request, updated, True))
         return no_content()
 
     def delete(self, request, key):
-        self.guard(request)
+        self.hooks.guard(request)
         stored = self.find(request, key, include_hidden=True)
-        if self.before_delete is not None:
-            self.before_delete(stored)
+        if self.hooks.before_delete is not None:
+            self.hooks.before_delete(stored)
         self.collection.delete(key)
         return no_content()
 
@@ -177,7 +189,7 @@ class Resource:
         hook = self.actions[name]
 
         def handler(request, key):
-            self.guard(request)
+            self.hooks.guard(request)
             return hook(request, self.find(request, key, include_hidden=True))
         handler.__name__ = name
         return handler
@@ -186,7 +198,7 @@ class Resource:
         hook = self.navigations[name]
 
         def handler(request, key):
-            self.guard(request)
+            self.hooks.guard(request)
             return hook(request, self.find(request, key))
         handler.__name__ = name.replace("/", "_")
         return handler
@@ -201,14 +213,14 @@ class Resource:
             out += [Route("GET", item + "/" + name, self.navigation(name), self.permission)
                     for name in self.navigations]
             out.append(Route("GET", path, self.handler("list"), self.permission))
-            if self.countable or "count" in self.overrides:
+            if self.hooks.countable or "count" in self.overrides:
                 out.append(Route("GET", path + "/$count", self.handler("count"), self.permission))
-            if self.build is not None:
+            if self.hooks.build is not None:
                 out.append(Route("POST", path, self.handler("create"), self.permission))
             out.append(Route("GET", item, self.handler("get"), self.permission))
-            if self.change is not None or "update" in self.overrides:
+            if self.hooks.change is not None or "update" in self.overrides:
                 out.append(Route("PATCH", item, self.handler("update"), self.permission))
-            if self.deletable:
+            if self.hooks.deletable:
                 out.append(Route("DELETE", item, self.handler("delete"), self.permission))
         return out
 
