@@ -10,6 +10,7 @@ issues them; PATCH answers 204 (the documentation's 200 is a known doc error); `
 the whole assignment set and ``targetApps`` the whole app list, both answering 204.
 """
 
+import contextlib
 import copy
 import uuid
 
@@ -54,21 +55,17 @@ def _spec(type_name, context, default_top=None):
                     directory=False, max_top=None, default_top=default_top, allow_skip=True)
 
 
-class expand_removed:
-    """``$expand`` taken out of the request's query for the ``with`` block (the list and $select machinery do not
-    know it); the names asked for as ``names``."""
-
-    def __init__(self, request):
-        self.request = request
-
-    def __enter__(self):
-        expand = self.request.option("$expand")
-        self.saved = dict(self.request.query)
-        self.request.query = {k: v for k, v in self.saved.items() if k.lower() not in ("$expand", "expand")}
-        return [e.strip() for e in expand.split(",") if e.strip()] if expand else []
-
-    def __exit__(self, *exc):
-        self.request.query = self.saved
+@contextlib.contextmanager
+def expand_removed(request):
+    """``$expand`` taken out of the request's query for the ``with`` block (paging and ``$select`` do not know it);
+    yields the names asked for."""
+    expand = request.option("$expand")
+    saved = dict(request.query)
+    request.query = {k: v for k, v in saved.items() if k.lower() not in ("$expand", "expand")}
+    try:
+        yield [e.strip() for e in expand.split(",") if e.strip()] if expand else []
+    finally:
+        request.query = saved
 
 
 # -- managed devices --------------------------------------------------------------------------------
