@@ -1,6 +1,7 @@
 """Command line: ``serve`` runs a sandbox, ``generate`` writes a large seed file.
 
     python -m tenantguard_sandbox serve --port PORT --state-dir DIR [--seed FILE] [--faults FILE]
+                                        [--collections-path DIR]
     python -m tenantguard_sandbox generate --users N --groups N --devices N ... -o seed.json
 """
 
@@ -30,8 +31,9 @@ def _serve(args):
             return 2
     try:
         sandbox = Sandbox(args.state_dir, faults=faults, seed_path=args.seed,
-                          regional_redirect=not args.no_regional_redirect, unmodelled=args.unmodelled)
-    except (FaultSpecError, SeedError) as exc:
+                          regional_redirect=not args.no_regional_redirect, unmodelled=args.unmodelled,
+                          collections_path=args.collections_path)
+    except (FaultSpecError, SeedError, ValueError) as exc:
         print("tenantguard-sandbox: %s" % exc, file=sys.stderr)
         return 2
     context = server_context(sandbox.state_dir)
@@ -113,6 +115,10 @@ def parser():
     serve.add_argument("--unmodelled", choices=("error", "empty"), default="error",
                        help="reads of Graph collections the sandbox does not model: Graph's routing error (default) "
                             "or an empty page, marked \"unmodelled\": true in requests.jsonl")
+    serve.add_argument("--collections-path", metavar="DIR",
+                       help="where the What If finds the tenantguard.m365 collection's evaluation engine: a "
+                            "directory holding ansible_collections/tenantguard/m365 (default: "
+                            "$TENANTGUARD_SANDBOX_COLLECTIONS_PATH, else the checkout the sandbox sits in)")
     serve.set_defaults(func=_serve)
     gen = commands.add_parser("generate", help="write a large seed file")
     gen.add_argument("--users", type=int, default=0)

@@ -11,13 +11,16 @@ import sys
 import time
 import traceback
 
-from . import (batch, conditional_access, control, directory, exchange, intune, intune_rbac, login, msi, seed,
-               unmodelled, whatif)
+from . import seed, unmodelled
 from .auth import authenticate, exchange_error, roles_of
+from .directory import Directory
+from .endpoints import route_table
+from .evaluation_engine import EvaluationEngine
 from .errors import GraphHTTPError
 from .faults import FaultEngine, fault_error
 from .messages import Response, error_response
 from .requestlog import RequestLog
+from .resource import install
 from .router import Router
 from .store import Store
 from .tenant import install_builtins, load_settings, tenant_from_settings
@@ -62,7 +65,8 @@ def normalise_graph_path(path):
 
 
 class Sandbox:
-    def __init__(self, state_dir, faults=None, seed_path=None, regional_redirect=True, unmodelled="error"):
+    def __init__(self, state_dir, faults=None, seed_path=None, regional_redirect=True, unmodelled="error",
+                 collections_path=None):
         self.state_dir = os.path.abspath(state_dir)
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         self.settings = load_settings(self.state_dir)
@@ -82,9 +86,10 @@ class Sandbox:
             # What this start applied of the seed ({} when the same seed file was applied before).
             self.seed_applied = seed.apply_seed_file(self, seed_path) if seed_path else {}
             self.store.flush()
-        for module in (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, batch,
-                       exchange):
-            module.register(self.router, self)
+        self.directory = Directory(self.store)
+        # The What If's engine: the collection's, found by collections_path, the environment or the checkout.
+        self.evaluation_engine = EvaluationEngine(collections_path)
+        install(self.router, route_table(self))
 
     # -- facts other modules ask for ------------------------------------------------------------
     def host_names(self, request=None):

@@ -7,16 +7,19 @@ made on first start and kept owner-only in ``DIR/tenant.json``) and a system-ass
 identity with the same permissions.
 """
 
+import copy
 import os
 import secrets
 
-from . import intune_rbac, wellknown
+from . import wellknown
 from .apps import credential_record, register_application, stable_id
 from .fsutil import read_json, write_json
 
 TENANT_ID = "7d0b5c3e-4a7f-4f6e-9c1d-2b8e5a9f3c61"
 DEFAULT_DOMAIN = "contoso.onmicrosoft.com"
 DISPLAY_NAME = "Contoso"
+# Every tenant's built-in Intune scope tag (endpoints/intune_rbac.py says on what evidence).
+DEFAULT_SCOPE_TAG = {"id": "0", "displayName": "Default", "description": "", "isBuiltIn": True, "assignments": []}
 AUTOMATION_APP_ID = "3f6a2d8e-1b4c-4e7a-9d2f-6c8b0a5e7f13"
 AUTOMATION_APP_NAME = "TenantGuard Sandbox Automation"
 MANAGED_IDENTITY_APP_ID = "9b1e4c7a-2d5f-4a8b-8e3c-7f0a6d2b5c94"
@@ -127,7 +130,7 @@ def install_builtins(store, tenant, settings):
             "appId": MANAGED_IDENTITY_APP_ID, "displayName": MANAGED_IDENTITY_NAME,
             "permissions": every_permission, "managedIdentity": True, "directoryRoles": ["Global Reader"],
         }, builtin=True)
-    intune_rbac.install(store)
+    install_default_scope_tag(store)
     members = store["roleMembers"]
     global_admin = next((r for r in roles.values(include_hidden=True)
                          if r.get("roleTemplateId") == "62e90394-69f5-4237-9190-012177145e10"), None)
@@ -136,3 +139,10 @@ def install_builtins(store, tenant, settings):
         entry = members.get(global_admin["id"], include_hidden=True) or {"id": global_admin["id"], "members": []}
         if automation_sp not in entry["members"]:
             members.put({"id": global_admin["id"], "members": entry["members"] + [automation_sp]})
+
+
+def install_default_scope_tag(store):
+    """Every tenant's Default Intune scope tag (idempotent)."""
+    tags = store["roleScopeTags"]
+    if tags.get("0", include_hidden=True) is None:
+        tags.put(copy.deepcopy(DEFAULT_SCOPE_TAG))

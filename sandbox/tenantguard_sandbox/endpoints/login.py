@@ -9,12 +9,13 @@ import base64
 import re
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
-from . import intercept, wellknown
-from .aadsts import aad_error, tenant_not_found
-from .apps import credential_record, secret_matches
-from .client_assertion import ASSERTION_TYPE, verify_assertion
-from .messages import PLAIN_JSON, Response
-from .tokens import TOKEN_LIFETIME
+from .. import intercept, wellknown
+from ..aadsts import aad_error, tenant_not_found
+from ..apps import credential_record, secret_matches
+from ..client_assertion import ASSERTION_TYPE, verify_assertion
+from ..messages import PLAIN_JSON, Response
+from ..resource import Route
+from ..tokens import TOKEN_LIFETIME
 
 # The cloud aliases the identity platform lists in an instance discovery answer.
 INSTANCE_METADATA = [
@@ -30,7 +31,6 @@ INSTANCE_METADATA = [
      "aliases": ["login-us.microsoftonline.com"]},
 ]
 RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
-TENANT = r"^/(?P<tenant>[A-Za-z0-9.\-]+)"
 
 
 def roles_for(record, service):
@@ -66,18 +66,42 @@ def issue_for(sandbox, request, record, service, credential_type):
     return token, resource
 
 
-def register(router, sandbox):
-    the_tenant = sandbox.tenant
+def _token_form(request):
+    """The token request's form fields, with client id and secret from HTTP Basic authentication when sent so."""
+    form = {}
+    content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/x-www-form-urlencoded":
+        raise aad_error(request, 400, "invalid_request", 900144,
+                        "The request body must contain the following parameter: 'grant_type'.")
+    for key, value in parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True):
+        form.setdefault(key, value)
+    authorization = request.headers.get("Authorization") or ""
+    if authorization.lower().startswith("basic "):
+        try:
+            user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
+            form.setdefault("client_id", unquote_plus(user))
+            form.setdefault("client_secret", unquote_plus(password))
+        except (ValueError, UnicodeDecodeError):
+            raise aad_error(request, 401, "invalid_client", 7000215, "Invalid client secret provided.") from None
+    return form
 
-    def resolve_tenant(request, name):
+
+class Authority:
+    """The handlers of the login authority for one sandbox."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.tenant = sandbox.tenant
+
+    def resolve_tenant(self, request, name):
         if name.lower() in ("common", "organizations"):
             return None
-        if not the_tenant.matches(name):
+        if not self.tenant.matches(name):
             raise tenant_not_found(request, name)
-        return the_tenant.id
+        return self.tenant.id
 
-    def openid_configuration(request, tenant=None, v2=True):
-        tid = resolve_tenant(request, tenant) or "{tenantid}"
+    def openid_configuration(self, request, tenant=None, v2=True):
+        tid = self.resolve_tenant(request, tenant) or "{tenantid}"
         base = request.base_url
         prefix = "%s/%s" % (base, tid)
         oauth = prefix + ("/oauth2/v2.0" if v2 else "/oauth2")
@@ -93,7 +117,7 @@ def register(router, sandbox):
             "issuer": prefix + "/v2.0" if v2 else "https://sts.windows.net/%s/" % tid,
             "request_uri_parameter_supported": False,
             # Graph's, not the authority's (a recorded answer of login.microsoftonline.com, see instance_discovery).
-            "userinfo_endpoint": sandbox.tenant.resources()["graph"] + "/oidc/userinfo",
+            "userinfo_endpoint": self.sandbox.tenant.resources()["graph"] + "/oidc/userinfo",
             "authorization_endpoint": oauth + "/authorize",
             "device_authorization_endpoint": oauth + "/devicecode",
             "http_logout_supported": True,
@@ -103,35 +127,20 @@ def register(router, sandbox):
             "tenant_region_scope": "EU",
             "cloud_instance_name": "microsoftonline.com",
             "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": sandbox.tenant.resources()["graph"].split("://", 1)[1],
+            "msgraph_host": self.sandbox.tenant.resources()["graph"].split("://", 1)[1],
         }
         return Response(200, doc, content_type=PLAIN_JSON)
 
-    def openid_v1(request, tenant=None):
-        return openid_configuration(request, tenant, v2=False)
+    def openid_v1(self, request, tenant=None):
+        return self.openid_configuration(request, tenant, v2=False)
 
-    def keys(request, tenant=None):
-        resolve_tenant(request, tenant)
-        return Response(200, sandbox.issuer.jwks(), content_type=PLAIN_JSON)
+    def keys(self, request, tenant=None, v2=None):
+        self.resolve_tenant(request, tenant)
+        return Response(200, self.sandbox.issuer.jwks(), content_type=PLAIN_JSON)
 
-    def token(request, tenant=None, v1=None):
-        tid = resolve_tenant(request, tenant)
-        form = {}
-        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type and content_type != "application/x-www-form-urlencoded":
-            raise aad_error(request, 400, "invalid_request", 900144,
-                            "The request body must contain the following parameter: 'grant_type'.")
-        for key, value in parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True):
-            form.setdefault(key, value)
-        authorization = request.headers.get("Authorization") or ""
-        if authorization.lower().startswith("basic "):
-            try:
-                user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
-                form.setdefault("client_id", unquote_plus(user))
-                form.setdefault("client_secret", unquote_plus(password))
-            except (ValueError, UnicodeDecodeError):
-                raise aad_error(request, 401, "invalid_client", 7000215,
-                                "Invalid client secret provided.") from None
+    def token(self, request, tenant=None, v1=None):
+        tid = self.resolve_tenant(request, tenant)
+        form = _token_form(request)
         if tid is None:
             raise aad_error(request, 400, "invalid_request", 50059,
                             "No tenant-identifying information found in either the request or implied by any "
@@ -148,15 +157,26 @@ def register(router, sandbox):
             raise aad_error(request, 400, "invalid_request", 900144,
                             "The request body must contain the following parameter: 'client_id'.")
         request.app_id = client_id
-        record = credential_record(sandbox.store, client_id)
+        record = credential_record(self.sandbox.store, client_id)
         if record is None or record.get("managedIdentity"):
             raise aad_error(
                 request, 400, "unauthorized_client", 700016,
                 "Application with identifier '%s' was not found in the directory '%s'. This can happen if the "
                 "application has not been installed by the administrator of the tenant or consented to by any "
                 "user in the tenant. You may have sent your authentication request to the wrong tenant."
-                % (client_id, sandbox.tenant.display_name))
-        service = _requested_service(request, form, v1 is not None)
+                % (client_id, self.sandbox.tenant.display_name))
+        service = self._requested_service(request, form, v1 is not None)
+        credential_type = self._credential_type(request, form, record, client_id)
+        access_token, resource = issue_for(self.sandbox, request, record, service, credential_type)
+        body = {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
+                "access_token": access_token}
+        if v1 is not None:
+            body["resource"] = resource
+        return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
+                        content_type=PLAIN_JSON)
+
+    def _credential_type(self, request, form, record, client_id):
+        """The token's credential type once the secret ("1") or the signed assertion ("2") checks out."""
         secret = form.get("client_secret")
         assertion = form.get("client_assertion")
         if secret:
@@ -172,34 +192,27 @@ def register(router, sandbox):
                     "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create "
                     "new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate "
                     "credentials for added security: https://aka.ms/certCreds." % record["id"])
-            credential_type = "1"
-        elif assertion:
+            return "1"
+        if assertion:
             if form.get("client_assertion_type") != ASSERTION_TYPE:
                 raise aad_error(request, 400, "invalid_request", 90014,
                                 "The required field 'client_assertion_type' is missing or is not '%s'."
                                 % ASSERTION_TYPE)
-            verify_assertion(request, sandbox.tenant, record, client_id, assertion, sandbox.host_names(request))
-            credential_type = "2"
-        else:
-            raise aad_error(request, 401, "invalid_client", 7000216,
-                            "'client_assertion', 'client_secret' or 'request' is required for the "
-                            "'client_credentials' grant type.")
-        access_token, resource = issue_for(sandbox, request, record, service, credential_type)
-        body = {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
-                "access_token": access_token}
-        if v1 is not None:
-            body["resource"] = resource
-        return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
-                        content_type=PLAIN_JSON)
+            verify_assertion(request, self.sandbox.tenant, record, client_id, assertion,
+                             self.sandbox.host_names(request))
+            return "2"
+        raise aad_error(request, 401, "invalid_client", 7000216,
+                        "'client_assertion', 'client_secret' or 'request' is required for the "
+                        "'client_credentials' grant type.")
 
-    def _requested_service(request, form, v1):
+    def _requested_service(self, request, form, v1):
         if v1:
             resource = form.get("resource")
             if not resource:
                 raise aad_error(request, 400, "invalid_resource", 50001,
                                 "The resource principal named  was not found in the tenant. Resource "
                                 "identifier is not provided.")
-            return _service_of(request, resource)
+            return self._service_of(request, resource)
         scope = form.get("scope")
         if scope is None or not scope.strip():
             raise aad_error(request, 400, "invalid_request", 900144,
@@ -216,20 +229,20 @@ def register(router, sandbox):
                             "The provided value for scope %s is not valid. Client credential flows must have "
                             "a scope value with /.default suffixed to the resource identifier (application ID "
                             "URI)." % value)
-        return _service_of(request, value[: -len("/.default")])
+        return self._service_of(request, value[: -len("/.default")])
 
-    def _service_of(request, resource):
-        service = the_tenant.service_of_resource(resource)
+    def _service_of(self, request, resource):
+        service = self.tenant.service_of_resource(resource)
         if service is None:
             raise aad_error(
                 request, 400, "invalid_resource", 500011,
                 "The resource principal named %s was not found in the tenant named %s. This can happen if the "
                 "application has not been installed by the administrator of the tenant or consented to by any "
                 "user in the tenant. You might have sent your authentication request to the wrong tenant."
-                % (resource, the_tenant.display_name))
+                % (resource, self.tenant.display_name))
         return service
 
-    def instance_discovery(request):
+    def instance_discovery(self, request):
         """``GET /common/discovery/instance``: MSAL's authority validation for hosts it does not know.
 
         The answer's shape is the identity platform's (a recorded answer of login.microsoftonline.com
@@ -241,7 +254,7 @@ def register(router, sandbox):
         endpoint = request.query.get("authorization_endpoint") or ""
         parts = urlsplit(endpoint)
         segments = [s for s in parts.path.split("/") if s]
-        own = parts.netloc.lower() in sandbox.host_names() or parts.netloc.lower() in (
+        own = parts.netloc.lower() in self.sandbox.host_names() or parts.netloc.lower() in (
             request.host.lower(), "%s:443" % request.host.lower())
         known = parts.hostname is not None and (parts.hostname.lower() in intercept.LOGIN_HOSTS or own)
         if parts.scheme != "https" or not known or not segments:
@@ -251,10 +264,19 @@ def register(router, sandbox):
                               "metadata": INSTANCE_METADATA},
                         headers={"Cache-Control": "max-age=86400, private"}, content_type=PLAIN_JSON)
 
-    flags = re.IGNORECASE
-    router.add("GET", r"^/common/discovery/instance/?$", instance_discovery, "login", flags=flags)
-    router.add("GET", TENANT + r"/v2\.0/\.well-known/openid-configuration/?$", openid_configuration, "login", flags=flags)
-    router.add("GET", TENANT + r"/\.well-known/openid-configuration/?$", openid_v1, "login", flags=flags)
-    router.add("GET", TENANT + r"/discovery/(v2\.0/)?keys/?$", keys, "login", flags=flags)
-    router.add("POST", TENANT + r"/oauth2/v2\.0/token/?$", token, "login", flags=flags)
-    router.add("POST", TENANT + r"/oauth2/(?P<v1>)token/?$", token, "login", flags=flags)
+    def routes(self):
+        def login(method, path, handler):
+            return Route(method, path, handler, service="login", flags=re.IGNORECASE)
+        tenant = "/{tenant:[A-Za-z0-9.\\-]+}"
+        return [
+            login("GET", "/common/discovery/instance", self.instance_discovery),
+            login("GET", tenant + "/v2.0/.well-known/openid-configuration", self.openid_configuration),
+            login("GET", tenant + "/.well-known/openid-configuration", self.openid_v1),
+            login("GET", tenant + "/discovery/{v2:(v2\\.0/)?}keys", self.keys),
+            login("POST", tenant + "/oauth2/v2.0/token", self.token),
+            login("POST", tenant + "/oauth2/{v1:()}token", self.token),
+        ]
+
+
+def routes(sandbox):
+    return Authority(sandbox).routes()

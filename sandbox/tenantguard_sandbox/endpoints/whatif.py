@@ -8,28 +8,24 @@ or ``Policy.ReadWrite.ConditionalAccess`` (403 ``AccessDenied`` otherwise) and a
 ``{"value": [whatIfAnalysisResult, ...]}``: every stored policy as Graph renders it, plus
 ``policyApplies`` and ``analysisReasons`` (flags, comma-joined names; ``notSet`` when it applies).
 
-Which policies apply is computed by the collection's own evaluation engine,
-``plugins/module_utils/_ca_evaluation.py`` of the checkout the sandbox lives in, loaded by file
-path: the sandbox's answer is only as good as that engine, and it cannot show the engine wrong.
+Which policies apply is computed by the collection's own evaluation engine, a separate dependency that
+:mod:`tenantguard_sandbox.evaluation_engine` finds (``serve --collections-path``,
+``TENANTGUARD_SANDBOX_COLLECTIONS_PATH`` or the checkout the sandbox sits in); without it the endpoint answers 501.
+The sandbox's answer is only as good as that engine, and it cannot show the engine wrong.
 To test a client's handling of a disagreement, the control endpoint ``PUT /_sandbox/evaluate``
 (loopback only, no token) takes ``{"invert": [policy ids or display names], "reason": "users"}``:
 those policies' ``policyApplies`` is inverted in every answer (with ``reason`` as the analysis
 reason when it becomes false). ``GET /_sandbox/evaluate`` shows the setting; ``{}`` clears it.
 """
 
-import importlib
-import os
-import sys
-import types
-
-from . import permissions, validation
+from .. import permissions, validation
+from ..errors import GraphHTTPError
+from ..evaluation_engine import EngineUnavailable
+from ..messages import PLAIN_JSON, Response
+from ..resource import Route
+from .conditional_access import ConditionalAccess
 from .control import _loopback_only
-from .directory import Directory
-from .errors import GraphHTTPError
-from .messages import PLAIN_JSON, Response
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ENGINE = "ansible_collections.tenantguard.m365.plugins.module_utils._ca_evaluation"
 READ = ("Policy.Read.ConditionalAccess", "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
 # A POST that only reads: the same permissions for "writing" as for reading.
 EVALUATE_PERMISSION = permissions.Permission("conditionalAccessEvaluate", READ, READ, style="ca")
@@ -44,67 +40,35 @@ REASONS = ("notEnoughInformation", "invalidCondition", "users", "workloadIdentit
            "emptyPolicy", "invalidPolicy", "policyNotEnabled", "userRisk", "time", "insiderRisk",
            "authenticationFlow")
 
-_engine = None
-
-
-def load_engine(repo=REPO):
-    """The collection's evaluation module, imported from ``repo`` by file path (its own imports of
-    ``ansible_collections.tenantguard.m365...`` resolve into the same checkout)."""
-    global _engine
-    if _engine is not None:
-        return _engine
-    base = os.path.join(repo, "plugins", "module_utils")
-    if not os.path.isfile(os.path.join(base, "_ca_evaluation.py")):
-        return None
-    try:
-        _engine = importlib.import_module(ENGINE)
-        return _engine
-    except ImportError:
-        pass
-    packages = (("ansible_collections", None), ("ansible_collections.tenantguard", None),
-                ("ansible_collections.tenantguard.m365", repo),
-                ("ansible_collections.tenantguard.m365.plugins", os.path.join(repo, "plugins")),
-                ("ansible_collections.tenantguard.m365.plugins.module_utils", base))
-    for name, path in packages:
-        module = sys.modules.get(name)
-        if module is None:
-            module = types.ModuleType(name)
-            module.__path__ = []
-            sys.modules[name] = module
-        if path and path not in list(module.__path__):
-            module.__path__ = list(module.__path__) + [path]
-    _engine = importlib.import_module(ENGINE)
-    return _engine
-
 
 def _bad_request(message):
     return GraphHTTPError(400, "BadRequest", message)
 
 
-def register(router, sandbox):
-    store = sandbox.store
-    directory = Directory(store)
-    knobs = {"invert": [], "reason": "notEnoughInformation"}
+class WhatIf:
+    """The evaluate action and its control knob for one sandbox."""
 
-    def strengths_by_id():
-        out = {s["id"]: s for s in validation.builtin_authentication_strengths()}
-        out.update({s["id"]: s for s in store["authenticationStrengthPolicies"].values(include_hidden=True)})
-        return out
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.store = sandbox.store
+        self.directory = sandbox.directory
+        self.knobs = {"invert": [], "reason": "notEnoughInformation"}
+        self.conditional_access = ConditionalAccess(sandbox)
 
-    def identity_of(identity):
+    def identity_of(self, identity):
         kind = identity.get("@odata.type", "").rsplit(".", 1)[-1]
         if kind == "servicePrincipalSignIn":
             app_id = str(identity.get("servicePrincipalId") or "")
-            sp = next((s for s in store["servicePrincipals"].values()
+            sp = next((s for s in self.store["servicePrincipals"].values()
                        if str(s.get("appId", "")).lower() == app_id.lower()), None)
             if sp is None:
                 raise _bad_request("The service principal with appId '%s' was not found in the tenant." % app_id)
             return {"service_principal": {"id": sp["id"], "app_id": sp.get("appId")}}
         user_id = identity.get("userId")
-        user = directory.find("user", str(user_id)) if user_id else None
+        user = self.directory.find("user", str(user_id)) if user_id else None
         if user is None:
             raise _bad_request("The user with id '%s' was not found in the tenant." % (user_id,))
-        member_of = directory.member_of(user["id"], transitive=True)
+        member_of = self.directory.member_of(user["id"], transitive=True)
         groups = [o["id"] for o in member_of if o.get("@odata.type") == "#microsoft.graph.group"]
         roles = [str(o.get("roleTemplateId")).lower() for o in member_of
                  if o.get("@odata.type") == "#microsoft.graph.directoryRole" and o.get("roleTemplateId")]
@@ -119,8 +83,8 @@ def register(router, sandbox):
             out["external_tenant_id"] = identity["externalTenantId"]
         return {"user": out}
 
-    def sign_in_of(body):
-        sign_in = identity_of(body["signInIdentity"])
+    def sign_in_of(self, body):
+        sign_in = self.identity_of(body["signInIdentity"])
         context = body["signInContext"]
         kind = context.get("@odata.type", "").rsplit(".", 1)[-1]
         if kind == "applicationContext":
@@ -146,30 +110,26 @@ def register(router, sandbox):
                                      for k, v in conditions["deviceInfo"].items() if not k.startswith("@"))
         return sign_in
 
-    def evaluate(request):
+    def evaluate(self, request):
         body = validation.validate_action("v1.0", "conditionalAccessRoot", "evaluate", request.json())
         for name in REQUIRED:
             if body.get(name) is None:
                 raise _bad_request("The parameter '%s' is required for the operation 'evaluate'." % name)
-        engine = load_engine()
-        if engine is None:
-            raise GraphHTTPError(501, "NotImplemented", "The sandbox evaluates conditional access with the "
-                                 "collection's plugins/module_utils/_ca_evaluation.py, which is not in %s." % REPO)
-        sign_in = sign_in_of(body)
+        try:
+            engine = self.sandbox.evaluation_engine.load()
+        except EngineUnavailable as exc:
+            raise GraphHTTPError(501, "NotImplemented", str(exc)) from None
+        sign_in = self.sign_in_of(body)
         problems = engine.sign_in_problems(sign_in) if hasattr(engine, "sign_in_problems") else []
         if problems:
             raise _bad_request("The sign-in cannot be evaluated: %s." % "; ".join(problems))
-        strengths = strengths_by_id()
-        policies = [validation.render_policy(request.version, p, strengths, service_root=request.base_url,
-                                             with_context=False)
-                    for p in store["conditionalAccessPolicies"].values()]
-        locations = [validation.render_named_location(request.version, x, service_root=request.base_url,
-                                                      with_context=False)
-                     for x in store["namedLocations"].values()]
+        ca = self.conditional_access
+        policies = [ca.render_policy(request, p, False) for p in ca.policies.values()]
+        locations = [ca.render_location(request, x, False) for x in ca.locations.values()]
         evaluation = engine.evaluate(policies, sign_in, named_locations=locations)
         applying = set(str(r.id).lower() for r in list(evaluation.enforced) + list(evaluation.report_only) if r.id)
         reasons = dict((str(r.id).lower(), r.reason) for r in evaluation.not_applied if r.id)
-        inverted = set(str(x).lower() for x in knobs["invert"])
+        inverted = set(str(x).lower() for x in self.knobs["invert"])
         value = []
         for policy in policies:
             key = str(policy.get("id", "")).lower()
@@ -179,7 +139,7 @@ def register(router, sandbox):
                 reason = "policyNotEnabled" if policy.get("state") == "disabled" else "notEnoughInformation"
             if key in inverted or str(policy.get("displayName", "")).lower() in inverted:
                 applies = not applies
-                reason = None if applies else knobs["reason"]
+                reason = None if applies else self.knobs["reason"]
             if body.get("appliedPoliciesOnly") and not applies:
                 continue
             result = {k: v for k, v in policy.items() if not k.startswith("@odata.context")}
@@ -189,11 +149,11 @@ def register(router, sandbox):
         return Response(200, {"@odata.context": "%s/%s/$metadata#Collection(microsoft.graph.whatIfAnalysisResult)"
                                                 % (request.base_url, request.version), "value": value})
 
-    def get_knobs(request):
+    def get_knobs(self, request):
         _loopback_only(request)
-        return Response(200, dict(knobs), content_type=PLAIN_JSON)
+        return Response(200, dict(self.knobs), content_type=PLAIN_JSON)
 
-    def put_knobs(request):
+    def put_knobs(self, request):
         _loopback_only(request)
         body = request.json()
         if not isinstance(body, dict) or set(body) - {"invert", "reason"}:
@@ -205,9 +165,16 @@ def register(router, sandbox):
             raise _bad_request("Invalid evaluate settings: invert must be a list of policy ids or display names.")
         if reason not in REASONS:
             raise _bad_request("Invalid evaluate settings: reason %r is not one of %s." % (reason, ", ".join(REASONS)))
-        knobs.update(invert=list(invert), reason=reason)
-        return Response(200, dict(knobs), content_type=PLAIN_JSON)
+        self.knobs.update(invert=list(invert), reason=reason)
+        return Response(200, dict(self.knobs), content_type=PLAIN_JSON)
 
-    router.graph("POST", "/identity/conditionalAccess/evaluate", evaluate, EVALUATE_PERMISSION)
-    router.add("GET", r"^/_sandbox/evaluate/?$", get_knobs, "control")
-    router.add("PUT", r"^/_sandbox/evaluate/?$", put_knobs, "control")
+    def routes(self):
+        return [
+            Route("POST", "/identity/conditionalAccess/evaluate", self.evaluate, EVALUATE_PERMISSION),
+            Route("GET", "/_sandbox/evaluate", self.get_knobs, service="control"),
+            Route("PUT", "/_sandbox/evaluate", self.put_knobs, service="control"),
+        ]
+
+
+def routes(sandbox):
+    return WhatIf(sandbox).routes()

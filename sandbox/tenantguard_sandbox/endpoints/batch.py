@@ -15,8 +15,9 @@ unique in a batch." (microsoft-graph-docs#4449, msgraph-sdk-javascript#433).
 import json
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .errors import GraphHTTPError
-from .messages import GRAPH_JSON, Headers, Request, Response, graph_date
+from ..errors import GraphHTTPError
+from ..messages import GRAPH_JSON, Headers, Request, Response, graph_date
+from ..resource import Route
 
 MAX_REQUESTS = 20
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
@@ -109,7 +110,7 @@ def _order(items, by_id):
     return order
 
 
-def register(router, sandbox):
+def routes(sandbox):
     def run_batch(request):
         items, by_id = _validate(request.json())
         statuses, responses = {}, {}
@@ -131,7 +132,7 @@ def register(router, sandbox):
             responses[key] = response
         return Response(200, {"responses": [responses[item["id"]] for item in items]})
 
-    router.graph("POST", r"/\$batch", run_batch)
+    return [Route("POST", "/$batch", run_batch)]
 
 
 def _run_item(sandbox, outer, item):

@@ -9,9 +9,10 @@
 import ipaddress
 import os
 
-from .errors import GraphHTTPError
-from .faults import FaultSpecError
-from .messages import PLAIN_JSON, Response
+from ..errors import GraphHTTPError
+from ..faults import FaultSpecError
+from ..messages import PLAIN_JSON, Response
+from ..resource import Route
 
 
 def _loopback_only(request):
@@ -20,8 +21,8 @@ def _loopback_only(request):
         raise GraphHTTPError(403, "Forbidden", "The sandbox control endpoints answer loopback clients only.")
 
 
-def register(router, sandbox):
-    from . import seed
+def routes(sandbox):
+    from .. import seed
 
     def health(request):
         _loopback_only(request)
@@ -50,7 +51,9 @@ def register(router, sandbox):
         sandbox.store.flush()
         return Response(200, {"applied": counts}, content_type=PLAIN_JSON)
 
-    router.add("GET", r"^/_sandbox/health/?$", health, "control")
-    router.add("GET", r"^/_sandbox/faults/?$", get_faults, "control")
-    router.add("PUT", r"^/_sandbox/faults/?$", put_faults, "control")
-    router.add("POST", r"^/_sandbox/seed/?$", post_seed, "control")
+    return [
+        Route("GET", "/_sandbox/health", health, service="control"),
+        Route("GET", "/_sandbox/faults", get_faults, service="control"),
+        Route("PUT", "/_sandbox/faults", put_faults, service="control"),
+        Route("POST", "/_sandbox/seed", post_seed, service="control"),
+    ]

@@ -9,18 +9,19 @@ seeded application marked ``managedIdentity`` that it names.
 import hmac
 import time
 
-from .apps import credential_record
-from .errors import GraphHTTPError
+from ..apps import credential_record
+from ..errors import GraphHTTPError
+from ..messages import PLAIN_JSON, Response
+from ..resource import Route
+from ..tenant import MANAGED_IDENTITY_APP_ID
 from .login import issue_for
-from .messages import PLAIN_JSON, Response
-from .tenant import MANAGED_IDENTITY_APP_ID
 
 
 def _msi_error(status, message):
     return GraphHTTPError(status, "msi", message, body={"statusCode": status, "message": message})
 
 
-def register(router, sandbox):
+def routes(sandbox):
     def token(request):
         expected = sandbox.settings["identityHeader"]
         presented = request.headers.get("X-IDENTITY-HEADER") or ""
@@ -67,4 +68,4 @@ def register(router, sandbox):
                                   "ClientId/ResourceId/PrincipalId.")
         return found
 
-    router.add("GET", r"^/msi/token/?$", token, "msi")
+    return [Route("GET", "/msi/token", token, service="msi")]
