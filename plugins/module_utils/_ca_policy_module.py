@@ -179,6 +179,11 @@ def ids_to_name(body):
 # The resource
 
 
+# The states of a policy as the rollout stages name them.
+STATE_WORDS = {"enabled": "enforced", "enabledForReportingButNotEnforced": "report-only", "disabled": "disabled",
+               None: "deleted"}
+
+
 class ItemContext:
     """What the engine's hooks need to know about one declared policy besides its body."""
 
@@ -279,6 +284,19 @@ class ConditionalAccessPolicyType(ResourceType):
     # -- showing ----------------------------------------------------------------------------
     def display(self, body):
         return readable(normalise_policy(body), self.resolver)
+
+    def state_change(self, before, after):
+        """``downgrade`` (and ``policy_state`` when the state changes) of a change from ``before`` to
+        ``after`` (None: absent). An enforced policy that becomes report-only, disabled or is deleted
+        (such as the enforced pilot copy removed when a policy goes back to report-only) is a downgrade."""
+        if not before:
+            return {"downgrade": False}
+        old = str(before.get("state") or "")
+        new = str(after.get("state") or "") if after else None
+        if old == new:
+            return {"downgrade": False}
+        return {"downgrade": old == "enabled" and new != "enabled",
+                "policy_state": {"before": STATE_WORDS.get(old, old), "after": STATE_WORDS.get(new, new)}}
 
 
 # ---------------------------------------------------------------------------------------------

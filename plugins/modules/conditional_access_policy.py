@@ -304,6 +304,20 @@ action:
   type: str
   choices: [created, updated, deleted, unchanged, migrated]
   sample: created
+downgrade:
+  description:
+    - Whether the task lowers an enforced policy to report-only or disabled, or deletes it; the task then warns
+      naming the policy and both states.
+  returned: when O(conditional_access_policies) and O(migrate_approved_application) are not used
+  type: bool
+  sample: false
+policy_state:
+  description:
+    - The state before and after, in the words of the rollout stages (V(enforced), V(report-only), V(disabled),
+      V(deleted)), when the task changes it.
+  returned: when the task changes the state of an existing policy
+  type: dict
+  sample: {"before": "enforced", "after": "report-only"}
 conditional_access_policies:
   description: The policies of the items whose state is present, in the order of O(conditional_access_policies).
   returned: when O(conditional_access_policies) is used
@@ -313,11 +327,16 @@ conditional_access_policies:
 actions:
   description:
     - One entry per policy acted on, with C(display_name), C(id), C(action) and C(purged).
+    - C(downgrade) is true for an enforced policy that becomes report-only or disabled, or is deleted (such as the
+      enforced pilot copy when a policy goes back to report-only); C(policy_state) then holds the state before and
+      after (V(enforced), V(report-only), V(disabled), V(deleted)). The task warns once for each downgrade, and the
+      header of the diff names it.
   returned: when O(conditional_access_policies) or O(migrate_approved_application) is used
   type: list
   elements: dict
   sample: [{"display_name": "TG - Block legacy authentication", "id": "6b5c8d0e-41c2-4b8f-9c5e-0d7a1f2b3c4d",
-            "action": "updated", "purged": false}]
+            "action": "updated", "purged": false, "downgrade": true,
+            "policy_state": {"before": "enforced", "after": "report-only"}}]
 replacement:
   description: The replacement policy (as stored, or as it would be in check mode).
   returned: when O(migrate_approved_application) is used
@@ -348,6 +367,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     ConditionalAccessPolicyType,
     ItemContext,
     PolicyInputError,
+    RESULT_KEY,
     emergency_access_options,
     item_options,
     option_bodies,
@@ -457,7 +477,28 @@ def run(module):
         result = engine.converge(declared[0])
     for warning in resource.warnings:
         module.warn(warning)
+    for warning in downgrade_warnings(result, params, module.check_mode):
+        module.warn(warning)
     return result
+
+
+def downgrade_warnings(result, params, check_mode):
+    """One warning per enforced policy the task lowers (report-only, disabled or deleted)."""
+    if "actions" in result:
+        entries = result["actions"]
+    else:
+        name = ((result.get(RESULT_KEY) or {}).get("displayName") or params.get("display_name")
+                or params.get("id"))
+        entries = [dict(result, display_name=name)]
+    warnings = []
+    for entry in entries:
+        if not entry.get("downgrade"):
+            continue
+        after = entry["policy_state"]["after"]
+        warnings.append("Downgrade: conditional access policy %r %s." % (
+            entry["display_name"], ("is enforced and would be %s" if check_mode else "was enforced and is now %s")
+            % after))
+    return warnings
 
 
 def main():
