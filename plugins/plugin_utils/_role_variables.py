@@ -165,6 +165,7 @@ ROLE_VARIABLES = {
     },
 }
 
+
 def namespace(role):
     """The prefix of the variables of ``role``."""
     return role + "_"
