@@ -95,6 +95,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
     ResourceType,
     Write,
     fold,
+    only_difference,
     option_field,
     without_annotations,
 )
@@ -353,6 +354,18 @@ class ResourceEngine:
                     len(named), plural(resource.noun), ", ".join(str(o.get("id")) for o in named)),
                 value=name,
                 accepted="set id to the one to manage, and rename or delete the others")
+        if not named and declared.state == "present":
+            near = [(o, only_difference(name, resource.name_of(o))) for o in self.objects()]
+            near = [(o, how) for o, how in near if how]
+            if near:
+                existing, how = near[0]
+                raise InvalidOption(
+                    option_field(declared.field, resource.name_option),
+                    "differs from existing %r only by %s; it would create a second %s that looks the same" % (
+                        resource.name_of(existing), how, resource.noun),
+                    value=name,
+                    accepted="%r exactly to manage the existing one (id %s), or a name that differs by more" % (
+                        resource.name_of(existing), existing.get("id")))
         return named[0] if named else None
 
     # -- planning -----------------------------------------------------------------------------

@@ -55,3 +55,43 @@ def test_all_in_include_groups_is_explained(run):
     assert ("conditions.users.include_groups: is All, which Graph accepts only in conditions.users.include_users"
             in result["msg"]), result
     assert "include_groups needs explicit groups" in result["msg"]
+
+
+def named(name, group="Mobile Pilot"):
+    return {"conditional_access_policies": [{
+        "display_name": name,
+        "conditions": {"users": {"include_groups": [group]}, "applications": {"include_applications": ["All"]},
+                       "client_app_types": ["all"]},
+        "grant_controls": {"operator": "OR", "built_in_controls": ["mfa"]},
+    }]}
+
+
+@pytest.mark.parametrize("given, how", [
+    ("TG - Near miss ", "a trailing space"),
+    (" TG - Near miss", "a leading space"),
+    ("TG\u00a0- Near miss", "Unicode compatibility forms (such as a non-breaking space or a full-width letter, NFKC)"),
+])
+def test_a_policy_name_that_differs_only_by_spaces_or_normalisation_is_explained(run, graph_sandbox, given, how):
+    created, code = run(named("TG - Near miss"))
+    assert code == 0, created
+    since = len(graph_sandbox.requests())
+    for check in (True, False):
+        result, code = run(named(given), check=check)
+        assert code == 1, result
+        assert ("conditional_access_policies[0].display_name: differs from existing 'TG - Near miss' only by %s; it "
+                "would create a second conditional access policy that looks the same" % how) in result["msg"], result
+        assert "'TG - Near miss' exactly to manage the existing one" in result["msg"]
+    assert writes(graph_sandbox, since) == []
+
+
+@pytest.mark.parametrize("group, how", [
+    ("Mobile\u00a0Pilot", "Unicode compatibility forms (such as a non-breaking space or a full-width letter, NFKC)"),
+    ("Mobile Pi\u2010lot", None),
+])
+def test_a_group_name_that_differs_only_by_normalisation_is_explained(run, group, how):
+    result, code = run(named("TG - Group near miss", group=group), check=True)
+    assert code == 1, result
+    if how:
+        assert "it differs from existing 'Mobile Pilot' only by %s" % how in result["msg"], result
+    else:
+        assert "closest: 'Mobile Pilot'" in result["msg"], result
