@@ -135,6 +135,15 @@ options:
       - Two items may not designate the same policy or carry the same name.
     type: list
     elements: dict
+  item_labels:
+    description:
+      - With O(conditional_access_policies), how errors and warnings name each item, in the same order, instead of
+        C(conditional_access_policies[N]).
+      - The roles pass the variable and item the user wrote and the display name, such as
+        C(conditional_access_policies[2] ('TG - Sales: MFA')) or C(the outlook_mobile baseline ('TG - MFA for all
+        users')), since the list they pass to the module is not the user's own list.
+    type: list
+    elements: str
   purge:
     description:
       - With O(conditional_access_policies), delete the existing policies that no item declares and whose name
@@ -369,6 +378,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     PolicyInputError,
     RESULT_KEY,
     emergency_access_options,
+    item_field,
     item_options,
     option_bodies,
     policy_items,
@@ -406,6 +416,7 @@ def argument_spec():
         emergency_access=dict(type="dict", options=emergency_access_options()),
         acknowledge_lockout_risk=dict(type="bool", default=False),
         conditional_access_policies=dict(type="list", elements="dict"),
+        item_labels=dict(type="list", elements="str"),
         migrate_approved_application=dict(type="dict", options=migration_options()),
         reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
     )
@@ -438,7 +449,7 @@ def run(module):
         params[LIST_OPTION] = validated_items(params)
         for index, item in enumerate(params[LIST_OPTION]):
             warn_settings_when_absent(module.warn, item, item_options(), item["state"] or params["state"],
-                                      "%s[%d]" % (LIST_OPTION, index), CA_DESIGNATING)
+                                      item_field(params, index), CA_DESIGNATING)
     elif params[MIGRATE] is None:
         warn_settings_when_absent(module.warn, params, policy_spec(), params["state"], designating=CA_DESIGNATING)
     # Check mode creates nothing, so a reference not visible yet will not become visible.
