@@ -139,9 +139,9 @@ options:
     description:
       - With O(conditional_access_policies), how errors and warnings name each item, in the same order, instead of
         C(conditional_access_policies[N]).
-      - The roles pass the variable and item the user wrote and the display name, such as
-        C(conditional_access_policies[2] ('TG - Sales: MFA')) or C(the outlook_mobile baseline ('TG - MFA for all
-        users')), since the list they pass to the module is not the user's own list.
+      - "The roles pass the variable and item the user wrote and the display name, such as
+        C(conditional_access_policies[2] ('TG - Sales MFA')) or C(the outlook_mobile baseline ('TG - MFA for all
+        users')), since the list they pass to the module is not the user's own list."
     type: list
     elements: str
   purge:
