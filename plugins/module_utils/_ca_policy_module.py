@@ -179,6 +179,11 @@ def ids_to_name(body):
 # The resource
 
 
+# The states of a policy as the rollout stages name them.
+STATE_WORDS = {"enabled": "enforced", "enabledForReportingButNotEnforced": "report-only", "disabled": "disabled",
+               None: "deleted"}
+
+
 class ItemContext:
     """What the engine's hooks need to know about one declared policy besides its body."""
 
@@ -280,6 +285,19 @@ class ConditionalAccessPolicyType(ResourceType):
     def display(self, body):
         return readable(normalise_policy(body), self.resolver)
 
+    def state_change(self, before, after):
+        """``downgrade`` (and ``policy_state`` when the state changes) of a change from ``before`` to
+        ``after`` (None: absent). An enforced policy that becomes report-only, disabled or is deleted
+        (such as the enforced pilot copy removed when a policy goes back to report-only) is a downgrade."""
+        if not before:
+            return {"downgrade": False}
+        old = str(before.get("state") or "")
+        new = str(after.get("state") or "") if after else None
+        if old == new:
+            return {"downgrade": False}
+        return {"downgrade": old == "enabled" and new != "enabled",
+                "policy_state": {"before": STATE_WORDS.get(old, old), "after": STATE_WORDS.get(new, new)}}
+
 
 # ---------------------------------------------------------------------------------------------
 # Options -> desired bodies
@@ -301,6 +319,15 @@ class PolicyItem:
         return "%s.%s" % (self.field, option) if self.field else option
 
 
+def item_field(params, index):
+    """How messages name item ``index`` of ``conditional_access_policies``: the caller's label for it
+    (``item_labels``, such as a role's variable, item and display name), else ``conditional_access_policies[N]``."""
+    labels = params.get("item_labels") or []
+    if index < len(labels) and labels[index]:
+        return labels[index]
+    return "%s[%d]" % (LIST_OPTION, index)
+
+
 def policy_items(params):
     """The PolicyItems of the task: one per item of ``conditional_access_policies``, or the
     top-level options."""
@@ -310,7 +337,7 @@ def policy_items(params):
             acknowledge = item.get("acknowledge_lockout_risk")
             if acknowledge is None:
                 acknowledge = params.get("acknowledge_lockout_risk")
-            items.append(PolicyItem(item, "%s[%d]" % (LIST_OPTION, index), item.get("state") or params["state"],
+            items.append(PolicyItem(item, item_field(params, index), item.get("state") or params["state"],
                                     acknowledge))
         return items
     return [PolicyItem(params, "", params["state"], params.get("acknowledge_lockout_risk"))]
@@ -600,14 +627,15 @@ def predicted_policies(live, changes):
 # One task: prepared, and planned without writing
 
 
-def validate_items(items, options):
+def validate_items(items, options, labels=None):
     """Check each item of conditional_access_policies against ``options`` (the options of one
-    policy, or a caller's superset of them); every problem is raised together."""
+    policy, or a caller's superset of them); every problem is raised together. ``labels``: how
+    messages name each item (see ``item_field``)."""
     validator = ArgumentSpecValidator(options, required_one_of=[["display_name", "id", "template"]])
     out = []
     problems = []
     for index, item in enumerate(items):
-        field = "%s[%d]" % (LIST_OPTION, index)
+        field = item_field({"item_labels": labels}, index)
         if not isinstance(item, dict):
             problems.append("%s: is not a dict of policy options (got %r)." % (field, item))
             continue
@@ -623,7 +651,7 @@ def validate_items(items, options):
 
 def validated_items(params):
     """Check each item of conditional_access_policies against the options of one policy."""
-    return validate_items(params[LIST_OPTION], item_options())
+    return validate_items(params[LIST_OPTION], item_options(), params.get("item_labels"))
 
 
 class PolicyTask:

@@ -56,6 +56,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec i
     reference_values,
     schema_problems,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._names import LABELS
 from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import application_name, readable
 
 RETIRED_GRANT = "approvedApplication"
@@ -479,6 +480,15 @@ def shape_problems(body):
         kind = node["reference"]
         if not isinstance(value, str) or not value.strip():
             problems.append(OptionProblem(where, "is empty", value, "a non-empty id or name"))
+        elif kind in ("user", "group", "role") and value.strip().lower() in ("all", "none") \
+                and not is_special(node, value):
+            noun = LABELS.get(kind, kind)
+            problems.append(OptionProblem(
+                where, "is %s, which Graph accepts only in conditions.users.include_users (All: every user; None: no "
+                "one); %s needs explicit %ss" % (value.strip(), where.rsplit(".", 1)[-1], noun),
+                value, "the %s or ids of the %ss to %s" % (
+                    "user principal names" if kind == "user" else "display names", noun,
+                    "leave out" if where.rsplit(".", 1)[-1].startswith("exclude_") else "include")))
         elif kind in GUID_ONLY_KINDS and not is_guid(value) and not is_special(node, value):
             problems.append(OptionProblem(where, "is not an id", value, _ids_or_specials(node)))
         elif kind == "deviceState" and not is_special(node, value):

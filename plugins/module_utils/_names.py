@@ -48,6 +48,7 @@ import time
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import GraphError, parse_graph_error_body
 from ansible_collections.tenantguard.m365.plugins.module_utils._graph_client import encode_query
+from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import only_difference
 from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import (
     SPECIAL_APPLICATIONS,
     application_id,
@@ -152,7 +153,11 @@ class Resolution:
                 ", ".join("%s (%s)" % (i, n) for i, n in self.candidates))
         if self.status == "unknown":
             text = "no %s has the %s %r" % (label, NAME_OF[self.kind], self.value)
-            if self.suggestions:
+            near = [(s, only_difference(self.value, s)) for s in self.suggestions]
+            near = [(s, how) for s, how in near if how]
+            if near:
+                text += "; it differs from existing %r only by %s" % near[0]
+            elif self.suggestions:
                 text += "; closest: %s" % ", ".join(repr(s) for s in self.suggestions)
             return text
         if self.status == "wrong_kind":

@@ -95,6 +95,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type im
     ResourceType,
     Write,
     fold,
+    only_difference,
     option_field,
     without_annotations,
 )
@@ -104,6 +105,19 @@ __all__ = ("ConcurrentCreateError", "Declared", "InvalidOption", "PartialChangeE
 
 DEFAULT_SETTLE_TIMEOUT = 60.0
 ACTION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
+
+
+def downgrade_phrase(action):
+    """``'X' downgrade: enforced to report-only`` for an ``actions`` entry that lowers its object."""
+    state = action.get("policy_state") or {}
+    return "%r downgrade: %s to %s" % (action.get("display_name"), state.get("before"), state.get("after"))
+
+
+def plural(noun):
+    """The plural of a resource's noun: policies, named locations, authentication strengths."""
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 class Declared:
@@ -336,10 +350,22 @@ class ResourceEngine:
         if len(named) > 1:
             raise InvalidOption(
                 option_field(declared.field, resource.name_option),
-                "matches %d %ss (ids %s); the module cannot tell which one to manage" % (
-                    len(named), resource.noun, ", ".join(str(o.get("id")) for o in named)),
+                "matches %d %s (ids %s); the module cannot tell which one to manage" % (
+                    len(named), plural(resource.noun), ", ".join(str(o.get("id")) for o in named)),
                 value=name,
                 accepted="set id to the one to manage, and rename or delete the others")
+        if not named and declared.state == "present":
+            near = [(o, only_difference(name, resource.name_of(o))) for o in self.objects()]
+            near = [(o, how) for o, how in near if how]
+            if near:
+                existing, how = near[0]
+                raise InvalidOption(
+                    option_field(declared.field, resource.name_option),
+                    "differs from existing %r only by %s; it would create a second %s that looks the same" % (
+                        resource.name_of(existing), how, resource.noun),
+                    value=name,
+                    accepted="%r exactly to manage the existing one (id %s), or a name that differs by more" % (
+                        resource.name_of(existing), existing.get("id")))
         return named[0] if named else None
 
     # -- planning -----------------------------------------------------------------------------
@@ -727,8 +753,15 @@ class ResourceEngine:
         name = self.resource.name_of(obj)
         if change.declared is not None and change.action != "delete":
             name = self.resource.name_of(change.predicted or {}) or name
-        return {"display_name": name, "id": obj.get("id"), "action": ACTION_WORDS[change.action],
-                "purged": change.purged}
+        entry = {"display_name": name, "id": obj.get("id"), "action": ACTION_WORDS[change.action],
+                 "purged": change.purged}
+        # A resource that has a state (conditional access: enforced, report-only, disabled) names the
+        # change of state, and whether it lowers the object (a downgrade).
+        state_change = getattr(self.resource, "state_change", None)
+        if state_change is not None:
+            after = None if change.action == "delete" else self._final(change)
+            entry.update(state_change(change.current, after))
+        return entry
 
     def _final(self, change):
         """The object after the change: as stored, or predicted in check mode; None when absent."""
@@ -748,10 +781,17 @@ class ResourceEngine:
         self.apply([change])
         result = {"changed": change.changed, "action": ACTION_WORDS[change.action],
                   self.resource.result_key: self._final(change)}
+        state_change = getattr(self.resource, "state_change", None)
+        if state_change is not None:
+            result.update(state_change(change.current, None if change.action == "delete" else self._final(change)))
         if self.diff_mode:
             before, after = self._diff_pair(change)
             label = self.resource.label(change.current or change.stored or change.predicted or declared.desired)
-            result["diff"] = {"before": before, "after": after, "before_header": label, "after_header": label}
+            after_label = label
+            if result.get("downgrade"):
+                after_label = "%s; %s" % (label, downgrade_phrase(dict(result, display_name=self.resource.name_of(
+                    change.current))))
+            result["diff"] = {"before": before, "after": after, "before_header": label, "after_header": after_label}
         return result
 
     def converge_set(self, items, purge=False, purge_name_pattern=None, list_option=None):
@@ -772,9 +812,11 @@ class ResourceEngine:
                 final = self._final(change)
                 if final:
                     after[self.resource.name_of(final)] = new
+            downgrades = [downgrade_phrase(a) for a in result["actions"] if a.get("downgrade")]
             result["diff"] = {"before": before, "after": after,
-                              "before_header": "%ss before" % self.resource.noun,
-                              "after_header": "%ss after" % self.resource.noun}
+                              "before_header": "%s before" % plural(self.resource.noun),
+                              "after_header": "%s after%s" % (plural(self.resource.noun), "; " + "; ".join(downgrades)
+                                                              if downgrades else "")}
         return result
 
 

@@ -26,6 +26,7 @@ position of an item in set mode (``named_locations[2].ip_ranges[1]``).
 """
 
 import copy
+import unicodedata
 
 from urllib.parse import quote
 
@@ -60,6 +61,28 @@ def option_field(prefix, name):
 def fold(name):
     """A display name compared without regard to case."""
     return name.casefold() if isinstance(name, str) else name
+
+
+def only_difference(given, existing):
+    """How the name ``given`` differs from the name ``existing`` when it is only by spaces at either end
+    or by Unicode normalisation (case aside), in words; None when they are the same or differ by more."""
+    if not isinstance(given, str) or not isinstance(existing, str) or given == existing:
+        return None
+    reasons = []
+    lead = (given != given.lstrip()) != (existing != existing.lstrip())
+    trail = (given != given.rstrip()) != (existing != existing.rstrip())
+    if lead or trail:
+        reasons.append("leading and trailing spaces" if lead and trail else
+                       "a leading space" if lead else "a trailing space")
+    left, right = given.strip(), existing.strip()
+    if left.casefold() != right.casefold():
+        if unicodedata.normalize("NFC", left).casefold() == unicodedata.normalize("NFC", right).casefold():
+            reasons.append("Unicode normalisation (the same letters composed differently, NFC)")
+        elif unicodedata.normalize("NFKC", left).casefold() == unicodedata.normalize("NFKC", right).casefold():
+            reasons.append("Unicode compatibility forms (such as a non-breaking space or a full-width letter, NFKC)")
+        else:
+            return None
+    return " and ".join(reasons) or None
 
 
 def is_annotation(key):

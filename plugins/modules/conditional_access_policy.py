@@ -135,6 +135,15 @@ options:
       - Two items may not designate the same policy or carry the same name.
     type: list
     elements: dict
+  item_labels:
+    description:
+      - With O(conditional_access_policies), how errors and warnings name each item, in the same order, instead of
+        C(conditional_access_policies[N]).
+      - "The roles pass the variable and item the user wrote and the display name, such as
+        C(conditional_access_policies[2] ('TG - Sales MFA')) or C(the outlook_mobile baseline ('TG - MFA for all
+        users')), since the list they pass to the module is not the user's own list."
+    type: list
+    elements: str
   purge:
     description:
       - With O(conditional_access_policies), delete the existing policies that no item declares and whose name
@@ -304,6 +313,20 @@ action:
   type: str
   choices: [created, updated, deleted, unchanged, migrated]
   sample: created
+downgrade:
+  description:
+    - Whether the task lowers an enforced policy to report-only or disabled, or deletes it; the task then warns
+      naming the policy and both states.
+  returned: when O(conditional_access_policies) and O(migrate_approved_application) are not used
+  type: bool
+  sample: false
+policy_state:
+  description:
+    - The state before and after, in the words of the rollout stages (V(enforced), V(report-only), V(disabled),
+      V(deleted)), when the task changes it.
+  returned: when the task changes the state of an existing policy
+  type: dict
+  sample: {"before": "enforced", "after": "report-only"}
 conditional_access_policies:
   description: The policies of the items whose state is present, in the order of O(conditional_access_policies).
   returned: when O(conditional_access_policies) is used
@@ -313,11 +336,16 @@ conditional_access_policies:
 actions:
   description:
     - One entry per policy acted on, with C(display_name), C(id), C(action) and C(purged).
+    - C(downgrade) is true for an enforced policy that becomes report-only or disabled, or is deleted (such as the
+      enforced pilot copy when a policy goes back to report-only); C(policy_state) then holds the state before and
+      after (V(enforced), V(report-only), V(disabled), V(deleted)). The task warns once for each downgrade, and the
+      header of the diff names it.
   returned: when O(conditional_access_policies) or O(migrate_approved_application) is used
   type: list
   elements: dict
   sample: [{"display_name": "TG - Block legacy authentication", "id": "6b5c8d0e-41c2-4b8f-9c5e-0d7a1f2b3c4d",
-            "action": "updated", "purged": false}]
+            "action": "updated", "purged": false, "downgrade": true,
+            "policy_state": {"before": "enforced", "after": "report-only"}}]
 replacement:
   description: The replacement policy (as stored, or as it would be in check mode).
   returned: when O(migrate_approved_application) is used
@@ -348,7 +376,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     ConditionalAccessPolicyType,
     ItemContext,
     PolicyInputError,
+    RESULT_KEY,
     emergency_access_options,
+    item_field,
     item_options,
     option_bodies,
     policy_items,
@@ -386,6 +416,7 @@ def argument_spec():
         emergency_access=dict(type="dict", options=emergency_access_options()),
         acknowledge_lockout_risk=dict(type="bool", default=False),
         conditional_access_policies=dict(type="list", elements="dict"),
+        item_labels=dict(type="list", elements="str"),
         migrate_approved_application=dict(type="dict", options=migration_options()),
         reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
     )
@@ -418,7 +449,7 @@ def run(module):
         params[LIST_OPTION] = validated_items(params)
         for index, item in enumerate(params[LIST_OPTION]):
             warn_settings_when_absent(module.warn, item, item_options(), item["state"] or params["state"],
-                                      "%s[%d]" % (LIST_OPTION, index), CA_DESIGNATING)
+                                      item_field(params, index), CA_DESIGNATING)
     elif params[MIGRATE] is None:
         warn_settings_when_absent(module.warn, params, policy_spec(), params["state"], designating=CA_DESIGNATING)
     # Check mode creates nothing, so a reference not visible yet will not become visible.
@@ -457,7 +488,28 @@ def run(module):
         result = engine.converge(declared[0])
     for warning in resource.warnings:
         module.warn(warning)
+    for warning in downgrade_warnings(result, params, module.check_mode):
+        module.warn(warning)
     return result
+
+
+def downgrade_warnings(result, params, check_mode):
+    """One warning per enforced policy the task lowers (report-only, disabled or deleted)."""
+    if "actions" in result:
+        entries = result["actions"]
+    else:
+        name = ((result.get(RESULT_KEY) or {}).get("displayName") or params.get("display_name")
+                or params.get("id"))
+        entries = [dict(result, display_name=name)]
+    warnings = []
+    for entry in entries:
+        if not entry.get("downgrade"):
+            continue
+        after = entry["policy_state"]["after"]
+        warnings.append("Downgrade: conditional access policy %r %s." % (
+            entry["display_name"], ("is enforced and would be %s" if check_mode else "was enforced and is now %s")
+            % after))
+    return warnings
 
 
 def main():
