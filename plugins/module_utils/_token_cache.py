@@ -51,6 +51,46 @@ def secret_fingerprint(secret):
     return hashlib.sha256(b"tenantguard.m365 token cache\x00" + secret.encode("utf-8")).hexdigest()[:16]
 
 
+def cached_access_token(serialized, client_id, target, now, margin=300):
+    """The access token MSAL would serve from its serialized token cache without a request, or None.
+
+    ``serialized`` is what ``SerializableTokenCache.serialize()`` wrote; ``client_id`` and ``target`` are what
+    MSAL caches an application's token under (the scope, or a managed identity's resource). MSAL's own rules:
+    an application token (no account, no key binding) whose target holds ``target``, with at least ``margin``
+    seconds left and not yet due for refresh (``refresh_on``). Returns ``{"access_token", "token_type",
+    "expires_in", "token_source": "cache"}``; the longest-lived match wins. Anything malformed is no match, so
+    that MSAL decides."""
+    if not serialized:
+        return None
+    try:
+        document = json.loads(serialized)
+        entries = document.get("AccessToken") or {}
+        candidates = list(entries.values())
+    except (TypeError, ValueError, AttributeError):
+        return None
+    best = None
+    for entry in candidates:
+        try:
+            if entry.get("home_account_id") or entry.get("key_id") or entry.get("ext_cache_key"):
+                continue
+            if str(entry.get("client_id") or "").lower() != str(client_id or "").lower():
+                continue
+            if target not in str(entry.get("target") or "").split():
+                continue
+            secret = entry.get("secret")
+            expires_in = int(entry["expires_on"]) - now
+            if not secret or expires_in < margin:
+                continue
+            if "refresh_on" in entry and int(entry["refresh_on"]) < now:
+                continue
+        except (TypeError, ValueError, KeyError, AttributeError):
+            continue
+        if best is None or expires_in > best["expires_in"]:
+            best = {"access_token": secret, "token_type": entry.get("token_type") or "Bearer",
+                    "expires_in": int(expires_in), "token_source": "cache"}
+    return best
+
+
 class CachedResponse:
     """A successful GET remembered in MSAL's http_cache (what MSAL's NormalizedResponse holds)."""
 
@@ -129,6 +169,16 @@ class TokenCacheFile:
 
     def open(self, token_cache, http_cache):
         return _OpenEntry(self, token_cache, http_cache)
+
+    def read_entry(self):
+        """This identity's entry as last saved, read without the lock (the file is replaced atomically), or None.
+
+        Raises PrivateFileError for a file or directory that cannot be used safely."""
+        if not self.path:
+            return None
+        ensure_private_dir(os.path.dirname(self.path))
+        entry = self._read_document()["entries"].get(self.key)
+        return entry if isinstance(entry, dict) else None
 
     def _read_document(self):
         raw = read_private_file(self.path)
@@ -212,5 +262,5 @@ class _OpenEntry:
         return False
 
 
-__all__ = ["TokenCacheFile", "PrivateFileError", "cache_key", "secret_fingerprint", "dump_http_cache",
-           "load_http_cache"]
+__all__ = ["TokenCacheFile", "PrivateFileError", "cache_key", "cached_access_token", "secret_fingerprint",
+           "dump_http_cache", "load_http_cache"]
