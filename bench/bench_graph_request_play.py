@@ -4,15 +4,23 @@ The two plays run interleaved in one run, after one unmeasured graph play that f
 each round runs both (the order alternates from round to round, so that a drift in machine load
 falls on both alike) and gives one ratio graph / command. Prints the median ratio and its spread
 (lowest and highest round), the median seconds of each play, the cost per task above a command
-task, and the token and Graph requests of the measured graph plays (target: no token request
+task, the same ratio in CPU time (of ansible-playbook and every process it waited for: far less
+sensitive to other work on the machine than wall time), and the token and Graph requests of the measured graph plays (target: no token request
 once the cache is filled, one Graph request per task).
 """
 import argparse
+import resource
 import statistics
 
 import harness
 
 TASKS = 20
+
+
+def _children_cpu():
+    """User and system CPU seconds of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -36,16 +44,21 @@ def main():
         harness.run_playbook(sb, plays["graph"])  # fills the token cache; not measured
         first_counts = harness.count_requests(sb.requests())
         times = {"graph": [], "command": []}
+        cpu = {"graph": [], "command": []}
         before = len(sb.requests())
         loads = []
         for round_ in range(args.rounds):
             order = ("graph", "command") if round_ % 2 == 0 else ("command", "graph")
             for name in order:
+                used = _children_cpu()
                 took, _ = harness.run_playbook(sb, plays[name])
                 times[name].append(took)
+                cpu[name].append(_children_cpu() - used)
             loads.append(harness.load()["load_1min"])
         measured = harness.count_requests(sb.requests()[before:])
     ratios = [g / c for g, c in zip(times["graph"], times["command"])]
+    cpu_ratios = [g / c for g, c in zip(cpu["graph"], cpu["command"])]
+    cpu_ratio = statistics.median(cpu_ratios)
     ratio = statistics.median(ratios)
     graph_s, command_s = statistics.median(times["graph"]), statistics.median(times["command"])
     per_task_ms = (graph_s - command_s) / TASKS * 1000
@@ -58,6 +71,10 @@ def main():
             ("graph_request play, seconds (median)", "%.2f" % graph_s),
             ("command: true play, seconds (median)", "%.2f" % command_s),
             ("cost per task above a command task, ms", "%.0f" % per_task_ms),
+            ("CPU time ratio graph / command, median", "%.2f" % cpu_ratio),
+            ("CPU time ratio, lowest .. highest", "%.2f .. %.2f" % (min(cpu_ratios), max(cpu_ratios))),
+            ("CPU seconds per play, graph / command (median)", "%.2f / %.2f" % (statistics.median(cpu["graph"]),
+                                                                              statistics.median(cpu["command"]))),
             ("token requests, filling run (empty cache)", first_counts["token"]),
             ("token requests, measured runs (cached)", measured["token"]),
             ("Graph requests per measured run", measured["graph"] / float(args.rounds)),
@@ -74,6 +91,11 @@ def main():
             "graph_seconds": round(graph_s, 3),
             "command_seconds": round(command_s, 3),
             "per_task_ms": round(per_task_ms, 1),
+            "cpu_ratio": round(cpu_ratio, 3),
+            "cpu_ratios": [round(r, 3) for r in cpu_ratios],
+            "graph_cpu_seconds": round(statistics.median(cpu["graph"]), 3),
+            "command_cpu_seconds": round(statistics.median(cpu["command"]), 3),
+            "load_1min": [min(loads), max(loads)],
             "token_requests_first_run": first_counts["token"],
             "token_requests_cached_runs": measured["token"],
             "graph_requests_per_run": measured["graph"] / float(args.rounds),

@@ -37,6 +37,7 @@ class _Cryptography:
                 cls.x509, cls.hashes, cls.serialization, cls.pkcs12 = x509, hashes, serialization, pkcs12
         return cls.x509 is not None
 
+
 PATH_OPTION = "client_certificate_path"
 PASSWORD_OPTION = "client_certificate_password"
 ACCEPTED = ("a PEM file holding the private key and its certificate, or a PKCS#12 (.pfx/.p12) file; "
