@@ -1,21 +1,34 @@
 """A play of 20 graph_request tasks against the sandbox, against the same play of 20 `command: true` tasks.
 
-Prints the wall time of each, their ratio, and the token and Graph requests the Graph play made
-(target: one token request for the whole play, one Graph request per task).
+The two plays run interleaved in one run, after one unmeasured graph play that fills the token cache:
+each round runs both (the order alternates from round to round, so that a drift in machine load
+falls on both alike) and gives one ratio graph / command. Prints the median ratio and its spread
+(lowest and highest round), the median seconds of each play, the cost per task above a command
+task, the same ratio in CPU time (of ansible-playbook and every process it waited for: far less
+sensitive to other work on the machine than wall time), and the token and Graph requests of the measured graph plays (target: no token request
+once the cache is filled, one Graph request per task).
 """
 import argparse
+import resource
+import statistics
 
 import harness
 
 TASKS = 20
 
 
+def _children_cpu():
+    """User and system CPU seconds of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each play; the fastest counts")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds of both plays (default 5)")
     args = parser.parse_args()
-    if args.repeat < 2:
-        parser.error("--repeat must be at least 2: the first run fills the token cache, later runs show its effect")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     graph_tasks = "".join(
         "    - name: Graph task %d\n      tenantguard.m365.graph_request:\n        path: /users\n        query:\n          $select: id\n" % i
@@ -24,39 +37,68 @@ def main():
     command_tasks = "".join(
         "    - name: Command task %d\n      ansible.builtin.command: \"true\"\n      changed_when: false\n" % i for i in range(TASKS)
     )
-    with harness.sandbox(seed={"users": [{"displayName": "User %d" % i, "userPrincipalName": "user%d@contoso.onmicrosoft.com" % i} for i in range(50)]}) as sb:
-        graph_times, command_times = [], []
-        first_counts = None
-        for attempt in range(args.repeat):
-            before = len(sb.requests())
-            took, _ = harness.run_playbook(sb, harness.play("graph", graph_tasks))
-            graph_times.append(took)
-            counts = harness.count_requests(sb.requests()[before:])
-            if first_counts is None:
-                first_counts = counts
-            took, _ = harness.run_playbook(sb, harness.play("command", command_tasks))
-            command_times.append(took)
-        later_counts = counts
-    graph_s, command_s = min(graph_times), min(command_times)
-    ratio = graph_s / command_s
+    plays = {"graph": harness.play("graph", graph_tasks), "command": harness.play("command", command_tasks)}
+    seed = {"users": [{"displayName": "User %d" % i, "userPrincipalName": "user%d@contoso.onmicrosoft.com" % i}
+                      for i in range(50)]}
+    with harness.sandbox(seed=seed) as sb:
+        harness.run_playbook(sb, plays["graph"])  # fills the token cache; not measured
+        first_counts = harness.count_requests(sb.requests())
+        times = {"graph": [], "command": []}
+        cpu = {"graph": [], "command": []}
+        before = len(sb.requests())
+        loads = []
+        for round_ in range(args.rounds):
+            order = ("graph", "command") if round_ % 2 == 0 else ("command", "graph")
+            for name in order:
+                used = _children_cpu()
+                took, _ = harness.run_playbook(sb, plays[name])
+                times[name].append(took)
+                cpu[name].append(_children_cpu() - used)
+            loads.append(harness.load()["load_1min"])
+        measured = harness.count_requests(sb.requests()[before:])
+    ratios = [g / c for g, c in zip(times["graph"], times["command"])]
+    cpu_ratios = [g / c for g, c in zip(cpu["graph"], cpu["command"])]
+    cpu_ratio = statistics.median(cpu_ratios)
+    ratio = statistics.median(ratios)
+    graph_s, command_s = statistics.median(times["graph"]), statistics.median(times["command"])
+    per_task_ms = (graph_s - command_s) / TASKS * 1000
     harness.report(
         "graph_request play, %d tasks" % TASKS,
         [
-            ("graph_request play, seconds (best of %d)" % args.repeat, "%.2f" % graph_s),
-            ("command: true play, seconds (best of %d)" % args.repeat, "%.2f" % command_s),
-            ("ratio graph / command", "%.2f" % ratio),
-            ("token requests, first run (empty cache)", first_counts["token"]),
-            ("token requests, later runs (cached)", later_counts["token"]),
-            ("Graph requests per run", first_counts["graph"]),
+            ("rounds (interleaved, order alternating)", args.rounds),
+            ("ratio graph / command, median", "%.2f" % ratio),
+            ("ratio graph / command, lowest .. highest", "%.2f .. %.2f" % (min(ratios), max(ratios))),
+            ("graph_request play, seconds (median)", "%.2f" % graph_s),
+            ("command: true play, seconds (median)", "%.2f" % command_s),
+            ("cost per task above a command task, ms", "%.0f" % per_task_ms),
+            ("CPU time ratio graph / command, median", "%.2f" % cpu_ratio),
+            ("CPU time ratio, lowest .. highest", "%.2f .. %.2f" % (min(cpu_ratios), max(cpu_ratios))),
+            ("CPU seconds per play, graph / command (median)", "%.2f / %.2f" % (statistics.median(cpu["graph"]),
+                                                                              statistics.median(cpu["command"]))),
+            ("token requests, filling run (empty cache)", first_counts["token"]),
+            ("token requests, measured runs (cached)", measured["token"]),
+            ("Graph requests per measured run", measured["graph"] / float(args.rounds)),
+            ("load average (1 min) during the rounds", "%.2f .. %.2f on %d CPUs" % (min(loads), max(loads),
+                                                                                  harness.load()["cpus"])),
         ],
         {
             "tasks": TASKS,
+            "rounds": args.rounds,
+            "ratio": round(ratio, 3),
+            "ratio_min": round(min(ratios), 3),
+            "ratio_max": round(max(ratios), 3),
+            "ratios": [round(r, 3) for r in ratios],
             "graph_seconds": round(graph_s, 3),
             "command_seconds": round(command_s, 3),
-            "ratio": round(ratio, 3),
+            "per_task_ms": round(per_task_ms, 1),
+            "cpu_ratio": round(cpu_ratio, 3),
+            "cpu_ratios": [round(r, 3) for r in cpu_ratios],
+            "graph_cpu_seconds": round(statistics.median(cpu["graph"]), 3),
+            "command_cpu_seconds": round(statistics.median(cpu["command"]), 3),
+            "load_1min": [min(loads), max(loads)],
             "token_requests_first_run": first_counts["token"],
-            "token_requests_cached_run": later_counts["token"],
-            "graph_requests": first_counts["graph"],
+            "token_requests_cached_runs": measured["token"],
+            "graph_requests_per_run": measured["graph"] / float(args.rounds),
         },
     )
 

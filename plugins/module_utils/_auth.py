@@ -11,6 +11,10 @@ Not a public API.
   ``client_id``).
 * MSAL's HTTP traffic goes through the collection's session (see ``_http``).
 * Tokens are cached across processes (see ``_token_cache``) and in memory for the process.
+  A valid access token in the shared cache file is served without importing MSAL (about a
+  quarter of a second per task): MSAL is imported only when a token must be requested or a
+  rejected one forgotten. Without MSAL installed, only that step fails, with Ansible's
+  missing-library message.
 * Transient sign-in failures (5xx, "temporarily unavailable", dropped connections) are retried
   with backoff within the retry budget; MSAL's short memory of a failed POST is cleared first,
   so that the retry reaches the service.
@@ -28,20 +32,13 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._clouds import MICROSOFT_LOGIN_HOSTS
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import AuthError, ConfigError, aadsts_code
+from ansible_collections.tenantguard.m365.plugins.module_utils._errors import (
+    AuthError, ConfigError, TenantGuardError, aadsts_code)
 from ansible_collections.tenantguard.m365.plugins.module_utils._private_files import PrivateFileError
 from ansible_collections.tenantguard.m365.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.tenantguard.m365.plugins.module_utils._token_cache import (
-    TokenCacheFile, cache_key, secret_fingerprint)
+    TokenCacheFile, cached_access_token, cache_key, secret_fingerprint)
 from ansible_collections.tenantguard.m365.plugins.module_utils._tls_errors import tls_problem
-
-try:
-    import msal
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    HAS_MSAL = False
-    MSAL_IMPORT_ERROR = exc
 
 try:
     import requests
@@ -57,10 +54,30 @@ EXPIRY_MARGIN = 300
 # 50087 (a retryable back-end error).
 TRANSIENT_AADSTS = frozenset([90033, 90055, 50087])
 
-if HAS_MSAL:
-    _MSAL_SERVICE_ERRORS = (msal.exceptions.MsalServiceError,)
-else:  # pragma: no cover - depends on the environment
-    _MSAL_SERVICE_ERRORS = ()
+# MSAL's client id of a system-assigned managed identity in its token cache.
+SYSTEM_ASSIGNED_CLIENT_ID = "SYSTEM_ASSIGNED_MANAGED_IDENTITY"
+
+
+class MissingLibraryError(TenantGuardError):
+    """A Python library a step of the task needs is not installed (Ansible's missing-library message)."""
+
+    def __init__(self, library, exc):
+        self.library = library
+        self.import_error = "%s: %s" % (exc.__class__.__name__, exc)
+        super().__init__(self.describe())
+
+    def describe(self):
+        from ansible.module_utils.basic import missing_required_lib
+        return missing_required_lib(self.library)
+
+
+def import_msal():
+    """The ``msal`` package, imported on first need; MissingLibraryError when it is not installed."""
+    try:
+        import msal
+    except ImportError as exc:
+        raise MissingLibraryError("msal", exc)
+    return msal
 
 
 class _TransientAuthError(Exception):
@@ -94,7 +111,7 @@ class TokenProvider:
         self.retry = retry or RetryPolicy(max_total_wait=settings.retry_max_wait, max_attempts=4)
         self._memory = {}
         self._app = None
-        self._token_cache = msal.SerializableTokenCache() if HAS_MSAL else None
+        self._msal_cache = None
         self._http_cache = {}
         self.token_requests = 0
         self.cache_hits = 0
@@ -127,13 +144,28 @@ class TokenProvider:
                if s.auth_method == "managed_identity" else "application %s" % s.client_id)
         return "get a token for %s as %s in tenant %s from %s" % (resource, who, s.tenant_id, s.login_endpoint)
 
+    @property
+    def _token_cache(self):
+        """MSAL's token cache, created (and MSAL imported) on first use."""
+        if self._msal_cache is None:
+            self._msal_cache = import_msal().SerializableTokenCache()
+        return self._msal_cache
+
+    def _cache_target(self, scope):
+        """The client id and target under which MSAL caches the token for ``scope``."""
+        s = self.settings
+        if s.auth_method == "managed_identity":
+            resource = scope[:-len("/.default")] if scope.endswith("/.default") else scope
+            return s.client_id or SYSTEM_ASSIGNED_CLIENT_ID, resource
+        return s.client_id, scope
+
     # -- public -----------------------------------------------------------------------------
     def token(self, scope):
         """A bearer token for ``scope`` (for example ``https://graph.microsoft.com/.default``)."""
         remembered = self._memory.get(scope)
         if remembered and remembered[1] - self._clock() > EXPIRY_MARGIN:
             return remembered[0]
-        result = self._acquire(scope)
+        result = self._from_cache_file(scope) or self._acquire(scope)
         expires_in = result.get("expires_in") or 3600
         try:
             expires_in = float(expires_in)
@@ -151,13 +183,27 @@ class TokenProvider:
                              "token_cache to a usable file, or to none." % (self.settings.token_cache, exc))
         self.store.path = None
 
+    def _from_cache_file(self, scope):
+        """A token MSAL itself would serve from the shared cache file, read without MSAL; None otherwise.
+
+        Read without the lock: the file is replaced atomically, so a reader sees a whole version. Anything
+        unusable (no file, an unreadable one, no valid token) leaves the locked path to decide and report."""
+        try:
+            entry = self.store.read_entry()
+        except (PrivateFileError, OSError):
+            return None
+        client_id, target = self._cache_target(scope)
+        result = cached_access_token((entry or {}).get("token_cache"), client_id, target, time.time(),
+                                     margin=EXPIRY_MARGIN)
+        if result is not None:
+            self.cache_hits += 1
+        return result
+
     def invalidate(self, scope, token):
         """Forget ``token`` (rejected by a service) so that the next ``token(scope)`` gets a new one."""
         remembered = self._memory.get(scope)
         if remembered and remembered[0] == token:
             del self._memory[scope]
-        if self._token_cache is None:
-            return
         try:
             self._forget(token)
         except PrivateFileError as exc:
@@ -217,6 +263,7 @@ class TokenProvider:
             del self._http_cache[key]
 
     def _acquire_locked(self, scope, what):
+        msal = import_msal()
         try:
             if self.settings.auth_method == "managed_identity":
                 app = self._managed_identity_app()
@@ -237,7 +284,7 @@ class TokenProvider:
             raise _TransientAuthError(AuthError(
                 what, "the sign-in endpoint could not be reached (%s)" % _short(exc),
                 hint="Check login_endpoint (or cloud), the network and any proxy settings (HTTPS_PROXY, NO_PROXY)."))
-        except _MSAL_SERVICE_ERRORS as exc:  # MSAL raises these for 5xx answers of the identity platform
+        except msal.exceptions.MsalServiceError as exc:  # MSAL raises these for 5xx answers of the identity platform
             raise _TransientAuthError(AuthError(
                 what, "the sign-in service answered with an error (%s)" % _short(exc),
                 hint="The identity platform had a transient problem; try again later."))
@@ -250,6 +297,7 @@ class TokenProvider:
     def _confidential_app(self, what):
         if self._app is not None:
             return self._app
+        msal = import_msal()
         s = self.settings
         if s.auth_method == "client_certificate":
             credential = s.certificate.msal_credential()
@@ -266,6 +314,7 @@ class TokenProvider:
     def _managed_identity_app(self):
         if self._app is not None:
             return self._app
+        msal = import_msal()
         s = self.settings
         if s.client_id:
             identity = msal.UserAssignedManagedIdentity(client_id=s.client_id)

@@ -5,6 +5,10 @@
 Not a public API. The certificate is read and checked before any network call, so that an
 unreadable file, a wrong password or an expired certificate fails with a clear message.
 The private key stays in memory; it is never written anywhere.
+
+``cryptography`` is imported when a certificate is read, not when this file is: every module
+imports this file (through the connection options), and most tasks sign in with a secret or
+a cached token.
 """
 
 import binascii
@@ -12,15 +16,27 @@ import datetime
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError
 
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+class _Cryptography:
+    """The parts of ``cryptography`` this file uses, imported on first use (``load()``)."""
+
+    x509 = hashes = serialization = pkcs12 = None
+    import_error = None
+
+    @classmethod
+    def load(cls):
+        """True when ``cryptography`` could be imported."""
+        if cls.x509 is None and cls.import_error is None:
+            try:
+                from cryptography import x509
+                from cryptography.hazmat.primitives import hashes, serialization
+                from cryptography.hazmat.primitives.serialization import pkcs12
+            except ImportError as exc:  # pragma: no cover - depends on the environment
+                cls.import_error = exc
+            else:
+                cls.x509, cls.hashes, cls.serialization, cls.pkcs12 = x509, hashes, serialization, pkcs12
+        return cls.x509 is not None
+
 
 PATH_OPTION = "client_certificate_path"
 PASSWORD_OPTION = "client_certificate_password"
@@ -40,6 +56,7 @@ def _not_after(cert):
 
 
 def _public_bytes(public_key):
+    serialization = _Cryptography.serialization
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
@@ -54,6 +71,7 @@ class ClientCertificate:
         self._password = password
         self.subject = certificate.subject.rfc4514_string()
         self.not_after = _not_after(certificate)
+        hashes = _Cryptography.hashes
         self.thumbprint_sha1 = binascii.hexlify(certificate.fingerprint(hashes.SHA1())).decode("ascii").upper()  # nosec - the identity platform's own naming
         self.thumbprint_sha256 = binascii.hexlify(certificate.fingerprint(hashes.SHA256())).decode("ascii").upper()
 
@@ -74,7 +92,8 @@ class ClientCertificate:
             return credential
         return {
             "private_key": self._private_key_pem,
-            "public_certificate": self._certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+            "public_certificate": self._certificate.public_bytes(_Cryptography.serialization.Encoding.PEM)
+            .decode("ascii"),
         }
 
 
@@ -86,7 +105,7 @@ def _password_bytes(password):
 
 def load_client_certificate(path, password=None, now=None):
     """Read and check the certificate file; raise ConfigError naming the option on any problem."""
-    if not HAS_CRYPTOGRAPHY:
+    if not _Cryptography.load():
         raise ConfigError(PATH_OPTION, "reading a certificate needs the Python library cryptography, which is "
                           "not installed (it comes with msal)", accepted="pip install msal")
     try:
@@ -109,6 +128,7 @@ def load_client_certificate(path, password=None, now=None):
 
 
 def _load_pem(path, data, password):
+    x509, serialization = _Cryptography.x509, _Cryptography.serialization
     certificates = []
     try:
         certificates = x509.load_pem_x509_certificates(data)
@@ -143,7 +163,7 @@ def _load_pem(path, data, password):
 
 def _load_pfx(path, data, password):
     try:
-        key, certificate, _chain = pkcs12.load_key_and_certificates(data, _password_bytes(password))
+        key, certificate, _chain = _Cryptography.pkcs12.load_key_and_certificates(data, _password_bytes(password))
     except ValueError as exc:
         text = str(exc).lower()
         if "password" in text or "mac" in text or "decrypt" in text:

@@ -7,7 +7,9 @@ Not a public API.
 * merges the connection options (``_connection_options``) into the module's argument spec;
 * checks them before anything else, so that bad input fails before any network call;
 * builds the session, the token provider and the Graph / Exchange clients on first use
-  (``module.graph``, ``module.exchange``);
+  (``module.graph``, ``module.exchange``); MSAL is imported only when a token must be requested
+  (see ``_auth``), so a task served by a cached token does not pay for it, and a missing MSAL
+  fails that step with Ansible's missing-library message;
 * ``run(main)`` turns an expected failure (ConfigError, AuthError, GraphError) into ONE
   ``fail_json``: what was asked, what the service answered (status, code, message,
   request-id, date) and what to do, with no traceback. Anything else still fails loudly.
@@ -29,14 +31,6 @@ try:
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    import msal  # noqa: F401  pylint: disable=unused-import
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
-except ImportError:
-    HAS_MSAL = False
-    MSAL_IMPORT_ERROR = traceback.format_exc()
 
 
 TYPE_PROBLEM = re.compile(r"argument '([^']+)' is of type")
@@ -81,8 +75,6 @@ class TenantGuardModule:
         self.module = _ArgumentCheckingModule(argument_spec=spec, **kwargs)
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        if not HAS_MSAL:
-            self.module.fail_json(msg=missing_required_lib("msal"), exception=MSAL_IMPORT_ERROR)
         self._session = None
         self._tokens = None
         self._graph = None
@@ -168,6 +160,8 @@ class TenantGuardModule:
         details = error.details()
         if details:
             result.setdefault("error", details)
+        if getattr(error, "import_error", None):  # a library needed for this step is missing (MissingLibraryError)
+            result.setdefault("exception", error.import_error)
         self.fail_json(msg=error.describe(), **result)
 
     def run(self, main):
