@@ -26,7 +26,7 @@ def sandbox_snippets():
 
 
 def test_the_docs_have_the_snippets():
-    assert [name for name, _ in sandbox_snippets()] == ["README.md", "docs/sandbox.md"]
+    assert [snippet[0] for snippet in sandbox_snippets()] == ["README.md", "docs/sandbox.md"]
 
 
 @pytest.fixture
