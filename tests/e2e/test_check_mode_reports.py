@@ -103,10 +103,11 @@ def test_check_mode_pilot_move_writes_no_report_and_names_none_then_apply_writes
     assert "see %s/report.html" % asked in summary(check)
 
 
-def test_eas_only_users_stop_the_block_before_anything_is_written(run_playbook, graph_sandbox):
+def test_eas_only_users_stop_the_block_before_anything_is_written(run_playbook, graph_sandbox, tmp_path):
+    env = {"HOME": str(tmp_path / "home")}  # the report of the accepted run goes there
     since = len(graph_sandbox.requests())
     for args in (("--check", "--diff"), ()):
-        refused = run_playbook(HARDEN, *args, extra_vars={STAGE: "pilot"})
+        refused = run_playbook(HARDEN, *args, env=env, extra_vars={STAGE: "pilot"})
         assert refused.rc != 0, refused
         message = refusal(refused)
         assert message.count(", ".join(EAS_ONLY)) == 1 and message.count("alex") == 1, message  # named, once
@@ -115,16 +116,18 @@ def test_eas_only_users_stop_the_block_before_anything_is_written(run_playbook, 
     assert writes(graph_sandbox, since) == []
 
     # A user left out of the acknowledgement still stops the run, and is the only one named.
-    partly = run_playbook(HARDEN, extra_vars={STAGE: "enforced", "tenant_hardening_device_report": "never",
-                                              "tenant_hardening_acknowledge_eas_only_users": ["ALEX", "lee"]})
+    partly = run_playbook(HARDEN, env=env, extra_vars={
+        STAGE: "enforced", "tenant_hardening_device_report": "never",
+        "tenant_hardening_acknowledge_eas_only_users": ["ALEX", "lee"]})
     assert partly.rc != 0, partly
     assert "1 user(s)" in refusal(partly) and "lose mail: nestor." in refusal(partly), partly
     assert writes(graph_sandbox, since) == []
 
-    accepted = run_playbook(HARDEN, extra_vars={STAGE: "pilot", **ACKNOWLEDGED})
+    accepted = run_playbook(HARDEN, env=env, extra_vars={STAGE: "pilot", **ACKNOWLEDGED})
     assert accepted.rc == 0, accepted
     assert ("POST", POLICIES) in writes(graph_sandbox, since)
     assert policies(graph_sandbox)[LEGACY + " (pilot)"]["state"] == "enabled"
+    assert files_under(tmp_path / "home" / ".ansible" / "tenantguard" / "reports" / "localhost" / "devices")
 
 
 class TestWithoutEasOnlyUsers:
