@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 SANDBOX_DIR ?= $(CURDIR)/.sandbox
+SANDBOX_PORT ?= 8443
 PYTEST_ARGS ?=
 
 .PHONY: help setup demo sandbox test test-sandbox test-units test-e2e test-properties test-referees sanity lint docs build bench fault-runs clean
@@ -27,7 +28,7 @@ demo: setup
 	@scripts/demo.sh
 
 sandbox: setup
-	$(BIN)/python -m tenantguard_sandbox serve --port 8443 --state-dir $(SANDBOX_DIR) --seed sandbox/seeds/contoso.json
+	$(BIN)/python -m tenantguard_sandbox serve --port $(SANDBOX_PORT) --state-dir $(SANDBOX_DIR) --seed sandbox/seeds/contoso.json
 
 test: setup
 	@scripts/test.sh
@@ -58,6 +59,7 @@ lint: setup
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+	scripts/galaxy-importer.sh
 
 docs: setup
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .

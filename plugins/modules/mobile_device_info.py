@@ -131,6 +131,13 @@ options:
       - Return RV(summary).
     type: bool
     default: true
+  return_devices:
+    description:
+      - Return the devices in RV(devices) when neither O(dest) nor O(csv_dest) is set.
+      - V(false) returns only RV(count) and RV(summary); the devices are still read and counted, and no record
+        travels through Ansible. The report roles use it in check mode, where they write no file unless asked to.
+    type: bool
+    default: true
   dest:
     description:
       - Write the devices to this file on the host that runs the module, as a JSON array with one record a line,
@@ -212,7 +219,7 @@ devices:
       C(user_display_name), C(device_name), C(model), C(os), C(client_type), C(access_state), C(management),
       C(compliance), C(last_seen), and the parts C(exchange), C(intune) and C(entra) (null when a source did
       not see the phone).
-  returned: when neither O(dest) nor O(csv_dest) is set
+  returned: when neither O(dest) nor O(csv_dest) is set and O(return_devices=true)
   type: list
   elements: dict
   sample:
@@ -292,6 +299,7 @@ def argument_spec():
         statistics=dict(type="bool", default=False),
         limit=dict(type="int"),
         summary=dict(type="bool", default=True),
+        return_devices=dict(type="bool", default=True),
         dest=dict(type="path"),
         csv_dest=dict(type="path"),
     )
@@ -327,7 +335,7 @@ def run(module):
             result["dest"] = write_json(params["dest"], spill.records())
         if params["csv_dest"]:
             result["csv_dest"] = write_csv(params["csv_dest"], spill.records(), params["source"])
-        if not params["dest"] and not params["csv_dest"]:
+        if not params["dest"] and not params["csv_dest"] and params["return_devices"]:
             result["devices"] = list(spill.records())
     finally:
         spill.close()
