@@ -385,6 +385,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     resolve_all,
     validated_items,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_guards import Guards, guard_options
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_migration import (
     OPTION as MIGRATE,
     migrate,
@@ -419,7 +420,10 @@ def argument_spec():
         item_labels=dict(type="list", elements="str"),
         migrate_approved_application=dict(type="dict", options=migration_options()),
         reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
+        declared_named_locations=dict(type="list", elements="str"),
+        declared_authentication_strengths=dict(type="list", elements="str"),
     )
+    spec.update(guard_options())
     spec.update(purge_options())
     spec.update(backup_options())
     return spec
@@ -454,7 +458,9 @@ def run(module):
         warn_settings_when_absent(module.warn, params, policy_spec(), params["state"], designating=CA_DESIGNATING)
     # Check mode creates nothing, so a reference not visible yet will not become visible.
     wait = 0 if module.check_mode else params["reference_timeout"]
-    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait)
+    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait, awaited={
+        "namedLocation": params["declared_named_locations"],
+        "authenticationStrength": params["declared_authentication_strengths"]})
 
     if params[MIGRATE] is not None:
         resource = ConditionalAccessPolicyType(api_version, resolver)
@@ -481,6 +487,7 @@ def run(module):
     for item in items:
         resource.contexts[item.field] = ItemContext(item.acknowledge)
     engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
+    engine.guards = Guards(params)
     declared = [Declared(item.body, state=item.state, id=item.id, field=item.field) for item in items]
     if params[LIST_OPTION] is not None:
         result = engine.converge_set(declared, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])
