@@ -58,7 +58,7 @@ def test_spelt_right_it_converges_in_one_run(run_playbook, graph_sandbox):
 
     apply = run_playbook(PLAYBOOK)
     assert apply.rc == 0 and apply.recap["changed"] > 0, apply
-    made = [w for w in graph_writes(graph_sandbox, since)]
+    made = graph_writes(graph_sandbox, since)
     assert [m for m in made if m[0] == "POST"] == [
         ("POST", "/v1.0/identity/conditionalAccess/namedLocations"),
         ("POST", "/v1.0/policies/authenticationStrengthPolicies"),
