@@ -75,10 +75,7 @@ def test_preflight_against_the_sandbox_agrees_with_the_engine(run_module, graph_
         since = len(graph_sandbox.requests())
         items = [dict(item, state="present") for item in case.declared]
         result, code = run_module(conditional_access_policy.main, {
-            "conditional_access_policies": items, "emergency_access": case.emergency,
-            # The property is the lockout pre-flight: the guards on emergency accounts without enabled members and on
-            # enforced policies for empty groups (generated tenants have both) are tested on their own.
-            "acknowledge_unusable_emergency_access": True, "acknowledge_empty_groups": True}, check=True)
+            "conditional_access_policies": items, "emergency_access": case.emergency}, check=True)
         assert writes(graph_sandbox, since) == []
         problems = (result.get("error") or {}).get("problems") or ([result["msg"]] if code else [])
         if any("does not exclude the emergency-access" in p for p in problems):
