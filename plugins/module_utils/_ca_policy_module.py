@@ -374,9 +374,12 @@ def resolve_all(items, resolver, emergency_access, warn, check_mode=False, unres
     look-up; substitute ids; return the emergency accounts as ``{"users": ids, "groups": ids}``
     (None when not given). Raises PolicyInputError listing every name that failed.
 
-    In check mode a named location or authentication strength that does not exist is kept as
-    given, with a warning: an earlier task of the same play may create it, which check mode
-    only predicts."""
+    A named location or authentication strength that does not exist yet: when the resolver knows
+    which names the run creates (``declared_named_locations``, ``declared_authentication_strengths``),
+    a declared one is kept as given in check mode (it will be created) and any other fails at once,
+    in both modes, naming the closest names of the tenant and of the run. Without that knowledge,
+    check mode keeps it as given, with a warning: an earlier task of the same play may create it,
+    which check mode only predicts."""
     wanted = {}
     located = []
     for item in items:
@@ -397,6 +400,19 @@ def resolve_all(items, resolver, emergency_access, warn, check_mode=False, unres
     for item, where, kind, value in located:
         resolution = found[(kind, value)]
         problem = resolution.problem()
+        if problem and kind in LAGGING_KINDS and resolution.status in ("unknown", "dangling") \
+                and kind in resolver.awaited:
+            if resolver.is_awaited(kind, value):
+                if check_mode:
+                    # Declared by the run: an earlier task creates it before this one writes.
+                    if unresolved is not None:
+                        unresolved.add(value)
+                    continue
+                problems.append("%s: %s, although the run declares it; it was not visible within reference_timeout "
+                                "(got %r)." % (item.where(where), problem, value))
+                continue
+            problems.append(undeclared_problem(item, where, kind, value, resolution, resolver))
+            continue
         if problem and check_mode and kind in LAGGING_KINDS and resolution.status in ("unknown", "dangling"):
             warn("%s: %s (got %r); check mode goes on as if an earlier task of the play created it." % (
                 item.where(where), problem, value))
@@ -439,6 +455,34 @@ def resolve_all(items, resolver, emergency_access, warn, check_mode=False, unres
     return None
 
 
+DECLARED_OPTIONS = {"namedLocation": "declared_named_locations",
+                    "authenticationStrength": "declared_authentication_strengths"}
+
+
+def undeclared_problem(item, where, kind, value, resolution, resolver):
+    """A named location or strength that neither the tenant has nor the run creates: the option, the
+    policy, the value and the closest names of both."""
+    from ansible_collections.tenantguard.m365.plugins.module_utils._names import LABELS, NAME_OF, closest
+
+    label = LABELS[kind]
+    declared = resolver.awaited_names.get(kind) or []
+    suggestions = list(resolution.suggestions or [])
+    for name in closest(value, declared):
+        if name not in suggestions:
+            suggestions.append(name)
+    if resolution.status == "dangling":
+        text = "no %s has the id %s" % (label, value)
+    else:
+        text = "no %s has the %s %r in the tenant, and the run does not create one of that name (%s: %s)" % (
+            label, NAME_OF[kind], value, DECLARED_OPTIONS[kind],
+            ", ".join(repr(n) for n in declared) if declared else "none")
+    if suggestions:
+        text += "; closest: %s" % ", ".join(repr(s) for s in suggestions[:3])
+    name = (item.body or {}).get("displayName") or item.params.get("display_name")
+    return "%s%s: %s (got %r)." % (
+        item.where(where), " of the policy %r" % name if name else "", text, value)
+
+
 # ---------------------------------------------------------------------------------------------
 # The engine, with names for the diff
 
@@ -453,6 +497,9 @@ class ConditionalAccessEngine(ResourceEngine):
         self._named_locations = None
         self._identities = None
         self._memberships = {}
+        self._members = {}
+        # The guards of the task before its first write (``_ca_policy_guards.Guards``); None: none.
+        self.guards = None
         if getattr(resource, "groups_of", False) is None:
             # The exclusion guard counts an emergency user excluded through a group it belongs to.
             resource.groups_of = lambda user_id: self.user_memberships(user_id)[0]
@@ -527,9 +574,15 @@ class ConditionalAccessEngine(ResourceEngine):
         return identities
 
     def group_user_members(self, group_id):
-        """The users a group holds, nested members included: one paged read."""
-        return [m for m in self.graph.list("/groups/%s/transitiveMembers" % group_id, api_version="v1.0")
+        """The users a group holds, nested members included, with ``accountEnabled``: one paged read,
+        kept for the task."""
+        key = str(group_id).lower()
+        if key not in self._members:
+            self._members[key] = [
+                m for m in self.graph.list("/groups/%s/transitiveMembers" % group_id, api_version="v1.0",
+                                           query={"$select": "id,userPrincipalName,accountEnabled"})
                 if str(m.get("@odata.type", "")).lower().endswith(".user") and m.get("id")]
+        return self._members[key]
 
     def preflight(self, changes):
         """Refuse the changes, before anything is written, when the policies as they would be lock
@@ -559,7 +612,15 @@ class ConditionalAccessEngine(ResourceEngine):
             raise PolicyInputError(problems)
 
     def apply(self, changes):
-        self.preflight(changes)
+        try:
+            if self.guards is not None:
+                problems = self.guards.problems(self, changes)
+                if problems:
+                    raise PolicyInputError(problems)
+            self.preflight(changes)
+        except TenantGuardError:
+            self._unlock()
+            raise
         changes = super().apply(changes)
         if self.diff_mode and self.resolver is not None:
             wanted = {}

@@ -38,7 +38,9 @@ Outcomes, per value (``Resolution.status``):
 
 Named locations and authentication strengths created moments ago may not be visible yet
 (replication lag): an unknown one is looked up again, with growing pauses, for at most
-``reference_wait`` seconds before it counts as unknown.
+``reference_wait`` seconds before it counts as unknown. When the caller says which names the run
+creates (``awaited``: ``{kind: names}``), only those are waited for; any other unknown name of
+that kind fails at once.
 
 OData string literals are quoted with ``'`` doubled, never interpolated raw.
 """
@@ -208,10 +210,15 @@ class NameResolver:
     ``names_by_id`` answer from what was looked up. ``requests`` counts the HTTP requests made.
     """
 
-    def __init__(self, graph, api_version="v1.0", reference_wait=30.0, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, graph, api_version="v1.0", reference_wait=30.0, sleep=time.sleep, clock=time.monotonic,
+                 awaited=None):
         self.graph = graph
         self.api_version = api_version
         self.reference_wait = float(reference_wait)
+        # {kind: set of folded names} the run creates: the only ones of that kind worth waiting for.
+        self.awaited_names = dict((kind, [str(n) for n in names if n is not None])
+                                  for kind, names in (awaited or {}).items() if names is not None)
+        self.awaited = dict((kind, set(_fold(n) for n in names)) for kind, names in self.awaited_names.items())
         self._sleep = sleep
         self._clock = clock
         self._results = dict((kind, {}) for kind in KINDS)
@@ -475,13 +482,22 @@ class NameResolver:
             missing = self._missing_lagging(pending)
 
     def _missing_lagging(self, pending):
+        """The named locations and strengths not found yet that are worth waiting for: all of them,
+        or only the awaited ones when the caller said which names the run creates."""
         missing = {}
         for kind in LAGGING_KINDS:
+            awaited = self.awaited.get(kind)
             for value in (pending.get(kind) or {}).values():
+                if awaited is not None and _fold(value) not in awaited:
+                    continue
                 found = self.resolution(kind, value)
                 if found is None or found.status in ("unknown", "dangling"):
                     missing.setdefault(kind, []).append(value)
         return missing
+
+    def is_awaited(self, kind, value):
+        """True when the caller declared ``value`` as a ``kind`` the run creates."""
+        return _fold(value) in self.awaited.get(kind, ())
 
     # -- suggestions ------------------------------------------------------------------------
     def _suggest(self, pending):

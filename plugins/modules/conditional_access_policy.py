@@ -57,6 +57,17 @@ description:
   - A policy that points at a named location or authentication strength created earlier in the same play works on
     the first run; one not visible yet (replication lag) is looked up again for up to O(reference_timeout)
     seconds, and a write Graph refuses with error 1040 is repeated within the same bound.
+  - With O(declared_named_locations) and O(declared_authentication_strengths) the task knows which names the play
+    creates. Only those are waited for; any other name the tenant does not have fails at once, naming the closest
+    names of the tenant and of the play. In check mode a declared name counts as created, so that a check run before
+    the named locations and strengths are written finds every misspelt reference with nothing written.
+  - 'Before the first write (in check mode too, refusing exactly what a real run would), the task refuses, each unless
+    acknowledged with its own option: emergency-access accounts that cannot sign in (a disabled user; groups without an
+    enabled member when no listed user can sign in) (O(acknowledge_unusable_emergency_access)); an enforced policy that
+    includes its users only through groups one of which has no members, such as the enforced pilot copy of a policy for
+    an empty pilot group (O(acknowledge_empty_groups)); a O(purge_name_pattern) that matches any name, or a purge that
+    would delete an enforced policy (O(acknowledge_purge_risk)); creating policies past the tenant''s limit
+    (O(policy_limit), O(acknowledge_policy_limit)). Each refusal lists what it found.'
   - After creating a policy the module waits, at most 60 seconds, until Graph returns it, so that a task run right
     after cannot create a duplicate.
 author:
@@ -148,7 +159,8 @@ options:
     description:
       - With O(conditional_access_policies), delete the existing policies that no item declares and whose name
         matches O(purge_name_pattern). Policies whose name does not match are never touched.
-      - Purging without O(purge_name_pattern) is refused.
+      - Purging without O(purge_name_pattern) is refused; a pattern that matches any name, or a purge that would delete
+        an enforced policy, is refused unless O(acknowledge_purge_risk=true).
     type: bool
     default: false
   purge_name_pattern:
@@ -189,8 +201,62 @@ options:
     description:
       - How long, in seconds, to keep looking for a named location or authentication strength that is not visible
         yet (created moments ago, replication lag) before it counts as missing.
+      - With O(declared_named_locations) or O(declared_authentication_strengths), only the names they list are waited
+        for.
     type: float
     default: 30
+  declared_named_locations:
+    description:
+      - The display names of the named locations that the play creates or keeps before this task (as the
+        conditional_access role passes them from its C(conditional_access_named_locations)).
+      - A referenced named location that the tenant does not have is then an error at once unless it is listed here;
+        a listed one is waited for (O(reference_timeout)) and, in check mode, counts as created.
+      - Not set, any missing named location is waited for, and in check mode kept with a warning.
+    type: list
+    elements: str
+  declared_authentication_strengths:
+    description:
+      - The display names of the authentication strengths that the play creates or keeps before this task; as
+        O(declared_named_locations), for O(grant_controls.authentication_strength).
+    type: list
+    elements: str
+  acknowledge_unusable_emergency_access:
+    description:
+      - Go on although a user of O(emergency_access) is disabled (C(accountEnabled) false), or its groups have no
+        enabled member (nested members counted) while no listed user can sign in either.
+      - Without it such a task is refused before anything is written, when it would write anything. Users and groups
+        that do not exist are refused in any case.
+    type: bool
+    default: false
+  acknowledge_empty_groups:
+    description:
+      - Go on although an enforced policy (O(policy_state=enabled)) that the task creates or changes includes its users
+        only through groups and one of them has no members (nested members counted). Such a policy is enforced for
+        no one in that group; the usual cause is the enforced copy of a policy in a pilot stage for an empty pilot
+        group, while everyone else stays report-only.
+    type: bool
+    default: false
+  acknowledge_purge_risk:
+    description:
+      - Go on although O(purge_name_pattern) matches any name (it is tried against arbitrary names and the names it
+        would delete), or the purge would delete an enforced (C(enabled)) policy.
+      - The collection keeps no record of the policies it created in earlier runs, so an enforced policy that the
+        pattern matches may be hand-made; purge deletes report-only and disabled policies without it.
+    type: bool
+    default: false
+  policy_limit:
+    description:
+      - The number of conditional access policies the tenant may hold, in any state (report-only and disabled
+        included). A task that would create policies past it is refused before anything is written, as Graph would
+        refuse the creates past the limit and leave the task half applied.
+      - The default is the limit Microsoft documents in Plan a Conditional Access deployment, section Minimize the
+        number of Conditional Access policies. Set it to your tenant's limit if Microsoft has raised it.
+    type: int
+    default: 195
+  acknowledge_policy_limit:
+    description: Go on although the task would create policies past O(policy_limit).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - tenantguard.m365.conditional_access_policy
   - tenantguard.m365.connection
@@ -218,6 +284,9 @@ seealso:
   - name: conditionalAccessPolicy resource type
     description: Microsoft Graph's reference of the policy's properties.
     link: https://learn.microsoft.com/graph/api/resources/conditionalaccesspolicy
+  - name: Plan a Conditional Access deployment
+    description: Microsoft's planning guide, which documents the number of policies a tenant may hold.
+    link: https://learn.microsoft.com/entra/identity/conditional-access/plan-conditional-access
   - name: Migrate approved client app to application protection policy
     description: Microsoft's guide for the retired approvedApplication grant.
     link: https://learn.microsoft.com/entra/identity/conditional-access/migrate-approved-client-app
@@ -385,6 +454,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     resolve_all,
     validated_items,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_guards import Guards, guard_options
 from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_migration import (
     OPTION as MIGRATE,
     migrate,
@@ -419,7 +489,10 @@ def argument_spec():
         item_labels=dict(type="list", elements="str"),
         migrate_approved_application=dict(type="dict", options=migration_options()),
         reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
+        declared_named_locations=dict(type="list", elements="str"),
+        declared_authentication_strengths=dict(type="list", elements="str"),
     )
+    spec.update(guard_options())
     spec.update(purge_options())
     spec.update(backup_options())
     return spec
@@ -454,7 +527,9 @@ def run(module):
         warn_settings_when_absent(module.warn, params, policy_spec(), params["state"], designating=CA_DESIGNATING)
     # Check mode creates nothing, so a reference not visible yet will not become visible.
     wait = 0 if module.check_mode else params["reference_timeout"]
-    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait)
+    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait, awaited={
+        "namedLocation": params["declared_named_locations"],
+        "authenticationStrength": params["declared_authentication_strengths"]})
 
     if params[MIGRATE] is not None:
         resource = ConditionalAccessPolicyType(api_version, resolver)
@@ -481,6 +556,7 @@ def run(module):
     for item in items:
         resource.contexts[item.field] = ItemContext(item.acknowledge)
     engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
+    engine.guards = Guards(params)
     declared = [Declared(item.body, state=item.state, id=item.id, field=item.field) for item in items]
     if params[LIST_OPTION] is not None:
         result = engine.converge_set(declared, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])

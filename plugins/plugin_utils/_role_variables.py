@@ -26,6 +26,10 @@ ROLE_VARIABLES = {
     },
     "conditional_access": {
         "options": (
+            "conditional_access_acknowledge_empty_groups",
+            "conditional_access_acknowledge_policy_limit",
+            "conditional_access_acknowledge_purge_risk",
+            "conditional_access_acknowledge_unusable_emergency_access",
             "conditional_access_authentication_strengths",
             "conditional_access_default_rollout",
             "conditional_access_emergency_access",
@@ -33,6 +37,7 @@ ROLE_VARIABLES = {
             "conditional_access_pilot_groups",
             "conditional_access_pilot_suffix",
             "conditional_access_policies",
+            "conditional_access_policy_limit",
             "conditional_access_policy_origins",
             "conditional_access_preflight",
             "conditional_access_purge",
@@ -42,6 +47,8 @@ ROLE_VARIABLES = {
         "internal": (
             "conditional_access_absent",
             "conditional_access_changes",
+            "conditional_access_declared_named_locations",
+            "conditional_access_declared_strengths",
             "conditional_access_excluded",
             "conditional_access_index",
             "conditional_access_label",

@@ -31,7 +31,12 @@ SEED = {
         {"displayName": "Break Glass 2", "userPrincipalName": "breakglass2@contoso.onmicrosoft.com"},
     ],
     "groups": [
-        {"displayName": "Emergency Access", "securityEnabled": True, "mailEnabled": False, "mailNickname": "emergency"},
+        # The break-glass accounts are in the emergency group, as in a real tenant: an emergency group without an
+        # enabled member is refused (acknowledge_unusable_emergency_access). Seeded with the id it had without
+        # members, as the sandbox files the members of a group under the id it was given.
+        {"id": "7de87352-5e8b-5821-bee7-5e4d8f642ac9", "displayName": "Emergency Access", "securityEnabled": True,
+         "mailEnabled": False, "mailNickname": "emergency",
+         "members": ["breakglass1@contoso.onmicrosoft.com", "breakglass2@contoso.onmicrosoft.com"]},
         {"displayName": "Mobile Pilot", "securityEnabled": True, "mailEnabled": False, "mailNickname": "mobilepilot"},
     ],
 }

@@ -40,8 +40,10 @@ def sandbox_seed():
             {"id": PILOT, "displayName": "Mobile Pilot", "securityEnabled": True, "mailEnabled": False,
              "mailNickname": "pilot"},
             {"id": SALES, "displayName": "Sales", "securityEnabled": True, "mailEnabled": False, "mailNickname": "sales"},
+            # The break-glass accounts are members: an emergency group without an enabled member is refused.
             {"id": EMERGENCY, "displayName": "Emergency Access", "securityEnabled": True, "mailEnabled": False,
-             "mailNickname": "emergency"},
+             "mailNickname": "emergency",
+             "members": ["breakglass1@contoso.onmicrosoft.com", "breakglass2@contoso.onmicrosoft.com"]},
         ],
         namedLocations=[
             {"@odata.type": "#microsoft.graph.ipNamedLocation", "id": OFFICE, "displayName": "E2E office",

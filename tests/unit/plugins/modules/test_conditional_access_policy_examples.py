@@ -27,8 +27,9 @@ EXAMPLE_USERS = ("a702a13d-a437-4a07-8a7e-8c052de62dfd", "124c5b6a-ffa5-483a-9b8
 
 def example_seed():
     seed = tenant_seed()
+    # The group has members: an enforced policy for an empty group is refused (acknowledge_empty_groups).
     seed["groups"].append({"id": EXAMPLE_GROUP, "displayName": "Example group", "securityEnabled": True,
-                           "mailEnabled": False, "mailNickname": "example"})
+                           "mailEnabled": False, "mailNickname": "example", "members": list(EXAMPLE_USERS)})
     seed["users"] += [{"id": u, "displayName": "Example user %d" % i, "userPrincipalName": "example%d@contoso.onmicrosoft.com" % i}
                       for i, u in enumerate(EXAMPLE_USERS)]
     seed["namedLocations"] = [
