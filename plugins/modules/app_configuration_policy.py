@@ -217,13 +217,13 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-app_configuration_policy-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_configuration import (
     AppConfigurationType, object_options, options_to_graph)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, backup_options, run_module
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import warn_settings_when_absent
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared, backup_options, run_module
 
 
 def argument_spec():

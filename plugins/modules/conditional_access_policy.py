@@ -436,7 +436,7 @@ backup_file:
 '''
 
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
     DEFAULT_REFERENCE_TIMEOUT,
     LIST_OPTION,
     POLICY_OPTIONS,
@@ -454,23 +454,23 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     resolve_all,
     validated_items,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_guards import Guards, guard_options
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_migration import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.guards import Guards, guard_options
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.migration import (
     OPTION as MIGRATE,
     migrate,
     migration_options,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_templates import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.templates import (
     TemplateCatalog,
     apply_templates,
     fill_placeholders,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import argument_spec as policy_spec
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import argument_spec as policy_spec
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import (
     DESIGNATING, warn_settings_when_absent)
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
     Declared, backup_options, purge_options, run_module)
 
 SINGLE_OPTIONS = list(POLICY_OPTIONS) + ["id", "template"]

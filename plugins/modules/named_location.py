@@ -245,11 +245,11 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-named_location-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import warn_settings_when_absent
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.named_locations import (
     NamedLocationType, object_options, options_to_graph)
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
     Declared, ResourceEngine, backup_options, purge_options, run_module)
 
 STATES = ["present", "absent"]

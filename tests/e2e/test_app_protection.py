@@ -181,7 +181,7 @@ def documented_examples():
 
 
 def test_documented_v10_examples_through_the_module(run_playbook, graph_sandbox):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import graph_to_options
+    from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import graph_to_options
 
     examples = documented_examples()
     assert len(examples) >= 4
