@@ -59,6 +59,8 @@ lint: setup
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+	$(BIN)/python scripts/generate_ca_spec.py --check
+	$(BIN)/python scripts/generate_app_protection_spec.py --check
 	scripts/galaxy-importer.sh
 
 docs: setup
