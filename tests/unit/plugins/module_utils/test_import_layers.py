@@ -19,7 +19,7 @@ import pathlib
 
 import pytest
 
-PLUGINS = pathlib.Path(__file__).resolve().parents[3] / "plugins"
+PLUGINS = pathlib.Path(__file__).resolve().parents[4] / "plugins"
 PREFIX = "ansible_collections.tenantguard.m365.plugins."
 ENTRY_POINTS = ("modules", "filter", "action", "lookup", "inventory", "callback", "doc_fragments")
 LAYERS = {
@@ -65,6 +65,12 @@ def layer(name):
 
 
 GRAPH = {module_name(p): imports(p) for p in sorted(PLUGINS.rglob("*.py")) if p.name != "__init__.py"}
+
+
+def test_the_walk_sees_the_collection():
+    assert "modules.conditional_access_policy" in GRAPH and "module_utils._engine.resource" in GRAPH
+    assert "module_utils._engine.resource" in GRAPH["modules.named_location"] or any(
+        name.startswith("module_utils._engine") for name in GRAPH["modules.named_location"])
 
 
 def test_every_module_util_is_in_a_package_of_a_known_layer():
