@@ -724,22 +724,40 @@ class PolicyTask:
         self.emergency = emergency
 
 
-def prepare_task(module, params, check_mode=None, reference_wait=None):
+def refuse_block_with_other_controls(items):
+    """block denies access, so any other control next to it is a contradiction (the portal offers block or grant)."""
+    problems = []
+    for item in items:
+        controls = ((item.body or {}).get("grantControls") or {}).get("builtInControls") or []
+        if "block" in controls and len(controls) > 1:
+            field = item.where("grant_controls.built_in_controls")
+            problems.append("%s: block cannot be combined with other controls (got %r). Accepted: [block] alone, "
+                            "or grant controls without block." % (field, list(controls)))
+    if problems:
+        raise PolicyInputError(problems)
+
+
+def prepare_task(module, params, check_mode=None, reference_wait=None, validated=False):
     """Steps 1 to 3 of the module docstring for ``params`` (options of conditional_access_policy,
-    single or set mode) on ``module`` (a TenantGuardModule). ``check_mode`` (default: the
-    module's) keeps the names of objects an earlier task would create unresolved, with a warning."""
+    single or set mode) on ``module`` (a TenantGuardModule): the one pipeline of the module and of
+    every planner (what-if, coverage). ``check_mode`` (default: the module's) keeps the names of
+    objects an earlier task would create unresolved, with a warning; ``validated``: the list option's
+    items have been checked against their options already."""
     params = dict(params)
     check_mode = module.check_mode if check_mode is None else check_mode
     api_version = params.get("api_version") or "v1.0"
     params["state"] = params.get("state") or "present"
-    if params.get(LIST_OPTION) is not None:
+    if params.get(LIST_OPTION) is not None and not validated:
         params[LIST_OPTION] = validated_items(params)
     if reference_wait is None:
         # Check mode creates nothing, so a reference not visible yet will not become visible.
         reference_wait = 0 if check_mode else params.get("reference_timeout", DEFAULT_REFERENCE_TIMEOUT)
-    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=reference_wait)
+    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=reference_wait, awaited={
+        "namedLocation": params.get("declared_named_locations"),
+        "authenticationStrength": params.get("declared_authentication_strengths")})
     items = policy_items(params)
     option_bodies(items, api_version)
+    refuse_block_with_other_controls(items)
     if any(item.template for item in items):
         apply_templates(items, TemplateCatalog(module.graph, api_version))
     unresolved = set()
