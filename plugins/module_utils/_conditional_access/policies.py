@@ -76,6 +76,7 @@ POLICY_OPTIONS = tuple(sorted(policy_argument_spec()))
 STATES = ["present", "absent"]
 DEFAULT_REFERENCE_TIMEOUT = 30.0
 
+
 def prefixed(field, text):
     """``conditional_access_policies[2].`` before a problem that starts with an option path."""
     return "%s.%s" % (field, text) if field else str(text)

@@ -34,7 +34,7 @@ try:
     import requests
     SSL_ERROR = requests.exceptions.SSLError
     TRANSPORT_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                         requests.exceptions.ChunkedEncodingError)
+                        requests.exceptions.ChunkedEncodingError)
     _NOT_SENT_ERRORS = (requests.exceptions.ConnectTimeout,)
 except ImportError:  # pragma: no cover - depends on the environment
     SSL_ERROR = ()
