@@ -44,7 +44,7 @@ test-e2e: setup
 
 # The property tests (Hypothesis) with the long profile: many more examples than CI draws, at random (a failure
 # prints the shrunk example and the blob that reproduces it). CI runs them with the fixed-seed ci profile.
-PROPERTY_TESTS ?= tests/unit/plugins/modules/test_stored_equals_declared.py tests/unit/plugins/module_utils/test_ca_properties.py \
+PROPERTY_TESTS ?= tests/unit/plugins/modules/test_stored_equals_declared.py tests/unit/plugins/module_utils/conditional_access/test_ca_properties.py \
 	tests/unit/plugins/modules/test_conditional_access_preflight_property.py
 test-properties: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -p no:cacheprovider -n 2 --hypothesis-show-statistics $(PROPERTY_TESTS) $(PYTEST_ARGS)
@@ -59,6 +59,8 @@ lint: setup
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+	$(BIN)/python scripts/generate_ca_spec.py --check
+	$(BIN)/python scripts/generate_app_protection_spec.py --check
 	scripts/galaxy-importer.sh
 
 docs: setup

@@ -6,7 +6,7 @@ and what every task imports anyway, Ansible's module support, requests and the c
 are loaded before the clock starts). A stand-in HTTP client answers MSAL's discovery and token requests, so no network
 is involved and every request it sees is counted.
 
-* ``stdlib``: the collection's cache file, read without MSAL (``_auth``, ``_token_cache``);
+* ``stdlib``: the collection's cache file, read without MSAL (``_transport.auth``, ``_transport.token_cache``);
 * ``stdlib-msal``: the same file read through MSAL, as every task did before (its lock, MSAL's
   ``SerializableTokenCache``, the persisted OpenID configuration);
 * ``msal-extensions``: ``msal_extensions.PersistedTokenCache`` on a ``FilePersistence`` (its
@@ -70,7 +70,7 @@ class StandInHttp:
 
 
 def _settings(cache_path):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import (
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connection_options import (
         params_from_environment, resolve_connection)
     return resolve_connection(params_from_environment({}, tenant_id=TENANT, client_id=CLIENT, client_secret=SECRET,
                                                       login_endpoint=LOGIN, token_cache=cache_path))
@@ -85,7 +85,7 @@ def worker(variant, cache_path):
     http = StandInHttp()
     start = time.perf_counter()
     if variant in ("stdlib", "stdlib-msal"):
-        from ansible_collections.tenantguard.m365.plugins.module_utils._auth import TokenProvider
+        from ansible_collections.tenantguard.m365.plugins.module_utils._transport.auth import TokenProvider
         tokens = TokenProvider(settings, http)
         if variant == "stdlib-msal":
             tokens._from_cache_file = lambda scope: None  # pylint: disable=protected-access
@@ -101,8 +101,8 @@ def worker(variant, cache_path):
         token = app.acquire_token_for_client([SCOPE]).get("access_token")
     else:
         import portalocker
-        from ansible_collections.tenantguard.m365.plugins.module_utils._auth import TokenProvider
-        from ansible_collections.tenantguard.m365.plugins.module_utils._token_cache import cached_access_token
+        from ansible_collections.tenantguard.m365.plugins.module_utils._transport.auth import TokenProvider
+        from ansible_collections.tenantguard.m365.plugins.module_utils._transport.token_cache import cached_access_token
         tokens = TokenProvider(settings, http)
         imported = time.perf_counter()
         with portalocker.Lock(cache_path + ".lock", mode="a", timeout=120):

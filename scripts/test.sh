@@ -3,7 +3,7 @@
 # Suites: the Graph sandbox's own tests, the collection's unit tests (ansible-test units),
 # the end-to-end tests (ansible-playbook against the sandbox), ansible-test sanity, and the
 # linters (ansible-lint production profile, changelog lint, documentation lint, galaxy-importer on the built
-# artefact), and the outside referees
+# artefact, the generators' --check: generated option tables up to date with the schema), and the outside referees
 # (IntuneCD and Microsoft's Graph SDKs, each in its own environment, against the sandbox in intercept mode).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +29,7 @@ run units scripts/ansible-test.sh units
 run e2e pytest -p no:cacheprovider -q -n 3 tests/e2e
 run sanity scripts/ansible-test.sh sanity
 run referees scripts/referees.sh -q
-run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck . && scripts/galaxy-importer.sh'
+run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck . && python scripts/generate_ca_spec.py --check && python scripts/generate_app_protection_spec.py --check && scripts/galaxy-importer.sh'
 
 echo "=== summary"
 failed=0

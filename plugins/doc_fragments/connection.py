@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Documentation of the connection options every tenantguard.m365 module takes.
 
-The options come from one table, plugins/module_utils/_connection_options.py; a unit test checks
+The options come from one table, plugins/module_utils/_transport/connection_options.py; a unit test checks
 that this fragment documents exactly those options, with the same types, choices, defaults,
 environment variables and secrets.
 """

@@ -217,49 +217,47 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-app_configuration_policy-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_configuration import (
     AppConfigurationType, object_options, options_to_graph)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import Declared, backup_options, run_module
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 
 
-def argument_spec():
-    spec = object_options()
-    spec["state"] = dict(type="str", choices=["present", "absent"], default="present")
-    spec.update(backup_options())
-    return spec
+class AppConfigurationModule(ResourceModule):
+    """One app configuration policy; its assignments' groups are resolved in one look-up before any write."""
 
+    object_options = staticmethod(object_options)
+    groups = None
 
-def run(module):
-    params = module.params
-    groups = GroupNames(lambda: module.graph, module.warn)
-    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
-    if params["state"] == "present":
+    def prepare(self, module, items):
+        self.groups = GroupNames(lambda: module.graph, module.warn)
         references = []
-        assignments = params.get("assignments") or {}
-        for kind in ("include_groups", "exclude_groups"):
-            for index, value in enumerate(assignments.get(kind) or []):
-                references.append(("assignments.%s[%d]" % (kind, index), value))
-        options_to_graph(params)  # every option checked before any request
-        groups.resolve(references)
-        desired = options_to_graph(params, groups.id_of)
-    else:
-        desired = {"displayName": params["display_name"]} if params["display_name"] else {}
-    resource = AppConfigurationType(params["api_version"], groups.name_of)
-    engine = MamPolicyEngine.for_module(module, resource, api_version=params["api_version"])
-    return engine.converge(Declared(desired, state=params["state"], id=params["id"]))
+        for _field, item, state in items:
+            if state != "present":
+                continue
+            assignments = item.get("assignments") or {}
+            for kind in ("include_groups", "exclude_groups"):
+                for index, value in enumerate(assignments.get(kind) or []):
+                    references.append(("assignments.%s[%d]" % (kind, index), value))
+            options_to_graph(item)  # every option checked before any request
+        self.groups.resolve(references)
+
+    def declared(self, module, item, state, field=""):
+        if state == "present":
+            desired = options_to_graph(item, self.groups.id_of)
+        else:
+            desired = {"displayName": item["display_name"]} if item["display_name"] else {}
+        return Declared(desired, state=state, id=item["id"])
+
+    def engine(self, module):
+        version = module.params["api_version"]
+        return MamPolicyEngine.for_module(module, AppConfigurationType(version, self.groups.name_of), api_version=version)
 
 
 def main():
-    module = TenantGuardModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        required_one_of=[["display_name", "id"]],
-    )
-    run_module(module, run)
+    AppConfigurationModule().main()
 
 
 if __name__ == "__main__":

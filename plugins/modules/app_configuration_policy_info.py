@@ -76,14 +76,14 @@ app_configuration_policies:
           IntuneMAMAllowedAccountsOnly: Enabled
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_configuration import (
     AppConfigurationType, graph_to_options)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import assignment_set
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import info_item
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.targets import assignment_set
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.object_ids import check_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import info_item
 
 
 def run(module):

@@ -230,16 +230,16 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-app_protection_policy-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import (
     PLATFORMS, AppProtectionType, object_options, options_to_graph)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import TenantGuardError
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import warn_settings_when_absent
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
     Declared, PartialChangeError, backup_options, purge_options, run_module)
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption
 
 STATES = ["present", "absent"]
 

@@ -134,16 +134,16 @@ coverage:
         - {platform: android, app: outlook, group: Mobile Pilot, group_id: 4f1f2d53-2b0e-4c7e-9d0a-58f3c2a5e111}
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import (
     PLATFORMS, AppProtectionType, graph_to_options)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_coverage import coverage
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_engine import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection_coverage import coverage
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import assignment_set
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import info_item
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption, fold
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.targets import assignment_set
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.object_ids import check_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import info_item
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption, fold
 
 CA_POLICIES = "/identity/conditionalAccess/policies"
 

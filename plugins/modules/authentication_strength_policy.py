@@ -200,53 +200,24 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-authentication_strength_policy-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._authentication_strength import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.authentication_strengths import (
     AuthenticationStrengthType, object_options, options_to_graph)
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, ResourceEngine, backup_options, purge_options, run_module)
-
-STATES = ["present", "absent"]
-LIST_OPTION = "authentication_strength_policies"
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 
 
-def argument_spec():
-    item = object_options()
-    item["state"] = dict(type="str", choices=STATES)
-    spec = object_options()
-    spec["state"] = dict(type="str", choices=STATES, default="present")
-    spec[LIST_OPTION] = dict(type="list", elements="dict", options=item, required_one_of=[["display_name", "id"]])
-    spec.update(purge_options())
-    spec.update(backup_options())
-    return spec
+class AuthenticationStrengthModule(ResourceModule):
+    """The authentication strengths: one object, or a set (O(authentication_strength_policies)) with purge."""
 
+    list_option = "authentication_strength_policies"
+    object_options = staticmethod(object_options)
+    to_graph = staticmethod(options_to_graph)
 
-def run(module):
-    params = module.params
-    engine = ResourceEngine.for_module(module, AuthenticationStrengthType())
-    if params[LIST_OPTION] is not None:
-        items = []
-        for index, item in enumerate(params[LIST_OPTION]):
-            field = "%s[%d]" % (LIST_OPTION, index)
-            warn_settings_when_absent(module.warn, item, object_options(), item["state"] or params["state"], field)
-            items.append(Declared(options_to_graph(item, field), state=item["state"] or params["state"],
-                                  id=item["id"], field=field))
-        return engine.converge_set(items, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])
-    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
-    return engine.converge(Declared(options_to_graph(params), state=params["state"], id=params["id"]))
+    def resource_type(self, module):
+        return AuthenticationStrengthType()
 
 
 def main():
-    module = TenantGuardModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        required_one_of=[["display_name", "id", LIST_OPTION]],
-        mutually_exclusive=[[LIST_OPTION, option] for option in object_options()],
-        required_if=[("purge", True, [LIST_OPTION])],
-        required_by={"purge_name_pattern": LIST_OPTION},
-    )
-    run_module(module, run)
+    AuthenticationStrengthModule().main()
 
 
 if __name__ == "__main__":

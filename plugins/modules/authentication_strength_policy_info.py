@@ -75,11 +75,11 @@ authentication_strength_policies:
         allowed_combinations: [windowsHelloForBusiness, fido2, x509CertificateMultiFactor]
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._authentication_strength import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.authentication_strengths import (
     POLICY_TYPES, AuthenticationStrengthType, graph_to_options)
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import InvalidOption, ResourceEngine, info_item
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.object_ids import check_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import InvalidOption, ResourceEngine, info_item
 
 
 def policy_type(value):

@@ -149,15 +149,15 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T140000000000Z-backup_restore-9c1d2e.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._backup import backup_for, backup_path, resolve_backup_dir
-from ansible_collections.tenantguard.m365.plugins.module_utils._backup_restore import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import backup_for, backup_path, resolve_backup_dir
+from ansible_collections.tenantguard.m365.plugins.module_utils._restore.restore import (
     Restorer, RestoreFailed, find_backup_files)
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
     emergency_access_options, resolve_all)
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import backup_options, run_module
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource_type import InvalidOption
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import backup_options, run_module
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption
 
 
 def argument_spec():

@@ -236,7 +236,7 @@ coverage:
       returned: always
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.coverage import (
     CLIENT_APP_TYPES,
     PLATFORMS,
     coverage,
@@ -245,11 +245,11 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage impo
     policy_groups,
     policy_roles,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_coverage_input import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.coverage_input import (
     resolve_applications,
     resolve_personas,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
     LIST_OPTION,
     ConditionalAccessEngine,
     ConditionalAccessPolicyType,
@@ -257,10 +257,10 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     plan_policies,
     resolve_all,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_whatif_scenarios import add_groups_holding
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
-from ansible_collections.tenantguard.m365.plugins.module_utils._well_known_apps import role_name
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.whatif_scenarios import add_groups_holding
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.well_known_apps import role_name
 
 
 def _live(module, params):

@@ -436,7 +436,7 @@ backup_file:
 '''
 
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
     DEFAULT_REFERENCE_TIMEOUT,
     LIST_OPTION,
     POLICY_OPTIONS,
@@ -444,34 +444,27 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module
     ConditionalAccessEngine,
     ConditionalAccessPolicyType,
     ItemContext,
-    PolicyInputError,
     RESULT_KEY,
     emergency_access_options,
     item_field,
     item_options,
-    option_bodies,
-    policy_items,
+    prepare_task,
     resolve_all,
     validated_items,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_guards import Guards, guard_options
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_migration import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.guards import Guards, guard_options
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.migration import (
     OPTION as MIGRATE,
     migrate,
     migration_options,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_templates import (
-    TemplateCatalog,
-    apply_templates,
-    fill_placeholders,
-)
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import argument_spec as policy_spec
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import argument_spec as policy_spec
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import (
     DESIGNATING, warn_settings_when_absent)
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, backup_options, purge_options, run_module)
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
+    backup_options, purge_options, run_module)
 
 SINGLE_OPTIONS = list(POLICY_OPTIONS) + ["id", "template"]
 
@@ -502,19 +495,6 @@ def argument_spec():
 CA_DESIGNATING = DESIGNATING | frozenset(["acknowledge_lockout_risk"])
 
 
-def refuse_block_with_other_controls(items):
-    """block denies access, so any other control next to it is a contradiction (the portal offers block or grant)."""
-    problems = []
-    for item in items:
-        controls = ((item.body or {}).get("grantControls") or {}).get("builtInControls") or []
-        if "block" in controls and len(controls) > 1:
-            field = item.where("grant_controls.built_in_controls")
-            problems.append("%s: block cannot be combined with other controls (got %r). Accepted: [block] alone, "
-                            "or grant controls without block." % (field, list(controls)))
-    if problems:
-        raise PolicyInputError(problems)
-
-
 def run(module):
     params = dict(module.params)
     api_version = params["api_version"]
@@ -525,13 +505,12 @@ def run(module):
                                       item_field(params, index), CA_DESIGNATING)
     elif params[MIGRATE] is None:
         warn_settings_when_absent(module.warn, params, policy_spec(), params["state"], designating=CA_DESIGNATING)
-    # Check mode creates nothing, so a reference not visible yet will not become visible.
-    wait = 0 if module.check_mode else params["reference_timeout"]
-    resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait, awaited={
-        "namedLocation": params["declared_named_locations"],
-        "authenticationStrength": params["declared_authentication_strengths"]})
-
     if params[MIGRATE] is not None:
+        # Check mode creates nothing, so a reference not visible yet will not become visible.
+        wait = 0 if module.check_mode else params["reference_timeout"]
+        resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait, awaited={
+            "namedLocation": params["declared_named_locations"],
+            "authenticationStrength": params["declared_authentication_strengths"]})
         resource = ConditionalAccessPolicyType(api_version, resolver)
         emergency = None
         if params.get("emergency_access"):
@@ -541,23 +520,10 @@ def run(module):
         engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
         return migrate(engine, params)
 
-    items = policy_items(params)
-    option_bodies(items, api_version)
-    refuse_block_with_other_controls(items)
-    if any(item.template for item in items):
-        apply_templates(items, TemplateCatalog(module.graph, api_version))
-    unresolved = set()
-    emergency = resolve_all(items, resolver, params["emergency_access"], module.warn, check_mode=module.check_mode,
-                            unresolved=unresolved)
-    fill_placeholders([item for item in items if item.state == "present"], emergency, module.warn)
-
-    resource = ConditionalAccessPolicyType(api_version, resolver, emergency)
-    resource.unresolved = unresolved
-    for item in items:
-        resource.contexts[item.field] = ItemContext(item.acknowledge)
-    engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
+    task = prepare_task(module, params, validated=True)
+    engine, resource = task.engine, task.resource
     engine.guards = Guards(params)
-    declared = [Declared(item.body, state=item.state, id=item.id, field=item.field) for item in items]
+    declared = task.declared
     if params[LIST_OPTION] is not None:
         result = engine.converge_set(declared, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])
     else:

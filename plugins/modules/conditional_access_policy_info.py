@@ -111,18 +111,18 @@ conditional_access_policies:
   sample: []
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
     ConditionalAccessPolicyType,
     PreferUnknownEnumMembers,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module_export import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.export import (
     export_item,
     round_trip_names,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._names import NameResolver
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.object_ids import check_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import ResourceEngine
 
 
 def run(module):

@@ -107,11 +107,11 @@ templates:
         grant_controls: {built_in_controls: [block], operator: OR}
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access_template import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.template_catalogue import (
     ConditionalAccessTemplateType, find_templates, scenario_name, template_params)
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine, info_item
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.object_ids import check_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import ResourceEngine, info_item
 
 
 def run(module):

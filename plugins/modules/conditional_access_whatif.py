@@ -427,14 +427,14 @@ summary:
            "changed_outcome": [], "policies": {"declared": 5}}
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import emergency_access_options
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_whatif import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import emergency_access_options
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.whatif import (
     DEFAULT_PILOT_SUFFIX,
     SOURCES,
     run_whatif,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_whatif_scenarios import scenario_options
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.whatif_scenarios import scenario_options
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
 
 
 def main():

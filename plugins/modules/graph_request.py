@@ -198,8 +198,8 @@ msg:
 
 import json
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError, GraphError
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError, GraphError
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
 
 # Response headers never returned: they could carry session material.
 HIDDEN_HEADERS = frozenset(["set-cookie", "cookie", "authorization", "proxy-authorization", "www-authenticate"])

@@ -119,10 +119,10 @@ cmdlets:
 
 import re
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._devices_actions import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.actions import (
     ALLOWED, BLOCKED, list_change, wipe_requested)
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError, ExchangeError
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError, ExchangeError
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
 
 
 def argument_spec():

@@ -275,11 +275,11 @@ requests:
 
 import os
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._devices_filters import FILTER_FIELDS, FilterError
-from ansible_collections.tenantguard.m365.plugins.module_utils._devices_inventory import Inventory
-from ansible_collections.tenantguard.m365.plugins.module_utils._devices_output import write_csv, write_json
-from ansible_collections.tenantguard.m365.plugins.module_utils._errors import ConfigError
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import FILTER_FIELDS, FilterError
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.inventory import Inventory
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.output import write_csv, write_json
+from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
 
 LIST_FILTERS = ("device_model", "client_type", "os", "user", "group", "access_state", "management_state",
                 "compliance")

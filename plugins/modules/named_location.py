@@ -245,56 +245,24 @@ backup_file:
   sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T133134123456Z-named_location-3fa2b1.json
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.named_locations import (
     NamedLocationType, object_options, options_to_graph)
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import (
-    Declared, ResourceEngine, backup_options, purge_options, run_module)
-
-STATES = ["present", "absent"]
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 
 
-def argument_spec():
-    item = object_options()
-    item["state"] = dict(type="str", choices=STATES)
-    spec = object_options()
-    spec.update(
-        state=dict(type="str", choices=STATES, default="present"),
-        named_locations=dict(type="list", elements="dict", options=item,
-                             required_one_of=[["display_name", "id"]]),
-    )
-    spec.update(purge_options())
-    spec.update(backup_options())
-    return spec
+class NamedLocationModule(ResourceModule):
+    """The named locations: one object, or a set (O(named_locations)) with purge."""
 
+    list_option = "named_locations"
+    object_options = staticmethod(object_options)
+    to_graph = staticmethod(options_to_graph)
 
-def run(module):
-    params = module.params
-    engine = ResourceEngine.for_module(module, NamedLocationType())
-    if params["named_locations"] is not None:
-        items = []
-        for index, item in enumerate(params["named_locations"]):
-            field = "named_locations[%d]" % index
-            warn_settings_when_absent(module.warn, item, object_options(), item["state"] or params["state"], field)
-            items.append(Declared(options_to_graph(item, field), state=item["state"] or params["state"],
-                                  id=item["id"], field=field))
-        return engine.converge_set(items, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])
-    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
-    return engine.converge(Declared(options_to_graph(params), state=params["state"], id=params["id"]))
+    def resource_type(self, module):
+        return NamedLocationType()
 
 
 def main():
-    single = list(object_options())
-    module = TenantGuardModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        required_one_of=[["display_name", "id", "named_locations"]],
-        mutually_exclusive=[["named_locations", option] for option in single],
-        required_if=[("purge", True, ["named_locations"])],
-        required_by={"purge_name_pattern": "named_locations"},
-    )
-    run_module(module, run)
+    NamedLocationModule().main()
 
 
 if __name__ == "__main__":

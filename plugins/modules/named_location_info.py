@@ -79,11 +79,11 @@ named_locations:
         country_lookup_method: clientIpAddress
 '''
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._object_ids import check_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.object_ids import check_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.named_locations import (
     NamedLocationType, graph_to_options)
-from ansible_collections.tenantguard.m365.plugins.module_utils._resource import ResourceEngine, info_item
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import ResourceEngine, info_item
 
 
 def run(module):

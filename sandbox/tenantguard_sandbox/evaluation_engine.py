@@ -25,7 +25,7 @@ import types
 ENV = "TENANTGUARD_SANDBOX_COLLECTIONS_PATH"
 COLLECTION = "ansible_collections.tenantguard.m365"
 # The engine's module inside the collection: the one name to change when the collection's code moves.
-ENGINE_MODULE = "plugins.module_utils._ca_evaluation"
+ENGINE_MODULE = "plugins.module_utils._conditional_access.evaluation"
 CHECKOUT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 

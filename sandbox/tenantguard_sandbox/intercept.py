@@ -27,7 +27,7 @@ from .messages import Headers, Request
 PROXY_PORT = 443
 
 # Sign-in hosts: every Microsoft Entra authority host MSAL knows (msal.authority
-# WELL_KNOWN_AUTHORITY_HOSTS, the collection's plugins/module_utils/_clouds.py MICROSOFT_LOGIN_HOSTS).
+# WELL_KNOWN_AUTHORITY_HOSTS, the collection's plugins/module_utils/_transport/clouds.py MICROSOFT_LOGIN_HOSTS).
 LOGIN_HOSTS = (
     "login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net",
     "login.microsoftonline.us", "login.usgovcloudapi.net", "login-us.microsoftonline.com",

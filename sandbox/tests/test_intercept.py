@@ -32,7 +32,7 @@ GRAPH = ["https://graph.microsoft.com/.default"]
 
 
 def load_collection_module(name):
-    path = REPO / "plugins" / "module_utils" / ("%s.py" % name)
+    path = REPO / "plugins" / "module_utils" / ("%s.py" % name.replace(".", "/"))
     spec = importlib.util.spec_from_file_location("tg_" + name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -72,7 +72,7 @@ def proxy_lines(sb):
 # -- which hosts are answered -----------------------------------------------------------------
 
 def test_every_host_the_collection_knows_is_intercepted_as_its_service():
-    clouds = load_collection_module("_clouds")
+    clouds = load_collection_module("_transport.clouds")
     for cloud in clouds.CLOUDS.values():
         assert intercept.service_of_host(cloud.login.split("://")[1]) == "login", cloud
         assert intercept.service_of_host(cloud.graph.split("://")[1]) == "graph", cloud

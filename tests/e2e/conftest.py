@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,35 @@ SEED = {
         {"displayName": "Mobile Pilot", "securityEnabled": True, "mailEnabled": False, "mailNickname": "mobilepilot"},
     ],
 }
+
+
+# What the sandbox's request log calls a write, and the POSTs that only read (a $batch of GETs, getByIds).
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+READ_POSTS = ("/$batch", "/getByIds")
+
+
+def settled(sandbox):
+    """The sandbox's request log once it has stopped growing (a line is written after its answer is sent)."""
+    rows = sandbox.requests()
+    while True:
+        time.sleep(0.05)
+        again = sandbox.requests()
+        if len(again) == len(rows):
+            return again
+        rows = again
+
+
+def graph_writes(sandbox, since=0, fields=("method", "status"), bulk_reads=True):
+    """The Graph writes of the settled log from row ``since`` on, each as the tuple of ``fields`` (a row key, or
+    a function of the row); ``bulk_reads=False`` leaves out the POSTs that only read."""
+    rows = [r for r in settled(sandbox)[since:] if r["service"] == "graph" and r["method"] in WRITES
+            and (bulk_reads or not r["path"].endswith(READ_POSTS))]
+    return [tuple(field(r) if callable(field) else r[field] for field in fields) for r in rows]
+
+
+def last_segment(row):
+    """The last segment of a request's path (the id or the collection written to)."""
+    return row["path"].rsplit("/", 1)[-1]
 
 
 class PlaybookRun:

@@ -1,24 +1,12 @@
 """ansible-playbook runs app_configuration_policy and app_configuration_policy_info against the sandbox:
 check -> apply -> check -> apply, one app more, and the export applied back without change."""
-import time
 
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
-
-
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
+import conftest
+from conftest import settled
 
 
 def graph_writes(sandbox, since=0):
-    return [(r["method"], r["path"].rsplit("/", 1)[-1], r["status"]) for r in settled(sandbox)[since:]
-            if r["service"] == "graph" and r["method"] in WRITES
-            and not r["path"].endswith(("/$batch", "/getByIds"))]
+    return conftest.graph_writes(sandbox, since, ("method", conftest.last_segment, "status"), bulk_reads=False)
 
 
 def test_check_apply_check_apply_one_more_app_and_export(run_playbook, graph_sandbox):

@@ -2,29 +2,18 @@
 check -> apply -> check -> apply for framework levels 1 to 3 on iOS and Android and for v1.0
 policies; apps and groups changed one at a time; bad input that writes nothing; export round-trip."""
 import json
-import time
 from pathlib import Path
 
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
+import conftest
+from conftest import settled
+
 POLICIES = ["E2E - %s - %s" % (p, l) for p in ("ios", "android") for l in ("level1", "level2", "level3", "v1.0")]
-
-
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
 
 
 def graph_writes(sandbox, since=0):
     """(method, last path segment, status) of every Graph write (a $batch of reads and a getByIds look-up are
     POSTs that write nothing)."""
-    return [(r["method"], r["path"].rsplit("/", 1)[-1], r["status"]) for r in settled(sandbox)[since:]
-            if r["service"] == "graph" and r["method"] in WRITES
-            and not r["path"].endswith(("/$batch", "/getByIds"))]
+    return conftest.graph_writes(sandbox, since, ("method", conftest.last_segment, "status"), bulk_reads=False)
 
 
 def graph_get(sandbox, path):
@@ -181,7 +170,7 @@ def documented_examples():
 
 
 def test_documented_v10_examples_through_the_module(run_playbook, graph_sandbox):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import graph_to_options
+    from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import graph_to_options
 
     examples = documented_examples()
     assert len(examples) >= 4

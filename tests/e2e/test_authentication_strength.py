@@ -1,31 +1,19 @@
 """ansible-playbook runs authentication_strength_policy against the sandbox: check -> apply -> check ->
 apply, an update through PATCH and updateAllowedCombinations, delete and delete again; built-in strengths
 refused; set mode with purge by pattern and the export round-trip of the info module."""
-import time
 
 import pytest
 
-from conftest import SEED
+import conftest
+from conftest import SEED, settled
 
 STRENGTHS = "/v1.0/policies/authenticationStrengthPolicies"
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
 OLD_ID = "7b2c3d4e-0000-4000-8000-000000000001"
 OUTSIDE_ID = "7b2c3d4e-0000-4000-8000-000000000002"
 
 
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
-
-
 def graph_writes(sandbox, since=0):
-    return [(r["method"], r["path"], r["status"]) for r in settled(sandbox)[since:]
-            if r["service"] == "graph" and r["method"] in WRITES]
+    return conftest.graph_writes(sandbox, since, ("method", "path", "status"))
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import yaml
 
+from conftest import settled
+
 
 DATA = Path(__file__).resolve().parent / "data" / "bad_inputs.yml"
 CASES = yaml.safe_load(DATA.read_text(encoding="utf-8"))["cases"]
@@ -138,16 +140,6 @@ def sent_filters(rows):
             parameters = (body.get("CmdletInput") or {}).get("Parameters") or {}
             texts.extend(str(parameters[k]) for k in ("Filter", "Identity", "Mailbox") if k in parameters)
     return texts
-
-
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
 
 
 def problems_of(case, answer):

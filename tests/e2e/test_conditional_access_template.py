@@ -6,7 +6,7 @@ TEMPLATES = "/identity/conditionalAccess/templates"
 
 
 def test_templates_by_scenario_name_and_id(run_playbook, graph_sandbox):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import options_to_graph
+    from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import options_to_graph
 
     run = run_playbook("conditional_access_template_info.yml", "--check")
     assert run.rc == 0 and run.recap["changed"] == 0, run

@@ -8,11 +8,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import PLAYBOOKS, SEED, PlaybookRun
+from conftest import PLAYBOOKS, SEED, PlaybookRun, settled
 
 LOCATIONS = "/v1.0/identity/conditionalAccess/namedLocations"
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
@@ -28,16 +27,6 @@ def sandbox_seed():
                 "DeviceOS": "iOS 17.4", "DeviceType": "iPhone", "ClientType": "EAS", "DeviceAccessState": "Allowed",
                 "UserDisplayName": "Adele Vance"} for i in range(3)]
     return dict(SEED, exchangeMobileDevices=devices)
-
-
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
 
 
 @pytest.fixture

@@ -1,31 +1,13 @@
 """ansible-playbook runs named_location against the sandbox: check -> apply -> check -> apply, update,
 delete, delete again; the duplicate guard; and replication lag that must not lead to a duplicate."""
-import time
 import uuid
 
 import pytest
 
-from conftest import SEED
+from conftest import SEED, graph_writes, settled
 
 LOCATIONS = "/v1.0/identity/conditionalAccess/namedLocations"
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
 TWIN_IDS = ("5e0a7c3d-1111-4c1d-9e2f-00000000a001", "5e0a7c3d-1111-4c1d-9e2f-00000000a002")
-
-
-def settled(sandbox):
-    """The request log once it has stopped growing (a line is written after its answer is sent)."""
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
-
-
-def graph_writes(sandbox, since=0):
-    return [(r["method"], r["status"]) for r in settled(sandbox)[since:]
-            if r["service"] == "graph" and r["method"] in WRITES]
 
 
 @pytest.fixture

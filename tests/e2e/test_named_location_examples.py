@@ -37,7 +37,7 @@ def examples():
 
 
 def test_every_v1_example_applies_reads_back_equal_and_reruns_unchanged(run_playbook, graph_sandbox):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import (
+    from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.named_locations import (
         graph_to_options, normalise)
 
     created, listed, updates = examples()

@@ -1,10 +1,9 @@
 """ansible-playbook runs named_location in set mode: one read for the whole list, purge limited to a
 display-name pattern (nothing outside it touched), and the export round-trip of named_location_info."""
-import time
 
 import pytest
 
-from conftest import SEED
+from conftest import SEED, settled
 
 LOCATIONS = "/v1.0/identity/conditionalAccess/namedLocations"
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
@@ -15,16 +14,6 @@ IDS = {
     "Branch outside": "6a1b2c3d-0000-4000-8000-000000000004",
     "tg - Lower case": "6a1b2c3d-0000-4000-8000-000000000005",
 }
-
-
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
 
 
 def graph_rows(sandbox, since=0):

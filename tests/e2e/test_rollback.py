@@ -7,13 +7,12 @@ secret."""
 import json
 import os
 import stat
-import time
 
 import pytest
 
-from conftest import REPO, SEED
+import conftest
+from conftest import REPO, SEED, settled
 
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
 ROLLBACK = REPO / "playbooks" / "rollback.yml"
 
 PILOT = "0b1e6a52-7d0c-4c1d-9e2f-0000000000a1"
@@ -75,19 +74,8 @@ def sandbox_seed():
     )
 
 
-def settled(sandbox):
-    rows = sandbox.requests()
-    while True:
-        time.sleep(0.05)
-        again = sandbox.requests()
-        if len(again) == len(rows):
-            return again
-        rows = again
-
-
 def graph_writes(sandbox, since):
-    return [(r["method"], r["path"], r["status"]) for r in settled(sandbox)[since:]
-            if r["service"] == "graph" and r["method"] in WRITES]
+    return conftest.graph_writes(sandbox, since, ("method", "path", "status"))
 
 
 def graph_list(sandbox, path):

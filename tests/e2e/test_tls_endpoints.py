@@ -260,8 +260,8 @@ def test_no_option_turns_verification_off():
     session refuses verify=False."""
     import importlib
 
-    from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import CONNECTION_OPTIONS
-    from ansible_collections.tenantguard.m365.plugins.module_utils._http import build_session
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connection_options import CONNECTION_OPTIONS
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.http import build_session
 
     names = [option.name for option in CONNECTION_OPTIONS]
     for path in sorted((REPO / "plugins" / "modules").glob("*.py")):

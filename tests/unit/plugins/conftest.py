@@ -170,7 +170,7 @@ def graph_sandbox(sandbox):
 @pytest.fixture
 def sandbox_params(graph_sandbox, tmp_path):
     """Module-style connection parameters for the sandbox, with a token cache of this test's own."""
-    from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import params_from_environment
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connection_options import params_from_environment
 
     return params_from_environment(graph_sandbox.env, token_cache=str(tmp_path / "cache" / "tokens.json"))
 
@@ -178,11 +178,11 @@ def sandbox_params(graph_sandbox, tmp_path):
 @pytest.fixture
 def clients(sandbox_params):
     """Build (settings, tokens, graph, exchange) for the sandbox; keyword arguments override parameters."""
-    from ansible_collections.tenantguard.m365.plugins.module_utils._auth import TokenProvider
-    from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import resolve_connection
-    from ansible_collections.tenantguard.m365.plugins.module_utils._exchange_client import ExchangeClient
-    from ansible_collections.tenantguard.m365.plugins.module_utils._graph_client import GraphClient
-    from ansible_collections.tenantguard.m365.plugins.module_utils._http import build_session_for
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.auth import TokenProvider
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connection_options import resolve_connection
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.exchange_client import ExchangeClient
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.graph_client import GraphClient
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.http import build_session_for
 
     class Clients:
         def __init__(self, settings, tokens, graph, exchange):

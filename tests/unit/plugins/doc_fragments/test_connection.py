@@ -4,7 +4,7 @@ import re
 import yaml
 
 from ansible_collections.tenantguard.m365.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connection_options import (
     CONNECTION_OPTIONS, connection_argument_spec, doc_fragment_options)
 
 

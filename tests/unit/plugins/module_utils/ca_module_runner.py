@@ -10,7 +10,7 @@ import json
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tenantguard.m365.plugins.module_utils import _module
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine import module as _module
 
 CONNECTION = {"tenant_id": "contoso.onmicrosoft.com", "client_id": "00000000-0000-4000-8000-00000000c11e",
               "client_secret": "not-used-the-graph-client-is-substituted"}

@@ -3,7 +3,7 @@
 A generated case is a ``Case``: a tenant (users and guests, groups nesting other groups, directory
 role holders, IP and country named locations, some trusted), the policies it already holds (Graph
 JSON), the policies a task declares (the module's options, turned into Graph bodies with the
-option tables of ``_ca_policy_spec``, as the module does), and emergency-access accounts given
+option tables of ``_conditional_access.spec``, as the module does), and emergency-access accounts given
 directly, as a group, or reached through a nested group or a role.
 
 Policies are drawn over every dimension the evaluation reads: users, groups and roles included and
@@ -23,7 +23,7 @@ import os
 
 from hypothesis import settings, strategies as st
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import options_to_graph
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import options_to_graph
 
 # The profiles ``ci`` and ``long`` are registered once, in tests/unit/plugins/conftest.py; this module only
 # scales the number of examples per property.

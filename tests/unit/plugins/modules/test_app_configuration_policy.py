@@ -134,7 +134,7 @@ def configuration_examples():
 
 @pytest.mark.parametrize("body", configuration_examples())
 def test_documented_examples_apply_read_back_equal_and_converge(run_module, graph_sandbox, body):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import graph_to_options
+    from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_configuration import graph_to_options
 
     body = dict(body, displayName=unique("AC example"))
     params = graph_to_options(body, "v1.0")

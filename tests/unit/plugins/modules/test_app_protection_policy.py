@@ -156,7 +156,7 @@ def example_bodies():
 
 @pytest.mark.parametrize("platform,body", example_bodies())
 def test_documented_examples_apply_read_back_equal_and_converge(run_module, graph_sandbox, platform, body):
-    from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import graph_to_options
+    from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import graph_to_options
 
     body = dict(body, displayName=unique("AP example"))
     # The generated examples put 0 in minimumPinLength, below the 4 Intune accepts, and negative durations

@@ -235,8 +235,8 @@ def test_a_named_location_created_just_before_is_waited_for(run, graph_sandbox):
 
 
 def test_a_write_refused_with_1040_is_worth_repeating():
-    from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_module import ConditionalAccessPolicyType
-    from ansible_collections.tenantguard.m365.plugins.module_utils._errors import GraphError
+    from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import ConditionalAccessPolicyType
+    from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError
 
     resource = ConditionalAccessPolicyType()
     missing = GraphError("POST", "https://graph/v1.0" + POLICIES, status=400, code="BadRequest",

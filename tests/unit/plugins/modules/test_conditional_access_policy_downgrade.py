@@ -16,7 +16,12 @@ from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_h
 def sandbox(tmp_path_factory):
     from tenantguard_sandbox.testing import running_sandbox
 
-    with running_sandbox(str(tmp_path_factory.mktemp("ca-downgrade")), seed=tenant_seed()) as sb:
+    seed = tenant_seed()
+    # The pilot group has a member: the guard before writing refuses an enforced policy for an empty group.
+    for group in seed["groups"]:
+        if group["displayName"] == "Mobile Pilot":
+            group["members"] = ["adele@contoso.onmicrosoft.com"]
+    with running_sandbox(str(tmp_path_factory.mktemp("ca-downgrade")), seed=seed) as sb:
         yield sb
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_normalise import has_drift, normalise_policy
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import graph_to_options
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.normalise import has_drift, normalise_policy
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import graph_to_options
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy, conditional_access_policy_info
 from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.ca_policy_helpers import (
     graph_rows,

@@ -13,7 +13,7 @@ from hypothesis import given, note
 from ansible_collections.tenantguard.m365.plugins.modules import conditional_access_policy
 from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils import ca_strategies as strategies
 from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils.ca_fake_graph import Tenant
-from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils.test_ca_properties import (
+from ansible_collections.tenantguard.m365.tests.unit.plugins.module_utils.conditional_access.test_ca_properties import (
     emergency_accounts,
     expected_lockouts,
     found_lockouts,

@@ -190,11 +190,11 @@ def test_sign_in_failure_is_one_clear_failure(run, graph_sandbox):
 
 
 def test_argument_spec_does_not_redefine_connection_options():
-    from ansible_collections.tenantguard.m365.plugins.module_utils._connection_options import OPTION_NAMES
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connection_options import OPTION_NAMES
     assert not set(graph_request.argument_spec()) & set(OPTION_NAMES)
 
 
 def test_tenantguard_module_refuses_to_redefine_a_connection_option():
-    from ansible_collections.tenantguard.m365.plugins.module_utils._module import TenantGuardModule
+    from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
     with pytest.raises(ValueError, match="connection option"):
         TenantGuardModule(argument_spec={"tenant_id": {"type": "str"}})

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import options_to_graph
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import options_to_graph
 from ansible_collections.tenantguard.m365.plugins.modules import (
     authentication_strength_policy, authentication_strength_policy_info, conditional_access_template_info,
     named_location, named_location_info)

@@ -1,8 +1,8 @@
 """Stored equals declared, for every writing module, over generated inputs.
 
 Each property runs a module's ``main`` (the function Ansible runs) in-process against a real
-sandbox with options drawn from the module's own generated option tables (``_ca_policy_spec``,
-``_app_protection_spec``, the named location and authentication strength options), then reads the
+sandbox with options drawn from the module's own generated option tables (``_conditional_access.spec``,
+``_intune.app_protection_spec``, the named location and authentication strength options), then reads the
 object from the sandbox's state files (``stored_state``), not through the module, and checks:
 
 * every declared option, mapped to its Graph name by the tables, equals the stored property
@@ -22,19 +22,19 @@ import pytest
 
 from hypothesis import event, given, note, strategies as st
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_configuration import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_configuration import (
     ACCOUNTS_ONLY_KEYS, OUTLOOK_KEYS)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection import INT_RANGES
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_levels import LEVELS, baseline
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_spec import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import INT_RANGES
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection_levels import LEVELS, baseline
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection_spec import (
     CONFIGURATION_PROPERTIES, ENUMS, PROPERTIES)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_targets import (
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.targets import (
     APP_GROUP_TYPES, app_set, assignment_set)
-from ansible_collections.tenantguard.m365.plugins.module_utils._app_protection_values import comparable
-from ansible_collections.tenantguard.m365.plugins.module_utils._authentication_strength import METHOD_MODES
-from ansible_collections.tenantguard.m365.plugins.module_utils._ca_policy_spec import enum_members, node_at
-from ansible_collections.tenantguard.m365.plugins.module_utils._mobile_apps import APPS, app_id
-from ansible_collections.tenantguard.m365.plugins.module_utils._named_location import LOOKUP_METHODS
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection_values import comparable
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.authentication_strengths import METHOD_MODES
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import enum_members, node_at
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.mobile_apps import APPS, app_id
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.named_locations import LOOKUP_METHODS
 from ansible_collections.tenantguard.m365.plugins.modules import (
     app_configuration_policy, app_protection_policy, authentication_strength_policy, conditional_access_policy,
     named_location)

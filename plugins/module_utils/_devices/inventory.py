@@ -1,0 +1,85 @@
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: the mobile device inventory: sources, filters, join, summary, sort and limit.
+
+Not a public API. ``Inventory(params).check()`` validates everything without a request;
+``collect(graph_factory, exchange_factory)`` then reads the sources (clients are built only for
+the sources in use), applies the filters, counts and keeps at most ``limit`` records in a stable
+order (a bounded heap when a limit is set), spilled to a temporary file as compact JSON lines.
+"""
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import (
+    SOURCES, FilterError, Filters, entra_matches, exchange_matches, intune_matches, joined_matches)
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.join import join_devices
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import (
+    add_statistics, entra_devices, exchange_devices, intune_devices, resolve_users)
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.output import SortedSpill
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.summary import Summary
+
+
+def _low(value):
+    return str(value).lower() if value is not None else ""
+
+
+def _key(*parts):
+    return "\x00".join(_low(p) for p in parts)
+
+
+SORT_KEYS = {
+    "exchange": lambda r: _key(r.get("UserDisplayName"), r.get("Identity"), r.get("DeviceId")),
+    "intune": lambda r: _key(r.get("userPrincipalName"), r.get("deviceName"), r.get("id")),
+    "entra": lambda r: _key(r.get("displayName"), r.get("id")),
+    "all": lambda r: _key(r["user"], r["device_name"], (r["exchange"] or {}).get("Identity"),
+                          (r["intune"] or {}).get("id"), (r["entra"] or {}).get("id")),
+}
+
+
+class Inventory:
+    def __init__(self, source, filters=None, server_side_filters=True, statistics=False, limit=None):
+        if source not in SOURCES:
+            raise FilterError("source", "is not a source", source, ", ".join(SOURCES))
+        self.source = source
+        self.filters = Filters(filters or {}, source)
+        self.server_side = server_side_filters and source != "all"
+        self.statistics = bool(statistics) or (self.filters.needs_last_seen and source in ("exchange", "all"))
+        if limit is not None and limit < 1:
+            raise FilterError("limit", "must be 1 or more", limit, "a positive integer, or no limit")
+        self.limit = limit
+        self.sent = {}
+
+    def _rows(self, graph, exchange, users):
+        filters, source = self.filters, self.source
+        if source == "exchange":
+            parameters = filters.exchange_parameters() if self.server_side else {}
+            self.sent["exchange"] = parameters
+            rows = exchange_devices(exchange(), parameters)
+            if self.statistics:
+                rows = list(rows)
+                add_statistics(exchange(), rows)
+            return (r for r in rows if exchange_matches(r, filters, users))
+        if source == "intune":
+            odata = filters.intune_filter() if self.server_side else None
+            self.sent["intune"] = {"$filter": odata} if odata else {}
+            return (r for r in intune_devices(graph(), odata) if intune_matches(r, filters, users))
+        if source == "entra":
+            self.sent["entra"] = {}
+            return (r for r in entra_devices(graph()) if entra_matches(r, filters))
+        self.sent = {"exchange": {}, "intune": {}, "entra": {}}
+        ex_rows = exchange_devices(exchange(), {})
+        if self.statistics:
+            ex_rows = list(ex_rows)
+            add_statistics(exchange(), ex_rows)
+        joined = join_devices(ex_rows, intune_devices(graph()), entra_devices(graph()))
+        return (r for r in joined if joined_matches(r, filters, users))
+
+    def collect(self, graph, exchange):
+        """``graph`` and ``exchange`` are callables returning the clients (built on first use)."""
+        users = resolve_users(graph(), self.filters) if (self.filters.users or self.filters.groups) else None
+        summary = Summary(self.source)
+        key = SORT_KEYS[self.source]
+
+        spill = SortedSpill(self.limit)
+        for row in self._rows(graph, exchange, users):
+            summary.add(row)
+            spill.add(key(row), row)
+        return spill, summary.result()

@@ -1,0 +1,96 @@
+# Copyright (c) TenantGuard contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PRIVATE: counts over a device inventory, updated one record at a time.
+
+Not a public API. ``Summary.add(record)`` takes the record of any source (flat Exchange, Intune or
+Entra rows, or joined records of ``source: all``); ``result()`` gives counts by source, client
+type, OS family, access state and management, and the users whose only mobile mail client is a
+native Exchange ActiveSync app (ClientType ``EAS`` and no Outlook mobile partnership: ClientType
+``REST`` or ``Outlook``), the people a "require app protection" policy cuts off.
+"""
+
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.join import os_family
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import mailbox_of
+
+OUTLOOK_MOBILE = ("rest", "outlook")
+EAS = "eas"
+UNKNOWN = "(none)"
+
+
+def _bump(counter, key):
+    key = key if key not in (None, "") else UNKNOWN
+    counter[key] = counter.get(key, 0) + 1
+
+
+class Summary:
+    def __init__(self, source):
+        self.source = source
+        self.total = 0
+        self.by_source = {}
+        self.by_client_type = {}
+        self.by_os = {}
+        self.by_access_state = {}
+        self.by_management = {}
+        self._mail_users = {}  # user -> [display name, has EAS, has Outlook mobile, EAS device count]
+
+    def add(self, record):
+        self.total += 1
+        if self.source == "all":
+            for name in record["sources"]:
+                _bump(self.by_source, name)
+            _bump(self.by_client_type, record["client_type"])
+            _bump(self.by_os, record["os"])
+            _bump(self.by_access_state, record["access_state"])
+            _bump(self.by_management, record["management"])
+            exchange = record.get("exchange")
+        elif self.source == "exchange":
+            _bump(self.by_source, "exchange")
+            _bump(self.by_client_type, record.get("ClientType"))
+            _bump(self.by_os, os_family(record.get("DeviceOS")))
+            _bump(self.by_access_state, record.get("DeviceAccessState"))
+            exchange = record
+        elif self.source == "intune":
+            _bump(self.by_source, "intune")
+            _bump(self.by_os, record.get("operatingSystem"))
+            _bump(self.by_access_state, record.get("exchangeAccessState"))
+            _bump(self.by_management, "managed")
+            exchange = None
+        else:
+            _bump(self.by_source, "entra")
+            _bump(self.by_os, record.get("operatingSystem"))
+            _bump(self.by_management, "managed" if record.get("isManaged") else "unmanaged")
+            exchange = None
+        if exchange:
+            user = mailbox_of(exchange) or exchange.get("UserDisplayName") or UNKNOWN
+            entry = self._mail_users.get(user)
+            if entry is None:
+                entry = self._mail_users[user] = [exchange.get("UserDisplayName"), False, False, 0]
+            client = str(exchange.get("ClientType") or "").lower()
+            if client == EAS:
+                entry[1] = True
+                entry[3] += 1
+            elif client in OUTLOOK_MOBILE:
+                entry[2] = True
+
+    def eas_only_users(self):
+        if self.source in ("intune", "entra"):
+            return None
+        return [{"user": user, "display_name": entry[0], "eas_devices": entry[3]}
+                for user, entry in sorted(self._mail_users.items(), key=lambda kv: kv[0].lower())
+                if entry[1] and not entry[2]]
+
+    def result(self):
+        eas_only = self.eas_only_users()
+        out = {
+            "total": self.total,
+            "by_source": self.by_source,
+            "by_client_type": self.by_client_type,
+            "by_os": self.by_os,
+            "by_access_state": self.by_access_state,
+            "by_management": self.by_management,
+            "eas_only_users": eas_only if eas_only is not None else [],
+        }
+        if eas_only is None:
+            out["eas_only_users_note"] = ("Only Exchange Online knows which mail client a phone uses; "
+                                          "use source exchange or all for this list.")
+        return out
