@@ -131,3 +131,16 @@ def test_modelled_paths_and_tokens_are_unchanged_in_unmodelled_mode(sweeping):
     graph = Client(sweeping, sweeping.token())
     assert graph.get("/v1.0/deviceManagement/managedDevices").json()["value"] == []
     assert graph.get("/v1.0/users").status_code == 200
+
+
+def test_a_group_seeded_without_an_id_keeps_its_members(tmp_path):
+    """A seed may leave a group's id out; its members are those listed, on the group Graph serves."""
+    seed = {"users": [{"displayName": "Adele Vance", "userPrincipalName": "adele@contoso.onmicrosoft.com"}],
+            "groups": [{"displayName": "Mobile Pilot", "securityEnabled": True, "mailEnabled": False,
+                        "mailNickname": "mobilepilot", "members": ["adele@contoso.onmicrosoft.com"]}]}
+    with running_sandbox(tmp_path / "sb", seed=seed) as sb:
+        graph = Client(sb, sb.token())
+        groups = graph.get("/v1.0/groups?$filter=displayName eq 'Mobile Pilot'").json()["value"]
+        assert len(groups) == 1
+        members = graph.get("/v1.0/groups/%s/members" % groups[0]["id"]).json()["value"]
+        assert [m["userPrincipalName"] for m in members] == ["adele@contoso.onmicrosoft.com"]

@@ -33,8 +33,8 @@ SEED = {
     ],
     "groups": [
         # The break-glass accounts are in the emergency group, as in a real tenant: an emergency group without an
-        # enabled member is refused (acknowledge_unusable_emergency_access). Seeded with the id it had without
-        # members, as the sandbox files the members of a group under the id it was given.
+        # enabled member is refused (acknowledge_unusable_emergency_access). The id is the one the sandbox gives
+        # this group when a seed leaves it out, written here because tests name it.
         {"id": "7de87352-5e8b-5821-bee7-5e4d8f642ac9", "displayName": "Emergency Access", "securityEnabled": True,
          "mailEnabled": False, "mailNickname": "emergency",
          "members": ["breakglass1@contoso.onmicrosoft.com", "breakglass2@contoso.onmicrosoft.com"]},
