@@ -68,6 +68,11 @@ def quoted(names):
     return ", ".join(repr(str(n)) for n in names)
 
 
+def words(items, one, many):
+    """``one`` or ``many`` by how many ``items`` there are: "is"/"are", "it"/"them"."""
+    return one if len(items) == 1 else many
+
+
 def policy_label(change):
     body = change.predicted or change.body or change.current or {}
     name = body.get("displayName")
@@ -133,15 +138,15 @@ class Guards:
                 "emergency_access.users: %s %s disabled (accountEnabled is false), so %s cannot sign in when every "
                 "other account is locked out; policies that exclude %s protect no one who can. Enable %s, name "
                 "the accounts that are, or %s." % (
-                    quoted(disabled), "is" if len(disabled) == 1 else "are", "it" if len(disabled) == 1 else "they",
-                    "it" if len(disabled) == 1 else "them", "it" if len(disabled) == 1 else "them",
+                    quoted(disabled), words(disabled, "is", "are"), words(disabled, "it", "they"),
+                    words(disabled, "it", "them"), words(disabled, "it", "them"),
                     acknowledge("acknowledge_unusable_emergency_access")))
         if empty and not usable:
             found.append(
                 "emergency_access.groups: %s %s no enabled member (nested members counted), and no other "
                 "emergency-access account can sign in: the exclusions would keep no one able to reach the tenant. Add "
                 "the break-glass accounts to %s, name them in emergency_access.users, or %s." % (
-                    quoted(empty), "has" if len(empty) == 1 else "have", "it" if len(empty) == 1 else "them",
+                    quoted(empty), words(empty, "has", "have"), words(empty, "it", "them"),
                     acknowledge("acknowledge_unusable_emergency_access")))
         return found
 
@@ -175,7 +180,7 @@ class Guards:
                 "an empty group (a pilot group nobody was added to) means the policy is enforced for no one in it, "
                 "while a staged rollout leaves everyone else report-only. Add the members, name other groups, or %s." % (
                     "; ".join("%s includes %s, which %s no members" % (
-                        label, quoted(empty), "has" if len(empty) == 1 else "have") for label, empty in found),
+                        label, quoted(empty), words(empty, "has", "have")) for label, empty in found),
                     acknowledge("acknowledge_empty_groups"))]
 
     @staticmethod
@@ -210,9 +215,9 @@ class Guards:
                 "state protects the tenant now, and this collection cannot tell that it made it; purge deletes only "
                 "report-only and disabled policies unless told. Declare %s, switch %s off first, narrow "
                 "purge_name_pattern, or %s." % (
-                    len(enforced), "y" if len(enforced) == 1 else "ies",
+                    len(enforced), words(enforced, "y", "ies"),
                     ", ".join("%r (%s)" % (c.current.get("displayName"), c.current.get("id")) for c in enforced),
-                    "it" if len(enforced) == 1 else "them", "it" if len(enforced) == 1 else "them",
+                    words(enforced, "it", "them"), words(enforced, "it", "them"),
                     acknowledge("acknowledge_purge_risk")))
         return found
 
