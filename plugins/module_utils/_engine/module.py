@@ -16,7 +16,8 @@ Not a public API.
 """
 
 import re
-import traceback
+
+from importlib.util import find_spec
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -24,13 +25,13 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._transport.connec
     OPTION_NAMES, connection_argument_spec, resolve_connection)
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import TenantGuardError
 
+# requests is imported only by the requests that need it (see _transport.http); whether it is installed is
+# checked here, without importing it, so that a missing requests still fails every task the same way.
 try:
-    import requests  # noqa: F401  pylint: disable=unused-import
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
+    HAS_REQUESTS = find_spec("requests") is not None
+except (ImportError, ValueError):
     HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+REQUESTS_IMPORT_ERROR = None if HAS_REQUESTS else "ModuleNotFoundError: No module named 'requests'"
 
 
 TYPE_PROBLEM = re.compile(r"argument '([^']+)' is of type")

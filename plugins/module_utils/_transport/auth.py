@@ -9,7 +9,7 @@ Not a public API.
   hosts and is switched off for any other host (a local or private authority).
 * Managed identity: ``msal.ManagedIdentityClient`` (system-assigned, or user-assigned by
   ``client_id``).
-* MSAL's HTTP traffic goes through the collection's session (see ``_transport.http``).
+* MSAL's HTTP traffic goes through the collection's requests session (see ``_transport.http``).
 * Tokens are cached across processes (see ``_transport.token_cache``) and in memory for the process.
   A valid access token in the shared cache file is served without importing MSAL (about a
   quarter of a second per task): MSAL is imported only when a token must be requested or a
@@ -39,14 +39,6 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._transport.retry 
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.token_cache import (
     TokenCacheFile, cached_access_token, cache_key, secret_fingerprint)
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.tls_errors import tls_problem
-
-try:
-    import requests
-    _NETWORK_ERRORS = (requests.exceptions.RequestException,)
-    _TLS_ERRORS = (requests.exceptions.SSLError,)
-except ImportError:  # pragma: no cover - depends on the environment
-    _NETWORK_ERRORS = ()
-    _TLS_ERRORS = ()
 
 # Refresh a token that has less than this many seconds left (MSAL uses the same margin).
 EXPIRY_MARGIN = 300
@@ -264,6 +256,9 @@ class TokenProvider:
 
     def _acquire_locked(self, scope, what):
         msal = import_msal()
+        import requests  # MSAL's own dependency, and the session it is given (see _transport.http)
+        tls_errors = (requests.exceptions.SSLError,)
+        network_errors = (requests.exceptions.RequestException,)
         try:
             if self.settings.auth_method == "managed_identity":
                 app = self._managed_identity_app()
@@ -274,13 +269,13 @@ class TokenProvider:
                 result = app.acquire_token_for_client([scope])
         except AuthError:
             raise
-        except _TLS_ERRORS as exc:
+        except tls_errors as exc:
             if self.settings.auth_method == "managed_identity":
                 problem, hint = tls_problem(exc, "the managed identity endpoint (IDENTITY_ENDPOINT)")
             else:
                 problem, hint = tls_problem(exc, "login_endpoint", self.settings.login_endpoint)
             raise AuthError(what, "%s (%s)" % (problem, _short(exc)), hint=hint)
-        except _NETWORK_ERRORS as exc:
+        except network_errors as exc:
             raise _TransientAuthError(AuthError(
                 what, "the sign-in endpoint could not be reached (%s)" % _short(exc),
                 hint="Check login_endpoint (or cloud), the network and any proxy settings (HTTPS_PROXY, NO_PROXY)."))
@@ -307,9 +302,13 @@ class TokenProvider:
         if _host(s.login_endpoint) not in MICROSOFT_LOGIN_HOSTS:
             options["instance_discovery"] = False
         self._app = msal.ConfidentialClientApplication(
-            s.client_id, client_credential=credential, authority=s.authority, http_client=self.session,
+            s.client_id, client_credential=credential, authority=s.authority, http_client=self._msal_http_client(),
             token_cache=self._token_cache, http_cache=self._http_cache, **options)
         return self._app
+
+    def _msal_http_client(self):
+        """The requests session MSAL sends through (the collection's session decides for its clients)."""
+        return getattr(self.session, "requests_session", self.session)
 
     def _managed_identity_app(self):
         if self._app is not None:
@@ -320,7 +319,8 @@ class TokenProvider:
             identity = msal.UserAssignedManagedIdentity(client_id=s.client_id)
         else:
             identity = msal.SystemAssignedManagedIdentity()
-        self._app = msal.ManagedIdentityClient(identity, http_client=self.session, token_cache=self._token_cache)
+        self._app = msal.ManagedIdentityClient(identity, http_client=self._msal_http_client(),
+                                              token_cache=self._token_cache)
         return self._app
 
     def _value_error(self, what, exc):

@@ -28,7 +28,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ExchangeError
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.graph_client import (
-    SSL_ERROR, TRANSPORT_ERRORS, HttpClientBase, connection_lost_before_sending, json_or_none)
+    HttpClientBase, connection_lost_before_sending, json_or_none)
+from ansible_collections.tenantguard.m365.plugins.module_utils._transport.http import TLS_FAILURE, transport_failure
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 
 ANCHOR_MAILBOX = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@%s"
@@ -135,9 +136,12 @@ class ExchangeClient(HttpClientBase):
             try:
                 response = self.session.request("POST", target, data=data, allow_redirects=False,
                                                 headers=self._headers(cmdlet, token, client_request_id))
-            except SSL_ERROR as exc:
-                raise self._tls_error("POST", target, exc, state.attempts)
-            except TRANSPORT_ERRORS as exc:
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # re-raised unless a transport failure
+                failure = transport_failure(exc)
+                if failure is None:
+                    raise
+                if failure == TLS_FAILURE:
+                    raise self._tls_error("POST", target, exc, state.attempts)
                 if changes_state and not connection_lost_before_sending(exc):
                     raise self._transport_error(
                         "POST", target, exc, state.attempts, client_request_id=client_request_id,

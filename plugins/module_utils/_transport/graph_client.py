@@ -28,18 +28,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors impo
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.pacing import Pacer
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.retry import (
     RETRY_STATUSES, RetryPolicy, parse_retry_after)
+from ansible_collections.tenantguard.m365.plugins.module_utils._transport.http import (
+    TLS_FAILURE, surely_not_sent, transport_failure)
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.tls_errors import tls_problem
-
-try:
-    import requests
-    SSL_ERROR = requests.exceptions.SSLError
-    TRANSPORT_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                        requests.exceptions.ChunkedEncodingError)
-    _NOT_SENT_ERRORS = (requests.exceptions.ConnectTimeout,)
-except ImportError:  # pragma: no cover - depends on the environment
-    SSL_ERROR = ()
-    TRANSPORT_ERRORS = ()
-    _NOT_SENT_ERRORS = ()
 
 API_VERSIONS = ("v1.0", "beta")
 BATCH_LIMIT = 20
@@ -71,10 +62,7 @@ def encode_query(query):
 
 def connection_lost_before_sending(exc):
     """True when the request surely never reached the server (so even a POST may be re-sent)."""
-    if isinstance(exc, _NOT_SENT_ERRORS):
-        return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text or "Name or service not known" in text
+    return surely_not_sent(exc)
 
 
 class GraphResponse:
@@ -123,7 +111,8 @@ class HttpClientBase:
         message = " ".join(str(exc).split()) or exc.__class__.__name__
         if len(message) > 400:
             message = message[:400] + "..."
-        return self.error_class(method, url, status=None, code=exc.__class__.__name__, message=message,
+        code = getattr(exc, "code", None) or exc.__class__.__name__  # the direct path's names are requests' names
+        return self.error_class(method, url, status=None, code=code, message=message,
                                 client_request_id=client_request_id, attempts=attempts, gave_up=gave_up, hint=hint)
 
     def _tls_error(self, method, url, exc, attempts):
@@ -238,6 +227,8 @@ class GraphClient(HttpClientBase):
                                          recovered=True)
             # The token first: signing in may take a while, and the paced slot is for the request itself.
             token = self.tokens.token(self.scope)
+            if hasattr(self.session, "prepare"):  # the TLS context and its CA store too, before the paced slot
+                self.session.prepare(method, url, data=data)
             self.stats["waited"] += self.pacer.before_request(self.tenant, pace)
             client_request_id = str(uuid.uuid4())
             state.attempt()
@@ -246,9 +237,12 @@ class GraphClient(HttpClientBase):
                 response = self.session.request(method, url, data=data,
                                                 headers=self._headers(token, client_request_id, headers,
                                                                       data is not None))
-            except SSL_ERROR as exc:
-                raise self._tls_error(method, url, exc, state.attempts)
-            except TRANSPORT_ERRORS as exc:
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # re-raised unless a transport failure
+                failure = transport_failure(exc)
+                if failure is None:
+                    raise
+                if failure == TLS_FAILURE:
+                    raise self._tls_error(method, url, exc, state.attempts)
                 maybe_sent = not connection_lost_before_sending(exc)
                 if maybe_sent and method == "POST" and not idempotent and not can_check:
                     raise self._transport_error(

@@ -4,16 +4,24 @@
 
 Not a public API.
 
-Trust: ``trust_env`` is off, so ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (which requests would
-otherwise merge over ``Session.verify``) and ``.netrc`` cannot change what is trusted or sent.
-``verify`` is one PEM bundle: certifi's CAs, the operating system's CA file at OpenSSL's compiled-in
-location (not ``SSL_CERT_FILE``, another environment override), and the user's ``ca_bundle``. When
-there is more than certifi's, the combined bundle is written owner-only next to the token cache
-(or in a private temporary directory), named by its content hash and reused. Verification is
-never switched off: a request with ``verify=False`` is refused.
+Two ways out, one set of rules:
 
-Proxies: because ``trust_env`` is off, the standard variables (``HTTPS_PROXY``, ``HTTP_PROXY``,
-``ALL_PROXY``, ``NO_PROXY``) are applied here explicitly, per URL, with requests' own rules.
+* a GET without a body, with no proxy variable set, goes through the standard library
+  (``_transport.direct``), so that a task served by a cached token never imports requests;
+* everything else (bodies, ``$batch``, MSAL's sign-in, a GET answered with a redirect, any request
+  while ``HTTPS_PROXY`` or ``ALL_PROXY`` is set) goes through requests (``_transport.requests_session``),
+  imported on first need. Proxies are therefore always applied by requests' own rules, with
+  ``NO_PROXY``; the direct path never talks to a proxy.
+
+Trust is the same on both: certifi's CAs, the operating system's CA file at OpenSSL's compiled-in
+location (not ``SSL_CERT_FILE``, an environment override), and the user's ``ca_bundle``. requests
+gets them as one PEM bundle (``verify``): when there is more than certifi's, the combined bundle is
+written owner-only next to the token cache (or in a private temporary directory), named by its content
+hash and reused. The direct path gets the same certificates as a hashed directory
+(``_transport.ca_store``), which OpenSSL searches during the handshake instead of parsing every
+certificate first; if that directory cannot be built it loads the same PEM bundle. Verification is
+never switched off: a request with ``verify=False`` is refused on both paths. Retries, pacing and the
+handling of 429/503/504 are the clients' (``_transport.graph_client``), above both paths.
 """
 
 import atexit
@@ -21,27 +29,23 @@ import hashlib
 import os
 import shutil
 import ssl
+import sys
 import tempfile
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.private_files import (
     PrivateFileError, ensure_private_dir, read_private_file, write_private_file)
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.version import USER_AGENT
 
-try:
-    import requests
-    from requests.utils import get_environ_proxies
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-    _SessionBase = requests.Session
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = exc
-    _SessionBase = object
+TLS_FAILURE = "tls"
+TRANSPORT_FAILURE = "transport"
+# The variables that give requests a proxy for an https URL (lower or upper case).
+PROXY_VARIABLES = ("https_proxy", "all_proxy")
 
 
 def certifi_bundle():
-    """Path of the CA bundle requests uses by default (certifi's)."""
-    return requests.certs.where()
+    """Path of the CA bundle requests uses by default (certifi's, which ``requests.certs.where()`` returns)."""
+    import certifi
+    return certifi.where()
 
 
 def system_bundle():
@@ -81,6 +85,17 @@ def combined_ca_bundle(paths, state_dir=None):
     raise PrivateFileError("no private directory available to write the combined CA bundle")
 
 
+def ca_store(paths, state_dir=None):
+    """Path of the hashed directory of the certificates of ``paths`` (see ``_transport.ca_store``), or None."""
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.ca_store import build_store
+    for directory in _bundle_dirs(state_dir):
+        try:
+            return build_store(paths, directory)
+        except (PrivateFileError, OSError):
+            continue
+    return None
+
+
 _TEMP_DIRS = []
 
 
@@ -98,40 +113,140 @@ def _bundle_dirs(state_dir):
     yield _private_temp_dir()
 
 
-class TenantGuardSession(_SessionBase):
-    """A requests Session that trusts exactly what it was given and applies proxies explicitly."""
+def proxy_configured():
+    """True when requests could send an https request through a proxy (then every request takes that path)."""
+    for name, value in os.environ.items():
+        if value and name.lower() in PROXY_VARIABLES:
+            return True
+    if sys.platform == "darwin":  # requests also reads the system's proxy settings there
+        from urllib.request import getproxies
+        proxies = getproxies()
+        return bool(proxies.get("https") or proxies.get("all"))
+    return False
 
-    def __init__(self, verify, timeout=60.0, user_agent=USER_AGENT):
-        super().__init__()
-        self.trust_env = False
-        self.verify = verify
+
+def transport_failure(exc):
+    """``TLS_FAILURE``, ``TRANSPORT_FAILURE`` or None: what a session's exception means, on either path."""
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.direct import (
+        DirectTLSError, DirectTransportError)
+    if isinstance(exc, DirectTLSError):
+        return TLS_FAILURE
+    if isinstance(exc, DirectTransportError):
+        return TRANSPORT_FAILURE
+    if "requests" not in sys.modules:  # requests raised nothing if it was never imported
+        return None
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.requests_session import (
+        transport_failure as requests_failure)
+    return requests_failure(exc)
+
+
+def surely_not_sent(exc):
+    """True when the failure proves the request never reached the server (so even a POST may be re-sent)."""
+    if getattr(exc, "not_sent", False):
+        return True
+    if "requests" not in sys.modules:
+        return False
+    from ansible_collections.tenantguard.m365.plugins.module_utils._transport.requests_session import (
+        surely_not_sent as requests_not_sent)
+    return requests_not_sent(exc)
+
+
+class Session:
+    """What MSAL and the clients call (``request``, ``get``, ``post``), sending each request by the cheaper way
+    that keeps the same behaviour; see the module docstring."""
+
+    trust_env = False
+
+    def __init__(self, bundles, timeout=60.0, state_dir=None, user_agent=USER_AGENT):
+        if not bundles:
+            raise ValueError("a session needs the certificates to trust")
+        self.bundles = list(bundles)
         self.default_timeout = timeout
-        self.headers["User-Agent"] = user_agent
+        self.state_dir = state_dir
+        self.headers = {"User-Agent": user_agent}
+        self._verify = None
+        self._requests = None
+        self._direct = None
+        self.sent = {"direct": 0, "requests": 0}
 
-    def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
+    @property
+    def verify(self):
+        """The PEM bundle requests verifies against (built on first use)."""
+        if self._verify is None:
+            if len(self.bundles) == 1:
+                self._verify = self.bundles[0]
+            else:
+                self._verify = combined_ca_bundle(self.bundles, self.state_dir)
+        return self._verify
+
+    @property
+    def requests_session(self):
+        """The requests session (requests imported on first use); MSAL is given this one."""
+        if self._requests is None:
+            from ansible_collections.tenantguard.m365.plugins.module_utils._transport.requests_session import (
+                TenantGuardSession)
+            self._requests = TenantGuardSession(verify=self.verify, timeout=self.default_timeout,
+                                                user_agent=self.headers["User-Agent"])
+        return self._requests
+
+    @property
+    def direct(self):
+        """The standard-library client (the hashed CA directory, else the PEM bundle)."""
+        if self._direct is None:
+            from ansible_collections.tenantguard.m365.plugins.module_utils._transport.direct import (
+                DirectClient, tls_context)
+            store = ca_store(self.bundles, self.state_dir)
+            context = tls_context(capath=store) if store else tls_context(cafile=self.verify)
+            self._direct = DirectClient(context, timeout=self.default_timeout,
+                                        user_agent=self.headers["User-Agent"])
+        return self._direct
+
+    @staticmethod
+    def goes_direct(method, url, kwargs):
+        """A GET of an https URL with no body and no per-request transport settings, and no proxy in play."""
+        if str(method).upper() != "GET" or not str(url).lower().startswith("https://"):
+            return False
+        if set(name for name, value in kwargs.items() if value is not None) - {"headers", "timeout"}:
+            return False
+        return not proxy_configured()
+
+    def prepare(self, method, url, **kwargs):
+        """Build what sending ``method url`` will need (imports, the TLS context and its CA store), without any
+        network traffic: the clients call this before pacing, so that the paced moment is the request's own."""
+        if self.goes_direct(method, url, kwargs):
+            return self.direct
+        return self.requests_session
+
+    def request(self, method, url, **kwargs):
         if kwargs.get("verify") is False:
             raise ValueError("TLS certificate verification cannot be switched off")
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        return super().request(method, url, *args, **kwargs)
+        if self.goes_direct(method, url, kwargs):
+            timeout = kwargs.get("timeout")
+            response = self.direct.request(str(method).upper(), url, headers=kwargs.get("headers"),
+                                           timeout=self.default_timeout if timeout is None else timeout)
+            self.sent["direct"] += 1
+            if not response.is_redirect:
+                return response
+            # requests follows redirects by its own rules (and drops the token on another host): let it.
+        self.sent["requests"] += 1
+        return self.requests_session.request(method, url, **kwargs)
 
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):
-        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        merged = dict(settings.get("proxies") or {})
-        no_proxy = merged.get("no_proxy")
-        for key, value in get_environ_proxies(url, no_proxy=no_proxy).items():
-            merged.setdefault(key, value)
-        settings["proxies"] = merged
-        if settings.get("verify") is False:
-            raise ValueError("TLS certificate verification cannot be switched off")
-        return settings
+    def get(self, url, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    def close(self):
+        if self._direct is not None:
+            self._direct.close()
+        if self._requests is not None:
+            self._requests.close()
 
 
 def build_session(ca_bundle=None, timeout=60.0, state_dir=None):
     """The session for MSAL, Graph and Exchange. ``ca_bundle``: extra CAs (PEM path) or None."""
-    bundles = trusted_bundles(ca_bundle)
-    verify = bundles[0] if len(bundles) == 1 else combined_ca_bundle(bundles, state_dir)
-    return TenantGuardSession(verify=verify, timeout=timeout)
+    return Session(trusted_bundles(ca_bundle), timeout=timeout, state_dir=state_dir)
 
 
 def build_session_for(settings):

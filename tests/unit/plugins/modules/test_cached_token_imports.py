@@ -1,5 +1,6 @@
-"""A task served by a cached token imports neither MSAL nor cryptography; MSAL is needed (and its absence reported)
-only when a token must be requested.
+"""A task served by a cached token imports neither MSAL nor cryptography, nor requests and what requests brings
+(urllib3, charset_normalizer, idna): its GET goes through the standard library. MSAL is needed (and its absence
+reported) only when a token must be requested.
 
 Each run is graph_request's main() in a fresh Python process (as Ansible runs a module), so that sys.modules shows
 what the task itself imported.
@@ -13,7 +14,7 @@ import textwrap
 from ansible_collections.tenantguard.m365.plugins.modules import graph_request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(graph_request.__file__), "..", "..", "..", "..", ".."))
-HEAVY = ("msal", "cryptography")
+HEAVY = ("msal", "cryptography", "requests", "urllib3", "charset_normalizer", "idna")
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -49,10 +50,10 @@ def token_posts(sb, since):
     return [r for r in sb.requests()[since:] if r["service"] == "login" and r["path"].endswith("/token")]
 
 
-def test_a_cached_token_serves_without_msal_or_cryptography(graph_sandbox, sandbox_params):
+def test_a_cached_token_serves_without_msal_cryptography_or_requests(graph_sandbox, sandbox_params):
     result, code, loaded = run_task(sandbox_params)
     assert code == 0, result
-    assert "msal" in loaded  # the first task requested the token
+    assert "msal" in loaded and "requests" in loaded  # the first task requested the token
     since = len(graph_sandbox.requests())
     result, code, loaded = run_task(sandbox_params)
     assert code == 0 and result["status"] == 200, result

@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.http import (
-    TenantGuardSession, build_session, certifi_bundle, combined_ca_bundle, system_bundle, trusted_bundles)
+    build_session, certifi_bundle, combined_ca_bundle, system_bundle, trusted_bundles)
+from ansible_collections.tenantguard.m365.plugins.module_utils._transport.requests_session import TenantGuardSession
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.version import USER_AGENT
 
 
