@@ -393,6 +393,38 @@ options:
       actions:
         description:
         - As O(actions).
+        suboptions:
+          block_after_hours:
+            default: 0
+            description:
+            - As O(actions.block_after_hours).
+            type: int
+          notifications:
+            description:
+            - As O(actions.notifications).
+            elements: dict
+            suboptions:
+              after_hours:
+                default: 0
+                description:
+                - As O(actions.notifications[].after_hours).
+                type: int
+              cc_groups:
+                default: []
+                description:
+                - As O(actions.notifications[].cc_groups).
+                elements: str
+                type: list
+              template_id:
+                description:
+                - As O(actions.notifications[].template_id).
+                required: true
+                type: str
+            type: list
+          retire_after_days:
+            description:
+            - As O(actions.retire_after_days).
+            type: int
         type: dict
       advanced_threat_protection_required_security_level:
         description:
@@ -406,6 +438,29 @@ options:
       assignments:
         description:
         - As O(assignments).
+        suboptions:
+          all_devices:
+            default: false
+            description:
+            - Assign to all devices.
+            type: bool
+          all_users:
+            default: false
+            description:
+            - Assign to all users.
+            type: bool
+          exclude_groups:
+            default: []
+            description:
+            - Groups, by display name or object id, that are excluded.
+            elements: str
+            type: list
+          include_groups:
+            default: []
+            description:
+            - Groups, by display name or object id.
+            elements: str
+            type: list
         type: dict
       baseline:
         choices:
