@@ -198,7 +198,7 @@ ITEM_OPTIONS = {
                                      "is not given. Required to create a policy."], "type": "str"},
     "id": {"description": ["The id of an existing policy."], "type": "str"},
     "description": {"description": ["The description of the policy."], "type": "str"},
-    "platform": {"description": ["As O(platform)."], "type": "str", "required": True,
+    "platform": {"description": ["As O(platform); required when the item is present."], "type": "str",
                  "choices": list(PLATFORM_TYPES)},
     "baseline": {"description": ["As O(baseline)."], "type": "str", "choices": ["level1", "level2", "level3"]},
     "actions": {"description": ["As O(actions)."], "type": "dict", "suboptions": {

@@ -689,8 +689,7 @@ options:
         - android_fully_managed
         - android_device_administrator
         description:
-        - As O(platform).
-        required: true
+        - As O(platform); required when the item is present.
         type: str
       require_no_pending_system_updates:
         description:

@@ -8,12 +8,12 @@ short_description: Manage Intune device compliance policies for iOS/iPadOS and A
 version_added: 0.1.0
 description:
   - Creates, updates and deletes Intune device compliance policies (C(deviceCompliancePolicy)) for enrolled phones
-    and tablets: iOS/iPadOS, Android Enterprise personally-owned work profile, Android Enterprise fully managed /
+    and tablets (iOS/iPadOS, Android Enterprise personally-owned work profile, Android Enterprise fully managed /
     dedicated / corporate-owned work profile (Graph beta only), and the retired Android device administrator type
-    (read and written with a warning).
+    (read and written with a warning)).
   - Every writable property of each type is an option, generated from Microsoft's Graph schema. O(baseline) starts
     from Microsoft's compliance level (security configuration framework); explicit options override it. No
-    minimum OS version is ever set for you: the module warns when a baseline is used without O(os_minimum_version).
+    minimum OS version is ever set for you; the module warns when a baseline is used without O(os_minimum_version).
   - The actions for non-compliance (O(actions)) always hold exactly one block action, as Graph requires; a new
     policy without O(actions) blocks at once.
   - A policy is found by O(id), or else by O(display_name). A name that matches two policies is an error listing
@@ -42,7 +42,7 @@ options:
     description:
       - The kind of policy. V(ios) (C(iosCompliancePolicy)), V(android_work_profile)
         (C(androidWorkProfileCompliancePolicy)), V(android_fully_managed) (C(androidDeviceOwnerCompliancePolicy),
-        beta only), V(android_device_administrator) (C(androidCompliancePolicy), retired: written with a warning).
+        beta only), V(android_device_administrator) (C(androidCompliancePolicy), retired, written with a warning).
       - Required when O(state=present).
     type: str
     choices: [ios, android_work_profile, android_fully_managed, android_device_administrator]
@@ -54,7 +54,7 @@ options:
     default: beta
   baseline:
     description:
-      - Start from Microsoft's compliance level (microsoft/Intune-Config-Frameworks): V(level1) (basic), V(level2)
+      - Start from Microsoft's compliance level (microsoft/Intune-Config-Frameworks), V(level1) (basic), V(level2)
         (enhanced), V(level3) (high). Microsoft publishes levels 2 and 3 for iOS/iPadOS and the work profile, levels
         1 to 3 for fully managed devices and none for device administrator; another level is refused naming those
         that exist.
