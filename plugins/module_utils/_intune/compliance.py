@@ -265,7 +265,7 @@ def options_to_graph(params, resolve_group=None, field="", api_version="beta", w
 
 
 def platform_of(obj):
-    text = str((obj or {}).get("@odata.type") or "").split(".")[-1].lower()
+    text = str((obj or {}).get("@odata.type") or "").rsplit(".", maxsplit=1)[-1].lower()
     return BY_TYPE.get(text)
 
 
@@ -284,7 +284,7 @@ def assignment_set(assignments):
     out = set()
     for item in assignments or []:
         target = item.get("target") or {}
-        kind = str(target.get("@odata.type") or "").split(".")[-1]
+        kind = str(target.get("@odata.type") or "").rsplit(".", maxsplit=1)[-1]
         out.add((kind, str(target.get("groupId") or "").lower()))
     return sorted(out)
 
