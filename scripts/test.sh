@@ -29,7 +29,7 @@ run units scripts/ansible-test.sh units
 run e2e pytest -p no:cacheprovider -q -n 3 tests/e2e
 run sanity scripts/ansible-test.sh sanity
 run referees scripts/referees.sh -q
-run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck . && python scripts/generate_ca_spec.py --check && python scripts/generate_app_protection_spec.py --check && scripts/galaxy-importer.sh'
+run lint bash -c 'ansible-lint --profile production && antsibull-changelog lint && antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck . && python scripts/generate_ca_spec.py --check && python scripts/generate_app_protection_spec.py --check && python scripts/generate_compliance_spec.py --check && scripts/galaxy-importer.sh'
 
 echo "=== summary"
 failed=0

@@ -30,6 +30,12 @@ EVIDENCE = {
     ("managedAppPolicy", "roleScopeTagIds"): (["0"], "behavior",
                                               "behavior.md section 13: Intune objects carry roleScopeTagIds ['0'] "
                                               "(the Default tag) unless given (IntuneCD#218, IntuneManagement#401)"),
+    ("deviceCompliancePolicy", "roleScopeTagIds"): (["0"], "behavior",
+                                                    "behavior.md sections 10 and 13: beta compliance policies carry "
+                                                    "roleScopeTagIds ['0'] (the Default tag) unless given"),
+    ("deviceEnrollmentConfiguration", "roleScopeTagIds"): (["0"], "behavior",
+                                                           "behavior.md sections 11 and 13: as the compliance "
+                                                           "policies (unverified for enrolment configurations)"),
     ("targetedManagedAppProtection", "isAssigned"): (False, "computed", "true once assign has a target"),
     ("targetedManagedAppConfiguration", "isAssigned"): (False, "computed", "true once assign has a target"),
     ("iosManagedAppProtection", "deployedAppCount"): (0, "computed", "the number of targeted apps"),

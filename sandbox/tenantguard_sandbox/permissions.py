@@ -84,4 +84,12 @@ MANAGED_DEVICES = Permission(
 ROLE_SCOPE_TAGS = Permission(
     "roleScopeTags", ("DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All"),
     ("DeviceManagementRBAC.ReadWrite.All",), style="intune")
+DEVICE_CONFIGURATION = Permission(
+    "deviceCompliancePolicies",
+    ("DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"),
+    ("DeviceManagementConfiguration.ReadWrite.All",), style="intune")
+DEVICE_SERVICE_CONFIG = Permission(
+    "deviceEnrollmentConfigurations",
+    ("DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"),
+    ("DeviceManagementServiceConfig.ReadWrite.All",), style="intune")
 EXCHANGE = Permission("exchange", ("Exchange.ManageAsApp",), ("Exchange.ManageAsApp",), style="exchange")

@@ -75,6 +75,7 @@ GRAPH_ROLES = (
     "DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All",
     "DeviceManagementManagedDevices.Read.All", "DeviceManagementManagedDevices.ReadWrite.All",
     "DeviceManagementRBAC.Read.All", "DeviceManagementRBAC.ReadWrite.All",
+    "DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All",
     "Directory.Read.All", "Directory.ReadWrite.All",
     "Group.Read.All", "Group.ReadWrite.All", "GroupMember.Read.All",
     "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod",

@@ -1,0 +1,68 @@
+"""ansible-playbook runs enrollment_restriction against the sandbox: check -> apply -> check -> apply, with the
+stored restrictions read directly from the sandbox; the default is updated in place and never deleted."""
+
+import json
+import os
+
+import conftest
+from conftest import settled
+
+
+def graph_writes(sandbox, since=0):
+    return conftest.graph_writes(sandbox, since, ("method", conftest.last_segment, "status"), bulk_reads=False)
+
+
+def stored(sandbox, name):
+    """A collection as the sandbox stores it (its state directory)."""
+    with open(os.path.join(sandbox.state_dir, "data", name + ".json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    items = data.values() if isinstance(data, dict) else data
+    return [o for o in items if isinstance(o, dict) and "id" in o]
+
+
+def test_check_apply_check_apply(run_playbook, graph_sandbox, tmp_path):
+    steps = [(["--check", "--diff"], 2, 0), ([], 2, 4), (["--check"], 0, 0), ([], 0, 0)]
+    for index, (args, changed, write_count) in enumerate(steps):
+        since = len(settled(graph_sandbox))
+        run = run_playbook("enrollment_restriction.yml", *args)
+        assert run.rc == 0, (index, run)
+        assert run.recap["changed"] == changed, (index, run)
+        writes = graph_writes(graph_sandbox, since)
+        assert len(writes) == write_count, (index, writes)
+        if index == 0:
+            assert "Mobile Pilot" in run.stdout
+        if index == 1:
+            assert sorted(w[1] for w in writes if w[0] == "POST") == [
+                "assign", "deviceEnrollmentConfigurations", "setPriority"]
+    configurations = stored(graph_sandbox, "deviceEnrollmentConfigurations")
+    default = next(o for o in configurations if o["id"].endswith("_DefaultPlatformRestrictions"))
+    assert default["priority"] == 0 and default["displayName"] == "All users and all devices"
+    assert default["androidRestriction"]["platformBlocked"] is True
+    assert default["androidForWorkRestriction"]["personalDeviceEnrollmentBlocked"] is False
+    assert default["iosRestriction"]["osMinimumVersion"] == "17.0"
+    custom = next(o for o in configurations if o.get("displayName") == "E2E - Pilot - corporate phones only")
+    assert custom["priority"] == 1 and custom["iosRestriction"]["personalDeviceEnrollmentBlocked"] is True
+    pilot = next(g["id"] for g in stored(graph_sandbox, "groups") if g.get("displayName") == "Mobile Pilot")
+    assert [a["target"]["groupId"] for a in custom["assignments"]] == [pilot]
+
+
+def test_the_default_is_never_deleted(run_playbook, graph_sandbox, tmp_path):
+    playbook = tmp_path / "delete_default.yml"
+    playbook.write_text("""---
+- name: Try to delete the default restriction
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Delete the default
+      tenantguard.m365.enrollment_restriction:
+        default: true
+        state: absent
+""")
+    since = len(settled(graph_sandbox))
+    run = run_playbook(str(playbook))
+    assert run.rc != 0, run
+    assert "never deleted" in run.stdout and "state" in run.stdout
+    assert graph_writes(graph_sandbox, since) == []
