@@ -7,8 +7,10 @@ request's method and path serves it.
 
 from . import (batch, conditional_access, control, directory, exchange, intune, intune_rbac, login, msi,
                whatif)
+from . import app_registrations
 
-AREAS = (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, batch, exchange)
+AREAS = (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, batch, exchange,
+         app_registrations)
 
 
 def route_table(sandbox):
