@@ -4,12 +4,13 @@
 
 DOCUMENTATION = r'''
 module: mobile_device_info
-short_description: Inventory of mobile devices from Exchange Online, Intune and Entra ID
+short_description: Inventory of mobile devices from Exchange Online, Intune, Entra ID and app protection
 version_added: 0.1.0
 description:
   - Lists the phones and tablets that reach the tenant, from Exchange Online mobile device partnerships
-    (C(Get-MobileDevice) through the Exchange admin API), Intune managed devices and Entra ID devices, or all
-    three joined into one record per phone.
+    (C(Get-MobileDevice) through the Exchange admin API), Intune managed devices, Entra ID devices and Intune
+    managed app registrations (the apps, such as Outlook and Teams, that check in with app protection), or all
+    four joined into one record per phone.
   - Exchange rows keep Exchange's field names (C(FriendlyName), C(DeviceId), C(DeviceOS), C(ClientType), ...).
     C(ClientType) tells Outlook for iOS and Android over REST (V(REST)) or over the native Microsoft sync
     technology (V(Outlook)) from the native mail apps over Exchange ActiveSync (V(EAS)).
@@ -30,13 +31,21 @@ options:
         permission and an Exchange administrator role for the application.
       - V(intune) is C(/deviceManagement/managedDevices) (permission C(DeviceManagementManagedDevices.Read.All)).
       - V(entra) is C(/devices) (permission C(Device.Read.All)).
-      - V(all) reads the three and returns one record per phone. Exchange C(DeviceId) is joined to Intune
-        C(easDeviceId), then an Exchange row and an Intune device of the same user and model are joined when
-        that pair is unique on both sides; Entra C(deviceId) is joined to Intune C(azureADDeviceId). Each record
-        keeps every source's fields under C(exchange), C(intune) and C(entra), and C(sources) names the
-        services that saw the phone.
+      - V(mam) is the beta C(/deviceAppManagement/managedAppRegistrations) with their applied and intended app
+        protection policies and operations (permission C(DeviceManagementApps.Read.All)); one row per app on a
+        phone, with C(platform), C(app) (bundle or package id), the policies by name and C(operations).
+      - V(all) reads the four and returns one record per phone, so it needs every permission above. Exchange
+        C(DeviceId) is joined to Intune C(easDeviceId), then an Exchange row and an Intune device of the same user
+        and model are joined when that pair is unique on both sides. App registrations of one user with the same
+        C(managedDeviceId), else C(azureADDeviceId), else C(deviceTag) are one phone, joined to the Intune
+        device of that id. An Exchange Outlook for iOS and Android row (V(REST) or V(Outlook)) joins the phone of the
+        same user (C(ExchangeObjectId) = C(userId)) and operating system that runs Outlook, when that user has
+        exactly one such row and one such phone (C(join) V(user+os)), since Outlook's Exchange device id is known to
+        no other service. Entra C(deviceId) is joined to Intune C(azureADDeviceId), else to the phone's
+        C(azureADDeviceId). Each record keeps every source's fields under C(exchange), C(intune), C(entra) and
+        C(mam) (a list, one item per app), and C(sources) names the services that saw the phone.
     type: str
-    choices: [exchange, intune, entra, all]
+    choices: [exchange, intune, entra, mam, all]
     default: all
   filters:
     description:
@@ -49,7 +58,8 @@ options:
     suboptions:
       device_model:
         description:
-          - Exchange C(DeviceModel), Intune and Entra C(model), for example V(Outlook for iOS and Android).
+          - Exchange C(DeviceModel), Intune and Entra C(model), app registration C(deviceModel), for example
+            V(Outlook for iOS and Android).
         type: list
         elements: str
       client_type:
@@ -67,7 +77,7 @@ options:
         description:
           - User principal names. Each is looked up in Entra ID before any device is read; an unknown name fails
             the task. Exchange rows belong to a user by C(ExchangeObjectId) or mailbox alias, Intune devices by
-            C(userId) or C(userPrincipalName). Not available for V(entra).
+            C(userId) or C(userPrincipalName), app registrations by C(userId). Not available for V(entra).
         type: list
         elements: str
       group:
@@ -84,7 +94,8 @@ options:
         elements: str
       management_state:
         description:
-          - V(managed) (enrolled in Intune, or an Entra device marked managed) or V(unmanaged).
+          - V(managed) (enrolled in Intune, or an Entra device marked managed, or an app registration that names a
+            managed device) or V(unmanaged).
           - Not available for V(exchange), which does not know it.
         type: list
         elements: str
@@ -98,8 +109,8 @@ options:
         description:
           - Only devices last seen before this moment, an ISO 8601 date or date and time (UTC unless an offset
             is given), such as V(2026-06-30) or V(2026-06-30T12:00:00Z).
-          - Last seen is Exchange C(LastSuccessSync) (this turns O(statistics) on), Intune C(lastSyncDateTime)
-            and Entra C(approximateLastSignInDateTime). A device without that time never matches, so Outlook
+          - Last seen is Exchange C(LastSuccessSync) (this turns O(statistics) on), Intune C(lastSyncDateTime),
+            Entra C(approximateLastSignInDateTime) and the app registration's C(lastSyncDateTime). A device without that time never matches, so Outlook
             for iOS and Android rows, which have no sync time in Exchange, only match through their Intune or
             Entra part.
         type: str
@@ -171,6 +182,9 @@ seealso:
   - name: List managedDevices
     description: The Intune managed devices collection.
     link: https://learn.microsoft.com/graph/api/intune-devices-manageddevice-list
+  - name: List managedAppRegistrations
+    description: The Intune app protection registrations.
+    link: https://learn.microsoft.com/graph/api/intune-mam-managedappregistration-list
 '''
 
 EXAMPLES = r'''
@@ -202,6 +216,13 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     var: inventory.summary.eas_only_users
 
+- name: Outlook users whose app has no applied app protection policy
+  tenantguard.m365.mobile_device_info:
+    source: mam
+    filters:
+      os: iOS
+  register: registrations
+
 - name: Non-compliant iOS devices in Intune
   tenantguard.m365.mobile_device_info:
     source: intune
@@ -215,10 +236,12 @@ RETURN = r'''
 devices:
   description:
     - The devices, sorted. For V(exchange), V(intune) and V(entra), the service's fields under its own names.
-    - For V(all), one record per phone with C(sources), C(join) (V(easDeviceId), V(user+model) or null), C(user),
+    - For V(all), one record per phone with C(sources), C(join) (V(easDeviceId), V(user+model), V(user+os) or
+      null), C(mam_join) (V(managedDeviceId), V(azureADDeviceId) or null), C(user), C(user_id),
       C(user_display_name), C(device_name), C(model), C(os), C(client_type), C(access_state), C(management),
-      C(compliance), C(last_seen), and the parts C(exchange), C(intune) and C(entra) (null when a source did
-      not see the phone).
+      C(compliance), C(apps), C(app_protection) (V(applied) when every Outlook registration of the phone has an
+      applied app protection policy, V(missing) when one has none, null without registrations), C(last_seen), and
+      the parts C(exchange), C(intune), C(entra) and C(mam) (null when a source did not see the phone).
   returned: when neither O(dest) nor O(csv_dest) is set and O(return_devices=true)
   type: list
   elements: dict
@@ -235,6 +258,10 @@ summary:
     - Counts over every matching device (not only the O(limit) returned).
     - C(eas_only_users) lists the users whose Exchange partnerships are all native ActiveSync apps (C(ClientType)
       V(EAS)), with no Outlook for iOS and Android (V(REST) or V(Outlook)).
+    - C(outlook_unprotected_users) (sources V(mam) and V(all)) lists the users whose Outlook for iOS or Android
+      registration has no applied app protection policy (C(user_id), C(user), C(display_name) when another
+      source names them, and C(devices) with the intended policies), whom a C(compliantApplication) requirement
+      blocks.
   returned: when O(summary=true)
   type: dict
   sample:
@@ -293,7 +320,7 @@ def argument_spec():
         else:
             suboptions[name] = dict(type="str")
     return dict(
-        source=dict(type="str", default="all", choices=["exchange", "intune", "entra", "all"]),
+        source=dict(type="str", default="all", choices=["exchange", "intune", "entra", "mam", "all"]),
         filters=dict(type="dict", options=suboptions),
         server_side_filters=dict(type="bool", default=True),
         statistics=dict(type="bool", default=False),

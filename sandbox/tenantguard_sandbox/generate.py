@@ -51,13 +51,16 @@ def _stamp(rng, start_year=2021):
 
 
 def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchange_devices=0, members_per_group=25,
-                  seed=1, domain="contoso.onmicrosoft.com"):
+                  seed=1, domain="contoso.onmicrosoft.com", app_registrations=0):
     """Write a seed with the given numbers of objects to ``path``; returns the counts written."""
     rng = random.Random(seed)
     # The phone mix (which enrolled phones also sync mail natively, REST or native Outlook sync) draws from
     # its own stream, so that the other objects stay what earlier versions generated for a given seed.
     mix = random.Random(seed * 7919 + 5)
     native_mail = {}  # owner alias -> [(easDeviceId, model, os), ...] of enrolled phones with native mail
+    # Managed app registrations draw from a third stream: half of the enrolled phones run Outlook (some Teams too).
+    mam = random.Random(seed * 104729 + 11)
+    enrolled_phones = []  # (managed id, Azure AD device id, owner, os, model, maker, os version, device name)
     user_rows = []
     for index in range(users):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -103,6 +106,13 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
         counts["devices"] = writer.collection("devices", device_items())
 
         def managed_items():
+            for item in _managed_items():
+                if app_registrations and item["operatingSystem"] in ("iOS", "Android") and mam.random() < 0.5:
+                    enrolled_phones.append((item["id"], item["azureADDeviceId"], item["userId"], item["operatingSystem"],
+                                            item["model"], item["manufacturer"], item["osVersion"], item["deviceName"]))
+                yield item
+
+        def _managed_items():
             for index in range(managed_devices):
                 os_name, model, maker, versions = rng.choice(PHONES)
                 owner = rng.choice(user_rows) if user_rows else (_guid(rng), "Unknown", "User", "unknown")
@@ -174,5 +184,51 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                 yield row
 
         counts["exchangeMobileDevices"] = writer.collection("exchangeMobileDevices", exchange_items())
+        if app_registrations:
+            counts["managedAppRegistrations"] = writer.collection(
+                "managedAppRegistrations", registration_items(mam, app_registrations, enrolled_phones, user_rows))
         writer.close()
     return counts
+
+
+APPS = {"iOS": (("#microsoft.graph.iosMobileAppIdentifier", "bundleId", "com.microsoft.Office.Outlook"),
+                ("#microsoft.graph.iosMobileAppIdentifier", "bundleId", "com.microsoft.skype.teams")),
+        "Android": (("#microsoft.graph.androidMobileAppIdentifier", "packageId", "com.microsoft.office.outlook"),
+                    ("#microsoft.graph.androidMobileAppIdentifier", "packageId", "com.microsoft.teams"))}
+POLICIES = {"iOS": {"@odata.type": "#microsoft.graph.iosManagedAppProtection",
+                    "id": "T_0c9e6f2a-1b3d-4e5f-8a7b-9c0d1e2f3a4b", "displayName": "Generated protection (iOS)"},
+            "Android": {"@odata.type": "#microsoft.graph.androidManagedAppProtection",
+                        "id": "T_1d0f7a3b-2c4e-4f6a-9b8c-0d1e2f3a4b5c", "displayName": "Generated protection (Android)"}}
+
+
+def registration_items(rng, count, enrolled_phones, user_rows):
+    """``count`` managed app registrations: Outlook (and now and then Teams beside it, same device tag) on half of
+    the enrolled phones, with their managed and Azure AD device ids, the rest on unmanaged phones; about one in
+    seven with the policy intended but not (yet) applied."""
+    made = 0
+    while made < count:
+        if enrolled_phones and rng.random() < 0.6:
+            managed_id, aad_id, user_id, os_name, model, maker, version, name = enrolled_phones.pop()
+        else:
+            owner = rng.choice(user_rows) if user_rows else (_guid(rng),)
+            managed_id, aad_id, user_id = None, None, owner[0]
+            os_name = rng.choice(("iOS", "Android"))
+            model, maker = ("iPhone 15", "Apple") if os_name == "iOS" else ("Pixel 8", "Google")
+            version = rng.choice(("17.6", "18.1")) if os_name == "iOS" else rng.choice(("14", "15"))
+            name = "%s %d" % (model, made)
+        tag = uuid.UUID(int=rng.getrandbits(128)).hex.upper()
+        applied = rng.random() > 0.15
+        apps = APPS[os_name][:2 if rng.random() < 0.3 else 1]
+        for kind, field, app_id in apps:
+            if made == count:
+                break
+            made += 1
+            yield {"@odata.type": "#microsoft.graph.%sManagedAppRegistration" % ("ios" if os_name == "iOS" else "android"),
+                   "id": _guid(rng), "userId": user_id, "appIdentifier": {"@odata.type": kind, field: app_id},
+                   "applicationVersion": "4.24%02d.0" % rng.randint(30, 50), "platformVersion": version,
+                   "deviceType": "iPhone" if os_name == "iOS" else "Android", "deviceTag": tag, "deviceName": name,
+                   "managedDeviceId": managed_id, "azureADDeviceId": aad_id, "deviceModel": model,
+                   "deviceManufacturer": maker, "flaggedReasons": ["rootedDevice"] if rng.random() < 0.01 else [],
+                   "lastSyncDateTime": _stamp(rng, 2026), "createdDateTime": _stamp(rng, 2024),
+                   "appliedPolicies": [POLICIES[os_name]] if applied else [], "intendedPolicies": [POLICIES[os_name]],
+                   "operations": []}

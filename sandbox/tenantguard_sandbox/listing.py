@@ -29,7 +29,8 @@ class ListSpec:
 
     def __init__(self, type_name, context, properties, indexed=None, directory=False, max_top=999,
                  default_top=100, allow_skip=False, countable=True, searchable=(), orderable=None,
-                 render=None, default_select=None, selectable=True, filterable=True, top_supported=True):
+                 render=None, default_select=None, selectable=True, filterable=True, top_supported=True,
+                 expandable=False):
         self.type_name = type_name
         self.context = context
         self.properties = properties  # callable(version) -> set of names
@@ -46,6 +47,7 @@ class ListSpec:
         self.selectable = selectable
         self.filterable = filterable
         self.top_supported = top_supported
+        self.expandable = expandable  # the render checks and applies $expand; it stays in @odata.nextLink
 
     @property
     def bad_request(self):
@@ -108,7 +110,7 @@ class ListQuery:
                     "$filter", "$select", "$top", "$count", "$search", "$orderby", "$skiptoken", "$skip",
                     "$expand", "$format"):
                 raise GraphHTTPError(400, code, "Query option '%s' is not supported." % key)
-        if request.option("$expand") is not None:
+        if request.option("$expand") is not None and not spec.expandable:
             raise GraphHTTPError(400, code, "Query option '$expand' is not supported on this endpoint by the sandbox.")
         # $top
         top_text = request.option("$top")

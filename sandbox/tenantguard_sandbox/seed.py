@@ -26,7 +26,8 @@ INTUNE = ("iosManagedAppProtections", "androidManagedAppProtections", "targetedM
 CONDITIONAL_ACCESS = ("namedLocations", "authenticationStrengthPolicies", "conditionalAccessPolicies",
                       "authenticationContextClassReferences")
 KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
-    "applications", "directoryRoles", "exchangeMobileDevices", "tenant"}
+    "applications", "directoryRoles", "exchangeMobileDevices", "tenant"} | {
+    "managedAppRegistrations", "managedAppStatuses"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
 _POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
@@ -140,6 +141,13 @@ def apply_seed(sandbox, document, source="seed"):
             obj["id"] = key
             coll.put(obj)
         counts["exchangeMobileDevices"] = len(items)
+        for name in ("managedAppRegistrations", "managedAppStatuses"):
+            # as Graph returns them (@odata.type kept); registrations may carry appliedPolicies,
+            # intendedPolicies (policy objects or {"id"} of a stored policy) and operations
+            items = _objects(document, name)
+            for obj in items:
+                store[name].put(_with_id(name, 0, _graph_object(obj)))
+            counts[name] = len(items)
         _apply_conditional_access(store, document, counts)
     return counts
 

@@ -10,7 +10,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CONTOSO = json.loads((REPO / "sandbox" / "seeds" / "contoso.json").read_text(encoding="utf-8"))
-DEVICE_PATHS = ("/v1.0/deviceManagement/managedDevices", "/v1.0/devices")
+DEVICE_PATHS = ("/v1.0/deviceManagement/managedDevices", "/v1.0/devices",
+                "/beta/deviceAppManagement/managedAppRegistrations")
 OUTLOOK = "Outlook for iOS and Android"
 
 
@@ -118,6 +119,10 @@ FILTER_CASES = [
     ("all", {"os": ["Android"], "management_state": ["unmanaged"]}),
     ("all", {"group": ["Mobile Pilot"]}),
     ("all", {"compliance": ["noncompliant"], "client_type": ["EAS"]}),
+    ("mam", {"os": ["iOS"]}),
+    ("mam", {"user": ["grady@contoso.onmicrosoft.com"]}),
+    ("mam", {"management_state": ["unmanaged"], "last_seen_after": "2026-11-01"}),
+    ("all", {"os": ["Android"], "last_seen_after": "2026-11-30"}),
 ]
 
 
@@ -126,7 +131,8 @@ def _ids(answer):
     for row in answer["devices"]:
         if "sources" in row:
             parts = (("exchange", "DeviceId"), ("intune", "id"), ("entra", "id"))
-            out.append(tuple((row[s] or {}).get(k) for s, k in parts))
+            out.append(tuple((row[s] or {}).get(k) for s, k in parts) + (
+                tuple(a["id"] for a in row["mam"] or []),))
         else:
             out.append(row.get("DeviceId") or row.get("id"))
     return out
@@ -187,11 +193,25 @@ def test_join_one_record_per_phone_and_eas_only_users(run_playbook):
     assert grady[0]["sources"] == ["exchange", "intune"] and grady[0]["join"] == "easDeviceId"
     assert grady[0]["intune"]["deviceName"] == "grady_Android" and grady[0]["management"] == "managed"
     adele = [r for r in records if r["intune"] and r["intune"]["deviceName"] == "adele_Outlook"]
-    assert adele[0]["sources"] == ["intune", "entra"] and adele[0]["entra"]["displayName"] == "Adele's iPhone"
+    assert adele[0]["sources"] == ["exchange", "intune", "entra", "mam"]
+    assert adele[0]["entra"]["displayName"] == "Adele's iPhone"
+    # Outlook's own Exchange device id joins the phone through the app registration: same user, same OS
+    assert adele[0]["join"] == "user+os" and adele[0]["exchange"]["ClientType"] == "REST"
+    assert adele[0]["mam_join"] == "managedDeviceId" and adele[0]["app_protection"] == "applied"
+    assert adele[0]["apps"] == ["com.microsoft.Office.Outlook", "com.microsoft.skype.teams"]
+    diego = [r for r in records if r["mam"] and r["mam"][0]["userId"] == "10b3cc38-ac76-5fc0-9d8b-720b961bd560"]
+    assert diego[0]["sources"] == ["exchange", "mam"] and diego[0]["exchange"]["ClientType"] == "Outlook"
     seed = _seed()
     assert answer["summary"]["by_source"] == {"exchange": len(seed["exchangeMobileDevices"]),
-                                              "intune": len(seed["managedDevices"]), "entra": 2}
-    assert len(records) == len(seed["exchangeMobileDevices"]) + len(seed["managedDevices"]) + 2 - 1 - 1
+                                              "intune": len(seed["managedDevices"]), "entra": 2, "mam": 5}
+    # 12 Exchange rows (5 joined: grady's EAS by easDeviceId, four Outlook rows by user and OS), 4 Intune devices,
+    # 2 Entra devices (1 joined), 5 phones of app registrations (3 on Intune devices)
+    assert len(records) == 7 + 4 + 1 + 2
+    unprotected = answer["summary"]["outlook_unprotected_users"]
+    assert [(u["user"], u["display_name"]) for u in unprotected] == [
+        ("megan@contoso.onmicrosoft.com", "Megan Bowen"), (None, None)]
+    assert unprotected[1]["user_id"] == "3ef3cb2e-290a-529a-8529-ff932e60ae70"  # patti: no other source names her
+    assert unprotected[0]["devices"][0]["intended_policies"] == ["Outlook and Teams protection (iOS)"]
     # alex, lee, nestor, lidia have only native EAS mail; grady and isaiah also use Outlook mobile
     assert [u["user"] for u in answer["summary"]["eas_only_users"]] == ["alex", "lee", "lidia", "nestor"]
     keys = [((r["user"] or "").lower(), (r["device_name"] or "").lower()) for r in records]
@@ -203,7 +223,8 @@ def big_seed(tmp_path_factory):
     from tenantguard_sandbox.generate import generate_seed
 
     path = tmp_path_factory.mktemp("seed") / "big.json"
-    generate_seed(str(path), users=50, groups=1, devices=1500, managed_devices=2300, exchange_devices=2600)
+    generate_seed(str(path), users=50, groups=1, devices=1500, managed_devices=2300, exchange_devices=2600,
+                  app_registrations=2100)
     return path
 
 
@@ -226,18 +247,22 @@ def test_paging_in_every_source(big_seed, tmp_path, collections_path):
         assert completed.returncode == 0, completed.stdout + completed.stderr
         both, exchange = json.loads((out / "devices.json").read_text())
         log = sandbox.requests()
-    assert both["summary"]["by_source"] == {"exchange": 2600, "intune": 2300, "entra": 1500}
+    # 2,100 app registrations on 1,602 phones (Teams beside Outlook on some): by_source counts phones
+    assert both["summary"]["by_source"] == {"exchange": 2600, "intune": 2300, "entra": 1500, "mam": 1602}
     assert len(both["devices"]) == 5 and both["count"] >= 2600 + 1500
     assert exchange["count"] == 2600 and len({r["DeviceId"] for r in exchange["devices"]}) == 2600
     intune_pages = [r for r in log if r["path"] == DEVICE_PATHS[0]]
     entra_pages = [r for r in log if r["path"] == DEVICE_PATHS[1]]
     assert len(intune_pages) == 3 and len(entra_pages) == 2
+    mam_pages = [r for r in log if r["path"] == "/beta/deviceAppManagement/managedAppRegistrations"]
+    assert len(mam_pages) == 3 and all(r["query"]["$expand"] == "appliedPolicies,intendedPolicies,operations"
+                                       for r in mam_pages)
     assert sum(1 for r in intune_pages if "$skiptoken" in r["query"] or "$skip" in r["query"]) == 2
     posts = [r for r in log if r["service"] == "exchange"]
     # per query: one 302 at the front door, then three pages of 1,000
     assert [r["status"] for r in posts] == [302, 200, 200, 200] * 2
     assert sum(1 for r in posts if "$skiptoken" in r["query"]) == 4
-    assert both["requests"] == {"graph": 5, "exchange": 4}
+    assert both["requests"] == {"graph": 8, "exchange": 4}
 
 
 BAD = [
@@ -246,6 +271,7 @@ BAD = [
     ({"source": "exchange", "filters": {"last_seen_before": "last tuesday"}}, "last_seen_before"),
     ({"source": "intune", "filters": {"last_seen_after": "2026-02-30"}}, "last_seen_after"),
     ({"source": "intune", "filters": {"client_type": ["EAS"]}}, "client_type"),
+    ({"source": "mam", "filters": {"compliance": ["compliant"]}}, "compliance"),
     ({"source": "exchange", "filters": {"compliance": ["compliant"]}}, "compliance"),
     ({"source": "intune", "filters": {"compliance": ["green"]}}, "compliance"),
     ({"source": "all", "limit": 0}, "limit"),

@@ -22,7 +22,7 @@ FILTER_FIELDS = ("device_model", "client_type", "os", "user", "group", "access_s
                  "compliance", "last_seen_before", "last_seen_after")
 LIST_FIELDS = ("device_model", "client_type", "os", "user", "group", "access_state", "management_state",
                "compliance")
-SOURCES = ("exchange", "intune", "entra", "all")
+SOURCES = ("exchange", "intune", "entra", "mam", "all")
 MANAGEMENT_STATES = ("managed", "unmanaged")
 COMPLIANCE_STATES = ("compliant", "noncompliant", "inGracePeriod", "conflict", "error", "configManager", "unknown")
 INTUNE_OS_NAMES = ("iOS", "iPadOS", "Android", "AndroidEnterprise", "AndroidForWork", "Windows", "macOS")
@@ -30,16 +30,16 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?
 
 # which sources know a filter's field (for 'all' a record matches when any of its parts does)
 APPLIES_TO = {
-    "device_model": ("exchange", "intune", "entra"),
+    "device_model": ("exchange", "intune", "entra", "mam"),
     "client_type": ("exchange",),
-    "os": ("exchange", "intune", "entra"),
-    "user": ("exchange", "intune"),
-    "group": ("exchange", "intune"),
+    "os": ("exchange", "intune", "entra", "mam"),
+    "user": ("exchange", "intune", "mam"),
+    "group": ("exchange", "intune", "mam"),
     "access_state": ("exchange", "intune"),
-    "management_state": ("intune", "entra"),
+    "management_state": ("intune", "entra", "mam"),
     "compliance": ("intune", "entra"),
-    "last_seen_before": ("exchange", "intune", "entra"),
-    "last_seen_after": ("exchange", "intune", "entra"),
+    "last_seen_before": ("exchange", "intune", "entra", "mam"),
+    "last_seen_after": ("exchange", "intune", "entra", "mam"),
 }
 
 
@@ -258,6 +258,9 @@ class UserSet:
     def has_intune(self, row):
         return _fold(row.get("userId")) in self.ids or _fold(row.get("userPrincipalName")) in self.upns
 
+    def has_mam(self, row):
+        return _fold(row.get("userId")) in self.ids
+
 
 def exchange_matches(row, filters, users=None):
     """True when an Exchange row satisfies every filter that applies to Exchange."""
@@ -311,10 +314,29 @@ def entra_matches(row, filters):
     return _seen_ok(service_time(row.get("approximateLastSignInDateTime")), filters)
 
 
+def mam_management(row):
+    """A registration's device: managed when Intune enrolled it (the registration names a managed device)."""
+    return "managed" if row.get("managedDeviceId") else "unmanaged"
+
+
+def mam_matches(row, filters, users=None):
+    """True when an app registration (trimmed by ``sources.mam_row``) satisfies every filter that applies."""
+    if "device_model" in filters and not _in(row.get("deviceModel"), filters.get("device_model")):
+        return False
+    if "os" in filters and not _os_matches(row.get("platform"), filters.get("os")):
+        return False
+    if "management_state" in filters and not _in(mam_management(row), filters.get("management_state")):
+        return False
+    if users is not None and not users.has_mam(row):
+        return False
+    return _seen_ok(service_time(row.get("lastSyncDateTime")), filters)
+
+
 def joined_matches(record, filters, users=None):
-    """A joined record (``exchange``/``intune``/``entra`` parts) matches when every filter holds for
+    """A joined record (``exchange``/``intune``/``entra``/``mam`` parts) matches when every filter holds for
     at least one part that knows the filter's field; management_state is the record's own."""
-    parts = {"exchange": record.get("exchange"), "intune": record.get("intune"), "entra": record.get("entra")}
+    parts = {"exchange": record.get("exchange"), "intune": record.get("intune"), "entra": record.get("entra"),
+             "mam": record.get("mam")}
     for name in filters.values:
         if name == "management_state":
             if not _in(record.get("management"), filters.get(name)):
@@ -335,6 +357,9 @@ def joined_matches(record, filters, users=None):
             elif source == "intune" and intune_matches(part, single, users if name == "user" else None):
                 ok = True
             elif source == "entra" and name != "user" and entra_matches(part, single):
+                ok = True
+            elif source == "mam" and any(mam_matches(app, single, users if name == "user" else None)
+                                         for app in part):
                 ok = True
             if ok:
                 break

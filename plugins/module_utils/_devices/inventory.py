@@ -9,10 +9,10 @@ order (a bounded heap when a limit is set), spilled to a temporary file as compa
 """
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import (
-    SOURCES, FilterError, Filters, entra_matches, exchange_matches, intune_matches, joined_matches)
+    SOURCES, FilterError, Filters, entra_matches, exchange_matches, intune_matches, joined_matches, mam_matches)
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.join import join_devices
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import (
-    add_statistics, entra_devices, exchange_devices, intune_devices, resolve_users)
+    add_statistics, entra_devices, exchange_devices, intune_devices, mam_registrations, resolve_users)
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.output import SortedSpill
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.summary import Summary
 
@@ -29,8 +29,10 @@ SORT_KEYS = {
     "exchange": lambda r: _key(r.get("UserDisplayName"), r.get("Identity"), r.get("DeviceId")),
     "intune": lambda r: _key(r.get("userPrincipalName"), r.get("deviceName"), r.get("id")),
     "entra": lambda r: _key(r.get("displayName"), r.get("id")),
+    "mam": lambda r: _key(r.get("userId"), r.get("deviceName"), r.get("app"), r.get("id")),
     "all": lambda r: _key(r["user"], r["device_name"], (r["exchange"] or {}).get("Identity"),
-                          (r["intune"] or {}).get("id"), (r["entra"] or {}).get("id")),
+                          (r["intune"] or {}).get("id"), (r["entra"] or {}).get("id"),
+                          ((r.get("mam") or [{}])[0]).get("id")),
 }
 
 
@@ -64,12 +66,15 @@ class Inventory:
         if source == "entra":
             self.sent["entra"] = {}
             return (r for r in entra_devices(graph()) if entra_matches(r, filters))
-        self.sent = {"exchange": {}, "intune": {}, "entra": {}}
+        if source == "mam":
+            self.sent["mam"] = {}
+            return (r for r in mam_registrations(graph()) if mam_matches(r, filters, users))
+        self.sent = {"exchange": {}, "intune": {}, "entra": {}, "mam": {}}
         ex_rows = exchange_devices(exchange(), {})
         if self.statistics:
             ex_rows = list(ex_rows)
             add_statistics(exchange(), ex_rows)
-        joined = join_devices(ex_rows, intune_devices(graph()), entra_devices(graph()))
+        joined = join_devices(ex_rows, intune_devices(graph()), entra_devices(graph()), mam_registrations(graph()))
         return (r for r in joined if joined_matches(r, filters, users))
 
     def collect(self, graph, exchange):

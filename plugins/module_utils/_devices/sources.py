@@ -10,6 +10,9 @@ Not a public API.
   ``LastSuccessSync: null`` and a ``StatisticsNote`` saying so; nothing is made up.
 * Intune: ``/deviceManagement/managedDevices`` with ``$select``.
 * Entra: ``/devices`` with ``$select`` and ``$top=999``.
+* Intune app protection: beta ``/deviceAppManagement/managedAppRegistrations`` with
+  ``$expand=appliedPolicies,intendedPolicies,operations`` (beta, because only beta carries the registration's
+  ``managedDeviceId``, ``azureADDeviceId`` and ``deviceModel``); one row per app on a phone.
 
 Rows are yielded as they arrive, each trimmed to its selected fields, so nothing holds a whole
 page list twice. Users and groups named in filters are resolved here too, before any device request.
@@ -28,6 +31,11 @@ INTUNE_FIELDS = ("id", "deviceName", "operatingSystem", "osVersion", "model", "m
 ENTRA_FIELDS = ("id", "deviceId", "displayName", "operatingSystem", "operatingSystemVersion", "model", "manufacturer",
                 "trustType", "isManaged", "isCompliant", "accountEnabled", "approximateLastSignInDateTime",
                 "registrationDateTime")
+MAM_FIELDS = ("id", "platform", "userId", "app", "applicationVersion", "platformVersion", "deviceName", "deviceTag",
+              "deviceType", "deviceModel", "deviceManufacturer", "managedDeviceId", "azureADDeviceId",
+              "lastSyncDateTime", "flaggedReasons", "appliedPolicies", "intendedPolicies", "operations")
+MAM_EXPAND = "appliedPolicies,intendedPolicies,operations"
+OUTLOOK_APPS = ("com.microsoft.office.outlook",)  # iOS bundle com.microsoft.Office.Outlook, Android package
 OUTLOOK_CLIENT_TYPES = ("rest", "outlook")
 NO_STATISTICS = ("Outlook for iOS and Android does not report ActiveSync sync times; "
                  "Get-MobileDeviceStatistics has no LastSuccessSync for it")
@@ -117,3 +125,45 @@ def entra_devices(graph):
     query = {"$select": ",".join(ENTRA_FIELDS), "$top": 999}
     for row in graph.list("/devices", query=query):
         yield dict((k, row.get(k)) for k in ENTRA_FIELDS)
+
+
+def _app_id(identifier):
+    identifier = identifier or {}
+    return identifier.get("bundleId") or identifier.get("packageId") or identifier.get("windowsAppId")
+
+
+def _platform(row):
+    kind = str(row.get("@odata.type") or "").rsplit(".", 1)[-1].lower()
+    if kind.startswith("ios"):
+        return "iOS"
+    if kind.startswith("android"):
+        return "Android"
+    if kind.startswith("windows"):
+        return "Windows"
+    return None
+
+
+def is_outlook(row):
+    """True for a registration of Outlook for iOS or Android."""
+    return str(row.get("app") or "").lower() in OUTLOOK_APPS
+
+
+def mam_row(row):
+    """A registration trimmed to MAM_FIELDS: the app's id, the platform from the item's type, and the policies
+    and operations by name."""
+    out = dict((k, row.get(k)) for k in MAM_FIELDS)
+    out["platform"] = _platform(row)
+    out["app"] = _app_id(row.get("appIdentifier"))
+    out["flaggedReasons"] = list(row.get("flaggedReasons") or [])
+    for name in ("appliedPolicies", "intendedPolicies"):
+        out[name] = [p.get("displayName") or p.get("id") for p in row.get(name) or []]
+    out["operations"] = [{"displayName": o.get("displayName"), "state": o.get("state"),
+                          "lastModifiedDateTime": o.get("lastModifiedDateTime")} for o in row.get("operations") or []]
+    return out
+
+
+def mam_registrations(graph):
+    """Every managed app registration, trimmed, page by page (``$expand`` travels in each nextLink)."""
+    query = {"$expand": MAM_EXPAND}
+    for row in graph.list("/deviceAppManagement/managedAppRegistrations", api_version="beta", query=query):
+        yield mam_row(row)

@@ -6,11 +6,13 @@ Not a public API. ``Summary.add(record)`` takes the record of any source (flat E
 Entra rows, or joined records of ``source: all``); ``result()`` gives counts by source, client
 type, OS family, access state and management, and the users whose only mobile mail client is a
 native Exchange ActiveSync app (ClientType ``EAS`` and no Outlook mobile partnership: ClientType
-``REST`` or ``Outlook``), the people a "require app protection" policy cuts off.
+``REST`` or ``Outlook``), the people a "require app protection" policy cuts off; with app registrations
+(sources ``mam`` and ``all``), the users whose Outlook for iOS or Android has no applied app protection policy,
+whom a ``compliantApplication`` requirement blocks.
 """
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.join import os_family
-from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import mailbox_of
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import is_outlook, mailbox_of
 
 OUTLOOK_MOBILE = ("rest", "outlook")
 EAS = "eas"
@@ -32,6 +34,7 @@ class Summary:
         self.by_access_state = {}
         self.by_management = {}
         self._mail_users = {}  # user -> [display name, has EAS, has Outlook mobile, EAS device count]
+        self._unprotected = {}  # user id -> {user, display_name, devices: [...]}: Outlook without an applied policy
 
     def add(self, record):
         self.total += 1
@@ -43,6 +46,7 @@ class Summary:
             _bump(self.by_access_state, record["access_state"])
             _bump(self.by_management, record["management"])
             exchange = record.get("exchange")
+            self._outlook(record.get("mam"), record)
         elif self.source == "exchange":
             _bump(self.by_source, "exchange")
             _bump(self.by_client_type, record.get("ClientType"))
@@ -54,6 +58,12 @@ class Summary:
             _bump(self.by_os, record.get("operatingSystem"))
             _bump(self.by_access_state, record.get("exchangeAccessState"))
             _bump(self.by_management, "managed")
+            exchange = None
+        elif self.source == "mam":
+            _bump(self.by_source, "mam")
+            _bump(self.by_os, record.get("platform"))
+            _bump(self.by_management, "managed" if record.get("managedDeviceId") else "unmanaged")
+            self._outlook([record], None)
             exchange = None
         else:
             _bump(self.by_source, "entra")
@@ -72,8 +82,31 @@ class Summary:
             elif client in OUTLOOK_MOBILE:
                 entry[2] = True
 
+    def _outlook(self, apps, record):
+        for app in apps or []:
+            if not is_outlook(app) or app.get("appliedPolicies"):
+                continue
+            key = str(app.get("userId") or UNKNOWN).lower()
+            entry = self._unprotected.get(key)
+            if entry is None:
+                entry = self._unprotected[key] = {"user_id": app.get("userId"), "user": None, "display_name": None,
+                                                  "devices": []}
+            if record is not None:
+                if record.get("user") and record.get("user") != app.get("userId"):
+                    entry["user"] = entry["user"] or record.get("user")
+                entry["display_name"] = entry["display_name"] or record.get("user_display_name")
+            entry["devices"].append({"device_name": app.get("deviceName"), "platform": app.get("platform"),
+                                     "intended_policies": app.get("intendedPolicies") or [],
+                                     "last_sync": app.get("lastSyncDateTime")})
+
+    def outlook_unprotected_users(self):
+        """The users whose Outlook registration has no applied app protection policy (None without registrations)."""
+        if self.source not in ("mam", "all"):
+            return None
+        return [self._unprotected[k] for k in sorted(self._unprotected)]
+
     def eas_only_users(self):
-        if self.source in ("intune", "entra"):
+        if self.source in ("intune", "entra", "mam"):
             return None
         return [{"user": user, "display_name": entry[0], "eas_devices": entry[3]}
                 for user, entry in sorted(self._mail_users.items(), key=lambda kv: kv[0].lower())
@@ -90,6 +123,9 @@ class Summary:
             "by_management": self.by_management,
             "eas_only_users": eas_only if eas_only is not None else [],
         }
+        unprotected = self.outlook_unprotected_users()
+        if unprotected is not None:
+            out["outlook_unprotected_users"] = unprotected
         if eas_only is None:
             out["eas_only_users_note"] = ("Only Exchange Online knows which mail client a phone uses; "
                                           "use source exchange or all for this list.")
