@@ -5,6 +5,9 @@ spelling and returns the full result list; the gateway does ``ResultSize``, pagi
 To add a cmdlet, add a :class:`Cmdlet` to :data:`CMDLETS`.
 """
 
+from . import exchange_activesync as activesync
+from . import exchange_mailbox_policy as mailbox_policy
+from . import exchange_values as values
 from . import opath
 from .auth import exchange_error
 from .messages import iso_now
@@ -151,73 +154,65 @@ def get_mobile_device_statistics(sandbox, parameters):
     return out
 
 
+CAS_DEFAULTS = {"ActiveSyncEnabled": True, "OWAforDevicesEnabled": True, "OutlookMobileEnabled": True,
+                "ActiveSyncAllowedDeviceIDs": [], "ActiveSyncBlockedDeviceIDs": []}
+CAS_BOOLEANS = ("ActiveSyncEnabled", "OWAforDevicesEnabled", "OutlookMobileEnabled")
+
+
 def _cas_mailbox(sandbox, alias):
-    stored = sandbox.store["exchangeCasMailboxes"].get(alias)
-    return stored or {"id": alias, "Identity": alias, "ActiveSyncEnabled": True, "ActiveSyncAllowedDeviceIDs": [],
-                      "ActiveSyncBlockedDeviceIDs": []}
+    """The mailbox's client access settings; the mobile device mailbox policy is the default one until one is
+    assigned (ActiveSyncMailboxPolicyIsDefaulted, Get-CASMailbox output [inference], exchange_mobile.md §3)."""
+    stored = dict(sandbox.store["exchangeCasMailboxes"].get(alias) or {"id": alias, "Identity": alias})
+    for name, value in CAS_DEFAULTS.items():
+        stored.setdefault(name, list(value) if isinstance(value, list) else value)
+    if not stored.get("ActiveSyncMailboxPolicy"):
+        default = next((p for p in mailbox_policy.policies(sandbox) if p.get("IsDefault")), None)
+        stored["ActiveSyncMailboxPolicy"] = default["Name"] if default else None
+        stored["ActiveSyncMailboxPolicyIsDefaulted"] = True
+    else:
+        stored["ActiveSyncMailboxPolicyIsDefaulted"] = False
+    return stored
+
+
+def _mailbox_aliases(sandbox):
+    """Every mailbox: the users with a mail address, and the owners of device partnerships."""
+    aliases = set()
+    for user in sandbox.store["users"].values():
+        if user.get("mail"):
+            upn = str(user.get("userPrincipalName") or "").lower()
+            aliases.add(str(user.get("mailNickname") or upn.split("@", 1)[0]).lower())
+    aliases.update(_owner_alias(d) for d in sandbox.store["exchangeMobileDevices"].values())
+    aliases.update(m["id"] for m in sandbox.store["exchangeCasMailboxes"].values())
+    return sorted(a for a in aliases if a)
 
 
 def get_cas_mailbox(sandbox, parameters):
-    alias = _mailbox_alias(sandbox, _required(parameters, "Identity", "Get-CASMailbox"))
-    return [_cas_mailbox(sandbox, alias)]
-
-
-def _multivalued(name, value, current):
-    """A multi-valued parameter: a list replaces; a hashtable with add/remove edits."""
-    if value is None:
-        return list(current)
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, dict):
-        unknown = [k for k in value if k.lower() not in ("add", "remove", "@odata.type")]
-        if unknown:
-            raise exchange_error(400, "Cannot process argument transformation on parameter '%s'. The hashtable "
-                                      "key '%s' is not valid; use Add or Remove." % (name, unknown[0]),
-                                 kind="ParameterBindingArgumentTransformationException")
-        out = list(current)
-        lowered = dict((k.lower(), v) for k, v in value.items())
-        for item in _as_list(lowered.get("add")):
-            if item.lower() not in [o.lower() for o in out]:
-                out.append(item)
-        removed = [r.lower() for r in _as_list(lowered.get("remove"))]
-        return [o for o in out if o.lower() not in removed]
-    raise exchange_error(400, "Cannot convert the value of parameter '%s' to a multi-valued property." % name,
-                         kind="ParameterBindingArgumentTransformationException")
-
-
-def _as_list(value):
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+    """One mailbox (Identity) or all of them (paged by the gateway; ResultSize 1000 unless given)."""
+    if parameters.get("Identity") is not None:
+        return [_cas_mailbox(sandbox, _mailbox_alias(sandbox, parameters["Identity"]))]
+    return [_cas_mailbox(sandbox, alias) for alias in _mailbox_aliases(sandbox)]
 
 
 def set_cas_mailbox(sandbox, parameters):
     alias = _mailbox_alias(sandbox, _required(parameters, "Identity", "Set-CASMailbox"))
-    mailbox = dict(_cas_mailbox(sandbox, alias))
+    current = _cas_mailbox(sandbox, alias)
+    mailbox = dict(current)
     for name in ("ActiveSyncAllowedDeviceIDs", "ActiveSyncBlockedDeviceIDs"):
         if name in parameters:
-            mailbox[name] = _multivalued(name, parameters[name], mailbox.get(name) or [])
-    if "ActiveSyncEnabled" in parameters:
-        mailbox["ActiveSyncEnabled"] = _switch(parameters, "ActiveSyncEnabled")
-    sandbox.store["exchangeCasMailboxes"].put(mailbox)
-    allowed = [d.lower() for d in mailbox["ActiveSyncAllowedDeviceIDs"]]
-    blocked = [d.lower() for d in mailbox["ActiveSyncBlockedDeviceIDs"]]
-    devices = sandbox.store["exchangeMobileDevices"]
-    for device in list(devices.values()):
-        if _owner_alias(device) != alias:
-            continue
-        device_id = str(device.get("DeviceId") or "").lower()
-        changed = dict(device)
-        if device_id in blocked:
-            changed.update(DeviceAccessState="Blocked", DeviceAccessStateReason="Individual")
-        elif device_id in allowed:
-            changed.update(DeviceAccessState="Allowed", DeviceAccessStateReason="Individual")
-        elif device.get("DeviceAccessStateReason") == "Individual":
-            changed.update(DeviceAccessState="Allowed", DeviceAccessStateReason="Global")
-        if changed != device:
-            devices.put(changed)
+            mailbox[name] = values.multivalued(name, parameters[name], mailbox.get(name) or [])
+    for name in CAS_BOOLEANS:
+        if name in parameters:
+            mailbox[name] = values.boolean(name, parameters[name])
+    if "ActiveSyncMailboxPolicy" in parameters:
+        # MailboxPolicyIdParameter: an existing policy, by name or Guid (Set-CASMailbox.md).
+        policy = mailbox_policy.find(sandbox, parameters["ActiveSyncMailboxPolicy"])
+        mailbox["ActiveSyncMailboxPolicy"] = policy["Name"]
+    if mailbox != current:
+        stored = dict(mailbox)
+        if stored.pop("ActiveSyncMailboxPolicyIsDefaulted", False) and "ActiveSyncMailboxPolicy" not in parameters:
+            stored["ActiveSyncMailboxPolicy"] = None
+        sandbox.store["exchangeCasMailboxes"].put(stored)
+        activesync.recompute(sandbox, only_alias=alias)
     return []
 
 
@@ -249,7 +244,8 @@ CMDLETS = {
     "get-casmailbox": Cmdlet("Get-CASMailbox", {"Identity": "string", "ResultSize": "resultsize"}, get_cas_mailbox),
     "set-casmailbox": Cmdlet("Set-CASMailbox", {
         "Identity": "string", "ActiveSyncAllowedDeviceIDs": "multivalued", "ActiveSyncBlockedDeviceIDs": "multivalued",
-        "ActiveSyncEnabled": "bool", "Confirm": "switch",
+        "ActiveSyncEnabled": "bool", "OWAforDevicesEnabled": "bool", "OutlookMobileEnabled": "bool",
+        "ActiveSyncMailboxPolicy": "string", "Confirm": "switch",
     }, set_cas_mailbox),
     "remove-mobiledevice": Cmdlet("Remove-MobileDevice", {"Identity": "string", "Confirm": "switch"},
                                   remove_mobile_device),
@@ -257,3 +253,7 @@ CMDLETS = {
         "Identity": "string", "AccountOnly": "switch", "Confirm": "switch", "NotificationEmailAddresses": "string",
     }, clear_mobile_device),
 }
+
+for _module in (activesync, mailbox_policy):
+    for _name, (_parameters, _handler) in _module.HANDLERS.items():
+        CMDLETS[_name.lower()] = Cmdlet(_name, _parameters, _handler)

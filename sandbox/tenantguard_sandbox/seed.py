@@ -15,6 +15,7 @@ import os
 
 from . import defaults, validation
 from .apps import SeedError, register_application, stable_id
+from .exchange_activesync import admit
 from .fsutil import read_json, write_json
 from .tenant import save_settings
 from .wellknown import CLOUD_RESOURCES, ROLE_TEMPLATES
@@ -139,6 +140,9 @@ def apply_seed(sandbox, document, source="seed"):
             key = obj.get("Guid") or stable_id("seed", "exchangeMobileDevices", json.dumps(obj, sort_keys=True))
             obj.setdefault("Guid", key)
             obj["id"] = key
+            if not obj.get("DeviceAccessState"):
+                # a new partnership: Exchange decides its access when it first syncs (exchange_activesync.admit)
+                obj = admit(_SeedSandbox(store), obj)
             coll.put(obj)
         counts["exchangeMobileDevices"] = len(items)
         for name in ("managedAppRegistrations", "managedAppStatuses"):
@@ -302,3 +306,11 @@ def _keep_times(original, stored):
             stored[key] = original[key]
     if not original.get("createdDateTime"):
         stored["createdDateTime"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+class _SeedSandbox:
+    """What the Exchange access rules read of a sandbox: its store."""
+
+    def __init__(self, store):
+        self.store = store
+

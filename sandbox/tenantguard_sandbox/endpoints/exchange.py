@@ -16,7 +16,8 @@ import json
 import re
 from urllib.parse import quote
 
-from .. import intercept
+from .. import intercept, wellknown
+from ..apps import credential_record
 from ..auth import authenticate, exchange_error, roles_of
 from ..exchange_cmdlets import CMDLETS
 from ..messages import Response
@@ -74,6 +75,41 @@ def _regional_location(sandbox, request):
     if host_name == REGIONAL_HOST:
         return None
     return "https://%s:%s%s" % (REGIONAL_HOST, sandbox.port, request.path)
+
+
+# The directory roles the gateway accepts for app-only access (Microsoft's "App-only authentication in Exchange
+# Online PowerShell", https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2, "Assign Microsoft
+# Entra roles to the application"); 403 with Exchange.ManageAsApp but no role (domain.md §1.3, graph2otel,
+# live-measured). Which role may run which cmdlet follows the roles' descriptions (readers read; Exchange and Global
+# Administrators change the organisation's settings; Exchange Recipient Administrators also change mailboxes and
+# their devices) [the cmdlet-by-cmdlet mapping is unverified].
+READ_ROLES = frozenset(["Global Administrator", "Exchange Administrator", "Exchange Recipient Administrator",
+                        "Global Reader", "Security Reader", "Security Administrator", "Compliance Administrator",
+                        "Helpdesk Administrator"])
+WRITE_ROLES = frozenset(["Global Administrator", "Exchange Administrator"])
+RECIPIENT_WRITES = frozenset(["set-casmailbox", "remove-mobiledevice", "clear-mobiledevice"])
+READ_VERBS = ("get-", "test-")
+
+
+def _directory_roles(sandbox, app_id):
+    record = credential_record(sandbox.store, app_id) or {}
+    names = {template_id.lower(): name for template_id, name, _ in wellknown.ROLE_TEMPLATES}
+    return {names.get(str(role).lower(), str(role)) for role in record.get("directoryRoles") or []}
+
+
+def _check_role(sandbox, request, cmdlet_name):
+    roles = _directory_roles(sandbox, request.app_id)
+    name = cmdlet_name.lower()
+    if name.startswith(READ_VERBS):
+        needed = READ_ROLES
+    elif name in RECIPIENT_WRITES:
+        needed = WRITE_ROLES | {"Exchange Recipient Administrator"}
+    else:
+        needed = WRITE_ROLES
+    if not roles & needed:
+        raise exchange_error(403, "The application '%s' has no directory role that can run %s; assign it one of: %s."
+                             % (request.app_id, cmdlet_name, ", ".join(sorted(needed))),
+                             kind="Remoting.PSRemotingTransportException")
 
 
 def _authorise(sandbox, request, tenant):
@@ -157,6 +193,7 @@ def routes(sandbox):
             return Response(302, None, headers={"Location": location})
         _authorise(sandbox, request, tenant)
         cmdlet, parameters = _cmdlet_call(request.json())
+        _check_role(sandbox, request, cmdlet.name)
         size = _result_size(parameters.get("ResultSize"), cmdlet.default_result_size)
         results = cmdlet.handler(sandbox, parameters)
         warnings = []

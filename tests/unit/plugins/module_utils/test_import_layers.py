@@ -27,6 +27,7 @@ LAYERS = {
     "_conditional_access": 3,
     "_intune": 3,
     "_devices": 3,
+    "_exchange": 3,
     "_engine": 4,
     "_transport": 5,
     "_base": 6,
