@@ -50,7 +50,7 @@ import time
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError, parse_graph_error_body
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.graph_client import encode_query
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import only_difference
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption, only_difference
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.well_known_apps import (
     SPECIAL_APPLICATIONS,
     application_id,
@@ -587,6 +587,20 @@ class NameResolver:
                 candidates = sorted(set(candidates) | set(n for _i, n in ROLES))
             for resolution in resolutions:
                 resolution.suggestions = closest(resolution.value, candidates)
+
+
+def checked_known(option, entries):
+    """The entries of a ``known_*`` option (``[{"id", "display_name"}]``, names an earlier task resolved), checked:
+    each id an object id, each name not empty. Raises InvalidOption naming ``option[index].key``."""
+    for index, entry in enumerate(entries or ()):
+        object_id, name = entry.get("id"), entry.get("display_name")
+        if not is_guid(object_id):
+            raise InvalidOption("%s[%d].id" % (option, index), "is not an object id", value=object_id,
+                                accepted="the id (a GUID) of the object named by display_name")
+        if name is None or not str(name).strip():
+            raise InvalidOption("%s[%d].display_name" % (option, index), "is empty", value=name,
+                                accepted="the display name of the object, as the tenant spells it")
+    return list(entries or ())
 
 
 def closest(value, candidates, count=3):
