@@ -5,7 +5,7 @@ signing key and endpoints), converged with ``--forks``.
 The first run converges every tenant from the Contoso demo seed; the second, measured, is a no-op.
 Prints the total wall time of each run, the seconds per tenant, and the requests each tenant's
 sandbox logged during the no-op run (token, Graph by path): the lowest, highest and mean over the
-tenants (target: at most 12 requests per tenant).
+tenants (target: at most 7 requests per tenant).
 
 All tenants share one controller: one token cache and one pacing state, keyed by tenant, as a
 real run from one machine would.
@@ -25,7 +25,7 @@ import harness
 
 HARDEN = harness.REPO / "playbooks" / "harden_tenant.yml"
 SEED = harness.REPO / "sandbox" / "seeds" / "contoso.json"
-TARGET_REQUESTS = 12
+TARGET_REQUESTS = 7
 
 
 def tenant_settings(index):

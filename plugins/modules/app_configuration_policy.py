@@ -136,6 +136,24 @@ options:
         type: list
         elements: str
         default: []
+  known_groups:
+    description:
+      - Groups an earlier task of the play found by name, with their ids (as the app_protection role passes the
+        C(groups) that M(tenantguard.m365.app_protection_policy) returned), so that they are not looked up again.
+      - A group in O(assignments) given exactly as a listed O(known_groups[].display_name), or by its id, resolves to
+        that id; any other group is looked up as without this option. A name listed with two different ids is looked
+        up.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: The object id of the group (a GUID).
+        type: str
+        required: true
+      display_name:
+        description: Its display name, as the tenant spells it.
+        type: str
+        required: true
   state:
     description:
       - V(present) creates or updates the policy, V(absent) deletes it.
@@ -221,6 +239,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_confi
     AppConfigurationType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine)
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import checked_known
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 
@@ -231,8 +250,15 @@ class AppConfigurationModule(ResourceModule):
     object_options = staticmethod(object_options)
     groups = None
 
+    def argument_spec(self):
+        spec = super().argument_spec()
+        spec["known_groups"] = dict(type="list", elements="dict", options=dict(
+            id=dict(type="str", required=True), display_name=dict(type="str", required=True)))
+        return spec
+
     def prepare(self, module, items):
-        self.groups = GroupNames(lambda: module.graph, module.warn)
+        self.groups = GroupNames(lambda: module.graph, module.warn,
+                                 known=checked_known("known_groups", module.params["known_groups"]))
         references = []
         for _field, item, state in items:
             if state != "present":

@@ -222,6 +222,24 @@ actions:
   elements: dict
   sample: [{"display_name": "TG - iOS - Level 2", "id": "T_6f1b0f5c-0d5e-4b8a-9a51-2d1c6f7a8b90",
             "action": "updated", "purged": false, "platform": "ios"}]
+groups:
+  description:
+    - The groups the task found by display name (in its assignments), each with its id and its name as the tenant
+      spells it, sorted by name; empty when no group was named.
+    - A later task may pass them on (the app_protection role gives them to
+      M(tenantguard.m365.app_configuration_policy) as O(tenantguard.m365.app_configuration_policy#module:known_groups)),
+      so that the same names are not looked up again.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The object id of the group.
+      type: str
+    display_name:
+      description: The display name of the group.
+      type: str
+  sample: [{"id": "0f4a3b1c-2d5e-4f60-8a7b-9c0d1e2f3a4b", "display_name": "All Staff"}]
 backup_file:
   description:
     - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
@@ -352,8 +370,11 @@ def run_set(module, groups):
 def run(module):
     groups = GroupNames(lambda: module.graph, module.warn)
     if module.params["app_protection_policies"] is not None:
-        return run_set(module, groups)
-    return run_single(module, groups)
+        result = run_set(module, groups)
+    else:
+        result = run_single(module, groups)
+    result["groups"] = groups.found()
+    return result
 
 
 def main():

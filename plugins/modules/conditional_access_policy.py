@@ -220,6 +220,25 @@ options:
         O(declared_named_locations), for O(grant_controls.authentication_strength).
     type: list
     elements: str
+  known_named_locations:
+    description:
+      - Named locations an earlier task of the play read, with their ids (as the conditional_access role passes the
+        C(named_locations) that M(tenantguard.m365.named_location) returned), so that a reference to one of them
+        needs no second read of the tenant's named locations.
+      - A reference spelled exactly as a listed O(known_named_locations[].display_name), or giving its id, resolves to
+        that id; any other reference is looked up as without this option.
+      - A name listed with two different ids is looked up.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: The id of the named location (a GUID).
+        type: str
+        required: true
+      display_name:
+        description: Its display name, as the tenant spells it.
+        type: str
+        required: true
   acknowledge_unusable_emergency_access:
     description:
       - Go on although a user of O(emergency_access) is disabled (C(accountEnabled) false), or its groups have no
@@ -462,7 +481,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import (
     DESIGNATING, warn_settings_when_absent)
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import NameResolver, checked_known
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
     backup_options, purge_options, run_module)
 
@@ -484,6 +503,8 @@ def argument_spec():
         reference_timeout=dict(type="float", default=DEFAULT_REFERENCE_TIMEOUT),
         declared_named_locations=dict(type="list", elements="str"),
         declared_authentication_strengths=dict(type="list", elements="str"),
+        known_named_locations=dict(type="list", elements="dict", options=dict(
+            id=dict(type="str", required=True), display_name=dict(type="str", required=True))),
     )
     spec.update(guard_options())
     spec.update(purge_options())
@@ -511,6 +532,7 @@ def run(module):
         resolver = NameResolver(module.graph, api_version=api_version, reference_wait=wait, awaited={
             "namedLocation": params["declared_named_locations"],
             "authenticationStrength": params["declared_authentication_strengths"]})
+        resolver.know("namedLocation", checked_known("known_named_locations", params["known_named_locations"]))
         resource = ConditionalAccessPolicyType(api_version, resolver)
         emergency = None
         if params.get("emergency_access"):

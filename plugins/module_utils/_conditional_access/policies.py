@@ -63,7 +63,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     fill_placeholders,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import (
-    LABELS, LAGGING_KINDS, NAME_OF, NameResolver, closest)
+    LABELS, LAGGING_KINDS, NAME_OF, NameResolver, checked_known, closest)
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared, ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import ResourceType, Write
 
@@ -756,6 +756,7 @@ def prepare_task(module, params, check_mode=None, reference_wait=None, validated
     resolver = NameResolver(module.graph, api_version=api_version, reference_wait=reference_wait, awaited={
         "namedLocation": params.get("declared_named_locations"),
         "authenticationStrength": params.get("declared_authentication_strengths")})
+    resolver.know("namedLocation", checked_known("known_named_locations", params.get("known_named_locations")))
     items = policy_items(params)
     option_bodies(items, api_version)
     refuse_block_with_other_controls(items)

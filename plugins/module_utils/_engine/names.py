@@ -50,7 +50,7 @@ import time
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError, parse_graph_error_body
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.graph_client import encode_query
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import only_difference
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption, only_difference
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.well_known_apps import (
     SPECIAL_APPLICATIONS,
     application_id,
@@ -224,6 +224,7 @@ class NameResolver:
         self._results = dict((kind, {}) for kind in KINDS)
         self._names = dict((kind, {}) for kind in KINDS)  # lower id -> readable name
         self._lists = {}  # kind -> [(id, name)] for kinds read whole
+        self._known = dict((kind, {}) for kind in KINDS)  # exact name or lower id -> Resolution (know())
         self.requests = 0
 
     # -- answers ----------------------------------------------------------------------------
@@ -255,6 +256,34 @@ class NameResolver:
             out[kind] = dict(self._names[kind])
         return out
 
+    def found_names(self, kind):
+        """``[{"id", "display_name"}]`` of the objects of ``kind`` this resolver found by name, sorted by name:
+        what a later task may pass back through ``know()`` instead of looking them up again."""
+        seen = {}
+        for resolution in self._results[kind].values():
+            if resolution.status == "found" and resolution.id and resolution.name and not is_guid(resolution.value):
+                seen[(resolution.name, resolution.id)] = {"id": resolution.id, "display_name": resolution.name}
+        return [seen[key] for key in sorted(seen)]
+
+    def know(self, kind, entries):
+        """Seed names an earlier read of the same run resolved: ``entries`` is ``[{"id", "display_name"}]`` (as
+        ``found_names()`` gives). A reference equal to a known name (exactly: one spelled otherwise is looked up,
+        as another object may carry that spelling) or to a known id is found without a request. A name known with
+        two ids is not seeded: it is looked up, and reported as ambiguous there."""
+        if kind not in KINDS:
+            raise ValueError("unknown reference kind %r" % (kind,))
+        ids = {}
+        for entry in entries or ():
+            object_id, name = str(entry["id"]).strip().lower(), str(entry["display_name"])
+            ids.setdefault(name, set()).add(object_id)
+        for name, found in ids.items():
+            if len(found) != 1:
+                continue
+            object_id = found.pop()
+            self._known[kind][name] = Resolution(kind, name, "found", object_id, name)
+            self._known[kind][object_id] = Resolution(kind, object_id, "found", object_id, name)
+            self._names[kind].setdefault(object_id, name)
+
     @staticmethod
     def _key(kind, value):
         text = str(value).strip()
@@ -273,7 +302,7 @@ class NameResolver:
                 key = self._key(kind, value)
                 if key in self._results[kind] or key in pending.setdefault(kind, {}):
                     continue
-                local = self._local(kind, str(value).strip())
+                local = self._local(kind, str(value).strip()) or self._seeded(kind, str(value).strip())
                 if local is not None:
                     self._store(local)
                 else:
@@ -317,6 +346,13 @@ class NameResolver:
         elif kind == "namedLocation" and value.lower() == MFA_TRUSTED_IPS:
             return Resolution(kind, value, "found", MFA_TRUSTED_IPS, "MFA trusted IPs")
         return None
+
+    def _seeded(self, kind, value):
+        """What ``know()`` seeded for ``value`` (its exact name, or its id), as a Resolution of ``value``."""
+        known = self._known[kind].get(value.lower() if is_guid(value) else value)
+        if known is None:
+            return None
+        return Resolution(kind, value, "found", known.id, known.name)
 
     def _queries(self, pending):
         queries = []
@@ -551,6 +587,20 @@ class NameResolver:
                 candidates = sorted(set(candidates) | set(n for _i, n in ROLES))
             for resolution in resolutions:
                 resolution.suggestions = closest(resolution.value, candidates)
+
+
+def checked_known(option, entries):
+    """The entries of a ``known_*`` option (``[{"id", "display_name"}]``, names an earlier task resolved), checked:
+    each id an object id, each name not empty. Raises InvalidOption naming ``option[index].key``."""
+    for index, entry in enumerate(entries or ()):
+        object_id, name = entry.get("id"), entry.get("display_name")
+        if not is_guid(object_id):
+            raise InvalidOption("%s[%d].id" % (option, index), "is not an object id", value=object_id,
+                                accepted="the id (a GUID) of the object named by display_name")
+        if name is None or not str(name).strip():
+            raise InvalidOption("%s[%d].display_name" % (option, index), "is empty", value=name,
+                                accepted="the display name of the object, as the tenant spells it")
+    return list(entries or ())
 
 
 def closest(value, candidates, count=3):

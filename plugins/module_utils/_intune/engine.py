@@ -90,16 +90,22 @@ class MamPolicyEngine(ResourceEngine):
 class GroupNames:
     """Group names to ids (in bulk, before any write) and ids back to names for diffs and params."""
 
-    def __init__(self, graph_source, warn):
+    def __init__(self, graph_source, warn, known=None):
         self._graph_source = graph_source
         self._resolver = None
         self._warn = warn
+        self._known = known or []  # [{"id", "display_name"}] an earlier task resolved (NameResolver.know)
 
     @property
     def resolver(self):
         if self._resolver is None:
             self._resolver = NameResolver(self._graph_source())
+            self._resolver.know("group", self._known)
         return self._resolver
+
+    def found(self):
+        """``[{"id", "display_name"}]`` of the groups found by name, for a later task's ``known_groups``."""
+        return self._resolver.found_names("group") if self._resolver is not None else []
 
     def resolve(self, references):
         """Look up every (field, value); raise InvalidOption on the first unusable one."""

@@ -151,3 +151,46 @@ def test_documented_examples_apply_read_back_equal_and_converge(run_module, grap
     result, code = run_module(app_configuration_policy.main, params)
     assert code == 0 and not result["changed"], result
     assert write_rows(graph_sandbox, since) == []
+
+
+def test_groups_found_by_an_app_protection_task_are_not_looked_up_again(run_module, graph_sandbox):
+    from ansible_collections.tenantguard.m365.plugins.modules import app_protection_policy
+
+    protection, code = run_module(app_protection_policy.main, {
+        "display_name": unique("AC known groups"), "platform": "ios", "apps": ["outlook"],
+        "assignments": {"include_groups": [GROUPS[0]], "exclude_groups": [GROUPS[1]]}})
+    assert code == 0, protection
+    assert [g["display_name"] for g in protection["groups"]] == sorted(GROUPS)
+    ids = dict((g["display_name"], g["id"]) for g in protection["groups"])
+    args = {"display_name": unique("AC known groups"), "apps": ["outlook"], "outlook": {"focused_inbox": True},
+            "assignments": {"include_groups": [GROUPS[0]], "exclude_groups": [ids[GROUPS[1]].upper()]},
+            "known_groups": protection["groups"]}
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, args)
+    assert code == 0 and result["action"] == "created", result
+    rows = graph_rows(graph_sandbox, since)
+    assert [r["path"] for r in rows if r["path"].endswith(("/groups", "/$batch", "/getByIds"))] == []
+    assign = [r for r in rows if r["path"].endswith("/assign")][0]["body"]["assignments"]
+    targets = sorted((a["target"]["@odata.type"], a["target"]["groupId"]) for a in assign)
+    assert targets == sorted([("#microsoft.graph.groupAssignmentTarget", ids[GROUPS[0]]),
+                              ("#microsoft.graph.exclusionGroupAssignmentTarget", ids[GROUPS[1]])])
+    # The same task again, in check mode with a diff: unchanged, groups by name, still no look-up.
+    since = len(graph_sandbox.requests())
+    again, code = run_module(app_configuration_policy.main, args, check=True, diff=True)
+    assert code == 0 and not again["changed"], again
+    assert [r["path"] for r in graph_rows(graph_sandbox, since)
+            if r["path"].endswith(("/groups", "/$batch", "/getByIds"))] == []
+
+
+@pytest.mark.parametrize("known,words", [
+    ([{"id": "AC Pilot", "display_name": "AC Pilot"}], ["known_groups[0].id", "'AC Pilot'", "GUID"]),
+    ([{"id": "0f4a3b1c-2d5e-4f60-8a7b-9c0d1e2f3a4b", "display_name": " "}], ["known_groups[0].display_name", "empty"]),
+])
+def test_bad_known_groups_fail_before_any_request(run_module, graph_sandbox, known, words):
+    since = len(graph_sandbox.requests())
+    result, code = run_module(app_configuration_policy.main, {
+        "display_name": "x", "apps": ["outlook"], "assignments": {"include_groups": [GROUPS[0]]}, "known_groups": known})
+    assert code == 1
+    for word in words:
+        assert word in result["msg"], result["msg"]
+    assert graph_rows(graph_sandbox, since) == []

@@ -257,3 +257,47 @@ def test_a_missing_location_is_an_error_after_the_bounded_wait(resolver):
     dangling = found[("namedLocation", "9d9d9d9d-1111-4222-8333-444444444444")]
     assert dangling.status == "dangling" and "no named location has the id" in dangling.problem()
     assert sleeps == [1.0, 2.0]
+
+
+# -- names an earlier task resolved ----------------------------------------------------------------
+
+def test_names_found_by_one_task_serve_the_next_without_a_request(graph_sandbox, resolver):
+    first = resolver()
+    found = first.resolve({"group": GROUPS[:4] + ["mobile pilot"]})
+    known = first.found_names("group")
+    # Found by name: id and the name as the directory spells it, sorted by name.
+    assert [k["display_name"] for k in known] == sorted(GROUPS[:4] + ["Mobile Pilot"])
+    assert dict((k["display_name"], k["id"]) for k in known)["Mobile Pilot"] == found[("group", "mobile pilot")].id
+    second = resolver()
+    second.know("group", known)
+    since = len(graph_sandbox.requests())
+    again = second.resolve({"group": GROUPS[:4] + [known[0]["id"].upper()]})
+    assert graph_rows(graph_sandbox, since) == []
+    assert [again[("group", g)].id for g in GROUPS[:4]] == [found[("group", g)].id for g in GROUPS[:4]]
+    assert again[("group", known[0]["id"].upper())].name == known[0]["display_name"]
+    assert second.name_of("group", found[("group", GROUPS[2])].id) == GROUPS[2]
+    # A name spelled otherwise than the known one is looked up: another group may carry that spelling.
+    since = len(graph_sandbox.requests())
+    assert second.resolve({"group": ["team 05"]})[("group", "team 05")].status == "found"
+    assert len(graph_rows(graph_sandbox, since)) == 1
+
+
+def test_a_name_known_with_two_ids_is_looked_up_and_stays_ambiguous(graph_sandbox, resolver):
+    names = resolver()
+    names.know("group", [{"id": "11111111-aaaa-4aaa-8aaa-000000000001", "display_name": "Shared name"},
+                         {"id": "11111111-aaaa-4aaa-8aaa-000000000002", "display_name": "Shared name"}])
+    since = len(graph_sandbox.requests())
+    found = names.resolve({"group": ["Shared name"]})[("group", "Shared name")]
+    assert len(graph_rows(graph_sandbox, since)) == 1
+    assert found.status == "ambiguous"
+
+
+def test_known_named_locations_spare_the_list_read_and_unknown_kinds_are_refused(graph_sandbox, resolver):
+    names = resolver()
+    names.know("namedLocation", [{"id": "0854951d-5fc0-4eb1-b392-9b2c9d7949c2", "display_name": "Head office"}])
+    since = len(graph_sandbox.requests())
+    found = names.resolve({"namedLocation": ["Head office"]})[("namedLocation", "Head office")]
+    assert graph_rows(graph_sandbox, since) == []
+    assert (found.status, found.id) == ("found", "0854951d-5fc0-4eb1-b392-9b2c9d7949c2")
+    with pytest.raises(ValueError):
+        names.know("printer", [])
