@@ -27,14 +27,14 @@ def sandbox(seed=None, faults=None):
             yield sb
 
 
-def collections_path(workdir):
-    """A collections path in which this checkout is tenantguard.m365."""
-    ns = Path(workdir) / "collections" / "ansible_collections" / "tenantguard"
+def collections_path(workdir, repo=None, name="collections"):
+    """A collections path in which this checkout (or the tree ``repo``) is tenantguard.m365."""
+    ns = Path(workdir) / name / "ansible_collections" / "tenantguard"
     ns.mkdir(parents=True, exist_ok=True)
     link = ns / "m365"
     if not link.exists():
-        link.symlink_to(REPO, target_is_directory=True)
-    return str(Path(workdir) / "collections")
+        link.symlink_to(Path(repo) if repo else REPO, target_is_directory=True)
+    return str(Path(workdir) / name)
 
 
 def play(name, tasks):
@@ -45,17 +45,18 @@ def play(name, tasks):
     )
 
 
-def run_playbook(sb, text, *args, env=None):
+def run_playbook(sb, text, *args, env=None, collections=None):
     """Run a playbook text against the sandbox; return (seconds, completed process)."""
     path = Path(sb.workdir) / ("play-%d.yml" % time.monotonic_ns())
     path.write_text(text)
-    return run_playbook_file(sb, path, *args, env=env)
+    return run_playbook_file(sb, path, *args, env=env, collections=collections)
 
 
-def run_playbook_file(sb, path, *args, env=None, inventory="localhost,"):
-    """Run the playbook at ``path`` against the sandbox; return (seconds, completed process)."""
+def run_playbook_file(sb, path, *args, env=None, inventory="localhost,", collections=None):
+    """Run the playbook at ``path`` against the sandbox; return (seconds, completed process).
+    ``collections``: another collections path (default: this checkout's)."""
     workdir = Path(sb.workdir)
-    full_env = sb.ansible_environment(workdir, collections_path(workdir))
+    full_env = sb.ansible_environment(workdir, collections or collections_path(workdir))
     full_env.update(env or {})
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, str(path)] + list(args)
     start = time.perf_counter()

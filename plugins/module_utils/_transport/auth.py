@@ -320,7 +320,7 @@ class TokenProvider:
         else:
             identity = msal.SystemAssignedManagedIdentity()
         self._app = msal.ManagedIdentityClient(identity, http_client=self._msal_http_client(),
-                                              token_cache=self._token_cache)
+                                               token_cache=self._token_cache)
         return self._app
 
     def _value_error(self, what, exc):

@@ -18,8 +18,9 @@ location (not ``SSL_CERT_FILE``, an environment override), and the user's ``ca_b
 gets them as one PEM bundle (``verify``): when there is more than certifi's, the combined bundle is
 written owner-only next to the token cache (or in a private temporary directory), named by its content
 hash and reused. The direct path gets the same certificates as a hashed directory
-(``_transport.ca_store``), which OpenSSL searches during the handshake instead of parsing every
-certificate first; if that directory cannot be built it loads the same PEM bundle. Verification is
+(``_transport.ca_store``), kept in the state directory, which OpenSSL searches during the handshake
+instead of parsing every certificate first; without a state directory (``token_cache: none``), or if the
+directory cannot be built, it loads the same PEM bundle. Verification is
 never switched off: a request with ``verify=False`` is refused on both paths. Retries, pacing and the
 handling of 429/503/504 are the clients' (``_transport.graph_client``), above both paths.
 """
@@ -195,7 +196,8 @@ class Session:
         if self._direct is None:
             from ansible_collections.tenantguard.m365.plugins.module_utils._transport.direct import (
                 DirectClient, tls_context)
-            store = ca_store(self.bundles, self.state_dir)
+            # Without a state directory the store would be rebuilt by every process, which costs more than it saves.
+            store = ca_store(self.bundles, self.state_dir) if self.state_dir else None
             context = tls_context(capath=store) if store else tls_context(cafile=self.verify)
             self._direct = DirectClient(context, timeout=self.default_timeout,
                                         user_agent=self.headers["User-Agent"])

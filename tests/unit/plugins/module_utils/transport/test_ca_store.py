@@ -103,7 +103,7 @@ OIDS = st.sampled_from([NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.
 @st.composite
 def subjects(draw):
     rdns = []
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+    for dummy in range(draw(st.integers(min_value=1, max_value=4))):
         members = []
         oids = draw(st.lists(OIDS, min_size=1, max_size=2, unique=True))  # two: a multi-valued RDN
         for oid in oids:
@@ -183,7 +183,7 @@ def test_concurrent_builds_agree_on_one_complete_store(tmp_path):
     paths = [p for p in (certifi_bundle(), system_bundle()) if p]
     parent = str(tmp_path / "ca")
     results = []
-    threads = [threading.Thread(target=lambda: results.append(ca_store.build_store(paths, parent))) for _ in range(6)]
+    threads = [threading.Thread(target=lambda: results.append(ca_store.build_store(paths, parent))) for dummy in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -124,8 +124,8 @@ def test_an_untrusted_server_fails_the_handshake_before_anything_is_sent(graph_s
     assert "certificate verify failed" in str(caught.value)
 
 
-def test_the_graph_client_reports_a_direct_tls_failure_as_it_reports_requests(graph_sandbox, clients,
-                                                                                no_proxy_variables):
+def test_the_graph_client_reports_a_direct_tls_failure_as_it_reports_requests(
+        graph_sandbox, clients, no_proxy_variables):
     built = clients()
     built.tokens.token(built.settings.graph_scope)  # signed in through requests, trusting the sandbox
     # The same session with a direct client that lacks the sandbox's CA.
