@@ -19,7 +19,8 @@ Not a public API. A module that converges one kind of Graph object, by itself or
 options per item, ``purge`` and the backup options), the TenantGuardModule with the rules every
 resource module shares (an object is named by ``display_name`` or ``id``; the list option excludes the
 single-object options; ``purge`` needs the list), and runs the engine: ``converge`` for one object,
-``converge_set`` for a list, check mode, diff and the result included (``_engine.resource``).
+``converge_parts`` for a list (one Part unless ``parts`` says otherwise), check mode, diff and the result
+included (``_engine.resource``).
 
 Hooks a module overrides where its resource needs more: ``items(module)`` lists the task's items (and
 refuses what the argument spec cannot say), ``check_item(module, item, state, field)`` checks one item
