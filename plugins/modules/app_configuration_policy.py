@@ -238,7 +238,7 @@ backup_file:
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_configuration import (
     AppConfigurationType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
-    GroupNames, MamPolicyEngine)
+    GroupNames, MamPolicyEngine, group_references)
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import checked_known
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
@@ -263,10 +263,7 @@ class AppConfigurationModule(ResourceModule):
         for _field, item, state in items:
             if state != "present":
                 continue
-            assignments = item.get("assignments") or {}
-            for kind in ("include_groups", "exclude_groups"):
-                for index, value in enumerate(assignments.get(kind) or []):
-                    references.append(("assignments.%s[%d]" % (kind, index), value))
+            references.extend(group_references(item))
             options_to_graph(item)  # every option checked before any request
         self.groups.resolve(references)
 

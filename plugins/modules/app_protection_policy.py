@@ -251,143 +251,79 @@ backup_file:
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import (
     PLATFORMS, AppProtectionType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
-    GroupNames, MamPolicyEngine)
-from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import TenantGuardError
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.absent_settings import warn_settings_when_absent
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
-    Declared, PartialChangeError, backup_options, purge_options, run_module)
+    GroupNames, MamPolicyEngine, group_references)
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared, Part
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption
 
-STATES = ["present", "absent"]
 
+class AppProtectionModule(ResourceModule):
+    """One policy of a platform, or a set over both platforms (O(app_protection_policies)): every item
+    checked and every group resolved in one look-up, then one Part per platform (one list each), all
+    planned before any is written."""
 
-def argument_spec():
-    item = object_options()
-    item["state"] = dict(type="str", choices=STATES)
-    spec = object_options()
-    spec["platform"] = dict(type="str", choices=list(PLATFORMS))
-    spec.update(
-        state=dict(type="str", choices=STATES, default="present"),
-        app_protection_policies=dict(type="list", elements="dict", options=item,
-                                     required_one_of=[["display_name", "id"]]),
-    )
-    spec.update(purge_options())
-    spec.update(backup_options())
-    return spec
+    list_option = "app_protection_policies"
+    shared_options = ("api_version",)
+    object_options = staticmethod(object_options)
+    groups = None
 
+    def single_options(self):
+        spec = object_options()
+        spec["platform"] = dict(type="str", choices=list(PLATFORMS))  # required of the items only
+        return spec
 
-def group_references(item, field=""):
-    references = []
-    assignments = item.get("assignments") or {}
-    for kind in ("include_groups", "exclude_groups"):
-        for index, value in enumerate(assignments.get(kind) or []):
-            references.append(("%sassignments.%s[%d]" % (field + "." if field else "", kind, index), value))
-    return references
+    def items(self, module):
+        if module.params[self.list_option] is None and not module.params["platform"]:
+            raise InvalidOption("platform", "is required for a single policy", accepted="ios or android")
+        return super().items(module)
 
+    def check_item(self, module, item, state, field=""):
+        if state == "present":
+            options_to_graph(item, field=field)  # every option checked before any request
 
-def declared(item, state, groups, field=""):
-    if state == "present":
-        return Declared(options_to_graph(item, groups.id_of, field), state=state, id=item["id"], field=field)
-    return Declared({"displayName": item["display_name"]} if item["display_name"] else {}, state=state,
-                    id=item["id"], field=field)
+    def prepare(self, module, items):
+        self.groups = GroupNames(lambda: module.graph, module.warn)
+        self.groups.resolve([reference for field, item, state in items if state == "present"
+                             for reference in group_references(item, field)])
 
+    def declared(self, module, item, state, field=""):
+        if state == "present":
+            desired = options_to_graph(item, self.groups.id_of, field)
+        else:
+            desired = {"displayName": item["display_name"]} if item["display_name"] else {}
+        return Declared(desired, state=state, id=item["id"], field=field)
 
-def run_single(module, groups):
-    params = module.params
-    if not params["platform"]:
-        raise InvalidOption("platform", "is required for a single policy", accepted="ios or android")
-    warn_settings_when_absent(module.warn, params, object_options(), params["state"])
-    if params["state"] == "present":
-        options_to_graph(params)  # every option checked before any request
-        groups.resolve(group_references(params))
-    resource = AppProtectionType(params["platform"], params["api_version"], groups.name_of)
-    engine = MamPolicyEngine.for_module(module, resource, api_version=params["api_version"])
-    return engine.converge(declared(params, params["state"], groups))
+    def resource_type(self, module, platform=None, api_version=None):
+        return AppProtectionType(platform or module.params["platform"], api_version or module.params["api_version"],
+                                 self.groups.name_of)
 
+    def engine(self, module, platform=None, api_version=None):
+        resource = self.resource_type(module, platform, api_version)
+        return MamPolicyEngine.for_module(module, resource, api_version=resource.api_version)
 
-def run_set(module, groups):
-    """Every item checked, then planned per platform (one list each), then written."""
-    params = module.params
-    items = params["app_protection_policies"]
-    references = []
-    for index, item in enumerate(items):
-        field = "app_protection_policies[%d]" % index
-        warn_settings_when_absent(module.warn, item, object_options(), item["state"] or params["state"], field)
-        if (item["state"] or params["state"]) == "present":
-            options_to_graph(item, field=field)
-            references.extend(group_references(item, field))
-    groups.resolve(references)
-    plans = []
-    for platform in PLATFORMS:
-        mine = [(index, item) for index, item in enumerate(items) if item["platform"] == platform]
-        if not mine and not params["purge"]:
-            continue
-        version = "beta" if any(item["api_version"] == "beta" for _index, item in mine) else "v1.0"
-        engine = MamPolicyEngine.for_module(module, AppProtectionType(platform, version, groups.name_of),
-                                            api_version=version)
-        wanted = [declared(item, item["state"] or params["state"], groups, "app_protection_policies[%d]" % index)
-                  for index, item in mine]
-        changes = engine.plan_set(wanted, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"],
-                                  list_option="app_protection_policies")
-        plans.append((platform, engine, changes))
-    done = []
-    for platform, engine, changes in plans:
-        try:
-            engine.apply(changes)
-        except PartialChangeError as exc:
-            raise PartialChangeError(exc.error, done + [dict(a, platform=platform) for a in exc.actions])
-        except TenantGuardError as exc:
-            if done:
-                raise PartialChangeError(exc, done)
-            raise
-        done.extend(dict(engine.action(c), platform=platform) for c in changes if c.changed)
-    order = dict((c.declared.field, (engine, c)) for _p, engine, changes in plans for c in changes
-                 if c.declared is not None)
-    policies = []
-    for index, item in enumerate(items):
-        engine, change = order["app_protection_policies[%d]" % index]
-        if change.declared.state == "present" and change.action != "delete":
-            policies.append(change.stored if change.stored is not None else change.predicted)
-    result = {"changed": bool(done), "app_protection_policies": policies, "actions": done}
-    if module.diff_mode:
-        before, after = {}, {}
-        for platform, engine, changes in plans:
-            for change in changes:
-                if not change.changed:
-                    continue
-                if change.current:
-                    before["%s: %s" % (platform, engine.resource.name_of(change.current))] = engine.resource.display(
-                        change.current)
-                final = None if change.action == "delete" else (change.stored or change.predicted)
-                if final:
-                    after["%s: %s" % (platform, engine.resource.name_of(final))] = engine.resource.display(final)
-        result["diff"] = {"before": before, "after": after, "before_header": "app protection policies before",
-                          "after_header": "app protection policies after"}
-    return result
+    def parts(self, module, wanted):
+        """One Part per platform that an item names (every platform when purging), on beta when one of its
+        items is."""
+        params = module.params
+        parts = []
+        for platform in PLATFORMS:
+            mine = [(item, declared) for item, declared in zip(params[self.list_option], wanted)
+                    if item["platform"] == platform]
+            if not mine and not params["purge"]:
+                continue
+            version = "beta" if any(item["api_version"] == "beta" for item, _declared in mine) else "v1.0"
+            parts.append(Part(self.engine(module, platform, version), [declared for _item, declared in mine],
+                              tag={"platform": platform}))
+        return parts
 
-
-def run(module):
-    groups = GroupNames(lambda: module.graph, module.warn)
-    if module.params["app_protection_policies"] is not None:
-        result = run_set(module, groups)
-    else:
-        result = run_single(module, groups)
-    result["groups"] = groups.found()
-    return result
+    def run(self, module):
+        result = super().run(module)
+        result["groups"] = self.groups.found()
+        return result
 
 
 def main():
-    single = [name for name in object_options() if name != "api_version"]
-    module = TenantGuardModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
-        required_one_of=[["display_name", "id", "app_protection_policies"]],
-        mutually_exclusive=[["app_protection_policies", option] for option in single],
-        required_if=[("purge", True, ["app_protection_policies"])],
-        required_by={"purge_name_pattern": "app_protection_policies"},
-    )
-    run_module(module, run)
+    AppProtectionModule().main()
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ options as the single-object form; the module's top-level ``state`` is the defau
 before anything is written. ``purge: true`` deletes the objects that no item declares and whose
 display name matches ``purge_name_pattern`` (a regular expression matched against the WHOLE name,
 without regard to case); purge without a pattern is refused, and protected objects (built-ins)
-are never purged.
+are never purged. A set whose objects live in several collections (app protection policies: one per
+platform) is split into ``Part``s, one engine each; ``converge_parts`` plans every part before writing
+any, and tags each part's ``actions`` entries and diff keys (``ios: TG - iOS``).
 
 **Results.** Single mode: ``changed``, ``action`` (``created``, ``updated``, ``deleted``,
 ``unchanged``), the object under ``resource.result_key`` (the object as read back once written, as
@@ -100,8 +102,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_
     without_annotations,
 )
 
-__all__ = ("ConcurrentCreateError", "Declared", "InvalidOption", "PartialChangeError", "ResourceEngine",
-           "ResourceType", "Write", "backup_options", "info_item", "purge_options", "run_module")
+__all__ = ("ConcurrentCreateError", "Declared", "InvalidOption", "PartialChangeError", "Part", "ResourceEngine",
+           "ResourceType", "Write", "backup_options", "converge_parts", "info_item", "purge_options", "run_module")
 
 DEFAULT_SETTLE_TIMEOUT = 60.0
 ACTION_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "none": "unchanged"}
@@ -796,28 +798,79 @@ class ResourceEngine:
 
     def converge_set(self, items, purge=False, purge_name_pattern=None, list_option=None):
         """Converge a list of objects (set mode) with one list call; the module's result."""
-        changes = self.plan_set(items, purge=purge, purge_name_pattern=purge_name_pattern, list_option=list_option)
-        self.apply(changes)
-        objects = [self._final(c) for c in changes if c.declared is not None and c.declared.state == "present"]
-        result = {"changed": any(c.changed for c in changes), self.resource.list_key: objects,
-                  "actions": [self._action(c) for c in changes if c.changed]}
-        if self.diff_mode:
-            before, after = {}, {}
+        return converge_parts([Part(self, items)], self.resource.list_key, self.resource.noun, self.diff_mode,
+                              purge=purge, purge_name_pattern=purge_name_pattern, list_option=list_option)
+
+
+class Part:
+    """The share of a set-mode task that one engine converges, for a set whose objects live in several
+    collections (app protection policies: one collection per platform): the engine, its ``Declared`` items
+    and ``tag``, keys added to the ``actions`` entries of its objects, whose values also prefix their keys
+    in the diff (``{"platform": "ios"}``: ``ios: TG - iOS``). A set of one collection is one Part without
+    a tag."""
+
+    def __init__(self, engine, items, tag=None):
+        self.engine = engine
+        self.items = list(items)
+        self.tag = dict(tag or {})
+
+    def action(self, entry):
+        """An ``actions`` entry of this part, tagged."""
+        return dict(entry, **self.tag)
+
+    def key(self, obj):
+        """The diff key of ``obj``: its name, after the tag's values."""
+        name = self.engine.resource.name_of(obj)
+        if not self.tag:
+            return name
+        return "%s: %s" % (": ".join(str(v) for v in self.tag.values()), name)
+
+
+def converge_parts(parts, list_key, noun, diff_mode, items=None, purge=False, purge_name_pattern=None,
+                   list_option=None):
+    """Converge a set of objects spread over ``parts`` (one engine each); the module's result.
+
+    Every part is planned (one list call each, every error raised) before any is written; then the
+    parts are written one after the other. A failure after a write, in this part or an earlier one,
+    is a PartialChangeError naming every action done. ``items`` (the Declared of every part, in the
+    order of the list option; by default the parts' items one part after the other) orders the
+    objects of the result. ``purge`` applies to each part's collection."""
+    plans = [(part, part.engine.plan_set(part.items, purge=purge, purge_name_pattern=purge_name_pattern,
+                                         list_option=list_option)) for part in parts]
+    done = []
+    for part, changes in plans:
+        try:
+            part.engine.apply(changes)
+        except PartialChangeError as exc:
+            raise PartialChangeError(exc.error, done + [part.action(a) for a in exc.actions])
+        except TenantGuardError as exc:
+            if done:
+                raise PartialChangeError(exc, done)
+            raise
+        done.extend(part.action(part.engine.action(c)) for c in changes if c.changed)
+    order = dict((id(declared), index) for index, declared in enumerate(
+        items if items is not None else [d for part in parts for d in part.items]))
+    objects = sorted(((order.get(id(c.declared), len(order)), part.engine._final(c)) for part, changes in plans
+                      for c in changes if c.declared is not None and c.declared.state == "present"),
+                     key=lambda pair: pair[0])
+    result = {"changed": bool(done), list_key: [obj for _index, obj in objects], "actions": done}
+    if diff_mode:
+        before, after = {}, {}
+        for part, changes in plans:
             for change in changes:
                 if not change.changed:
                     continue
-                old, new = self._diff_pair(change)
+                old, new = part.engine._diff_pair(change)
                 if change.current:
-                    before[self.resource.name_of(change.current)] = old
-                final = self._final(change)
+                    before[part.key(change.current)] = old
+                final = part.engine._final(change)
                 if final:
-                    after[self.resource.name_of(final)] = new
-            downgrades = [downgrade_phrase(a) for a in result["actions"] if a.get("downgrade")]
-            result["diff"] = {"before": before, "after": after,
-                              "before_header": "%s before" % plural(self.resource.noun),
-                              "after_header": "%s after%s" % (plural(self.resource.noun), "; " + "; ".join(downgrades)
-                                                              if downgrades else "")}
-        return result
+                    after[part.key(final)] = new
+        downgrades = [downgrade_phrase(a) for a in done if a.get("downgrade")]
+        result["diff"] = {"before": before, "after": after, "before_header": "%s before" % plural(noun),
+                          "after_header": "%s after%s" % (plural(noun), "; " + "; ".join(downgrades)
+                                                          if downgrades else "")}
+    return result
 
 
 def compile_purge_pattern(purge, pattern, list_option):

@@ -87,6 +87,16 @@ class MamPolicyEngine(ResourceEngine):
         return stored
 
 
+def group_references(item, field=""):
+    """``[(field, value)]`` of every group an item's ``assignments`` names, for ``GroupNames.resolve``."""
+    references = []
+    assignments = item.get("assignments") or {}
+    for kind in ("include_groups", "exclude_groups"):
+        for index, value in enumerate(assignments.get(kind) or []):
+            references.append(("%sassignments.%s[%d]" % (field + "." if field else "", kind, index), value))
+    return references
+
+
 class GroupNames:
     """Group names to ids (in bulk, before any write) and ids back to names for diffs and params."""
 

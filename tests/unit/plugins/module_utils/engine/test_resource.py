@@ -10,7 +10,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     NamedLocationType, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.pacing import Pacer
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import (
-    ConcurrentCreateError, Declared, InvalidOption, PartialChangeError, ResourceEngine)
+    ConcurrentCreateError, Declared, InvalidOption, Part, PartialChangeError, ResourceEngine, converge_parts)
 from ansible_collections.tenantguard.m365.plugins.module_utils._transport.retry import RetryPolicy
 from ansible_collections.tenantguard.m365.tests.unit.plugins.modules.stored_state import stored_objects
 
@@ -458,3 +458,44 @@ def test_the_earlier_copy_is_kept_and_waits_for_the_later_one_to_go(engine, grap
             ids = sorted(o["id"] for o in located(graph_sandbox, name))
             assert len(ids) == 2 and all(i in str(error.value) for i in ids)
         graph_sandbox.set_faults({"rules": []})
+
+
+# -- a set over several collections (Parts) -------------------------------------------------------
+
+def test_every_part_is_planned_before_any_part_is_written(engine, graph_sandbox):
+    since = len(graph_sandbox.requests())
+    parts = [Part(engine(), [Declared(ip_location(unique()), field="items[0]")], tag={"platform": "a"}),
+             Part(engine(), [Declared({"displayName": unique()}, field="items[1]")], tag={"platform": "b"})]
+    with pytest.raises(InvalidOption, match=r"^Option items\[1\]\.type: is required to create"):
+        converge_parts(parts, "named_locations", "named location", False)
+    assert writes(graph_sandbox, since) == []
+
+
+def test_parts_report_in_the_order_of_the_items_with_their_tags(engine, graph_sandbox):
+    first, second, third = unique("First"), unique("Second"), unique("Third")
+    items = [Declared(ip_location(name), field="items[%d]" % index)
+             for index, name in enumerate((first, second, third))]
+    since = len(graph_sandbox.requests())
+    parts = [Part(engine(check_mode=True, diff_mode=True), [items[1]], tag={"platform": "b"}),
+             Part(engine(check_mode=True, diff_mode=True), [items[0], items[2]], tag={"platform": "a"})]
+    result = converge_parts(parts, "named_locations", "named location", True, items=items)
+    assert [o["displayName"] for o in result["named_locations"]] == [first, second, third]
+    assert [(a["display_name"], a["action"], a["platform"]) for a in result["actions"]] == [
+        (second, "created", "b"), (first, "created", "a"), (third, "created", "a")]
+    assert sorted(result["diff"]["after"]) == sorted(["a: " + first, "b: " + second, "a: " + third])
+    assert result["diff"]["after_header"] == "named locations after" and result["changed"] is True
+    assert writes(graph_sandbox, since) == []
+
+
+def test_a_failure_in_a_later_part_reports_what_the_earlier_parts_did(engine, graph_sandbox):
+    first, second = unique("Done"), unique("Failing")
+    ids = seed_locations(graph_sandbox, first, second)
+    graph_sandbox.set_faults({"rules": [{"kind": "error", "status": 500, "method": "PATCH", "path": ids[1]}]})
+    parts = [Part(engine(), [Declared(ip_location(first, is_trusted=True), field="items[0]")], tag={"platform": "a"}),
+             Part(engine(), [Declared(ip_location(second, is_trusted=True), field="items[1]")],
+                  tag={"platform": "b"})]
+    with pytest.raises(PartialChangeError) as info:
+        converge_parts(parts, "named_locations", "named location", False)
+    assert info.value.actions == [{"display_name": first, "id": ids[0], "action": "updated", "purged": False,
+                                   "platform": "a"}]
+    assert "Already done before this failure: updated %r" % first in info.value.describe()
