@@ -1,5 +1,6 @@
 """Name resolution against the sandbox: bulk look-ups, request counts, ambiguity, suggestions, lag."""
 import pytest
+from hypothesis import given, strategies as st
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import (
     NameResolver, chunks, closest, in_filter, is_guid, odata_string)
@@ -301,3 +302,24 @@ def test_known_named_locations_spare_the_list_read_and_unknown_kinds_are_refused
     assert (found.status, found.id) == ("found", "0854951d-5fc0-4eb1-b392-9b2c9d7949c2")
     with pytest.raises(ValueError):
         names.know("printer", [])
+
+
+@given(wanted=st.lists(st.sampled_from(GROUPS[:6] + ["Shared name", "Mobile Pilot", "mobile pilot", "Nobody"]),
+                       min_size=1, max_size=8),
+       seeded=st.lists(st.sampled_from(GROUPS[:6] + ["Mobile Pilot"]), max_size=6))
+def test_known_names_change_no_answer_only_the_requests(graph_sandbox, resolver, wanted, seeded):
+    """Whatever an earlier task found and whatever is asked: a resolver seeded with the earlier task's names gives
+    the same answers as one that looks everything up, and sends a request only for names not known exactly."""
+    earlier = resolver(reference_wait=0)
+    earlier.resolve({"group": seeded})
+    plain = resolver(reference_wait=0).resolve({"group": wanted})
+    known = resolver(reference_wait=0)
+    known.know("group", earlier.found_names("group"))
+    since = len(graph_sandbox.requests())
+    answers = known.resolve({"group": wanted})
+    for value in wanted:
+        assert (answers[("group", value)].status, answers[("group", value)].id) == (
+            plain[("group", value)].status, plain[("group", value)].id), value
+    exact = set(k["display_name"] for k in earlier.found_names("group"))
+    if all(value in exact for value in wanted):
+        assert graph_rows(graph_sandbox, since) == []
