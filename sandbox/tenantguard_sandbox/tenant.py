@@ -131,6 +131,7 @@ def install_builtins(store, tenant, settings):
             "permissions": every_permission, "managedIdentity": True, "directoryRoles": ["Global Reader"],
         }, builtin=True)
     install_default_scope_tag(store)
+    install_default_enrollment_configurations(store, tenant.id)
     members = store["roleMembers"]
     global_admin = next((r for r in roles.values(include_hidden=True)
                          if r.get("roleTemplateId") == "62e90394-69f5-4237-9190-012177145e10"), None)
@@ -139,6 +140,13 @@ def install_builtins(store, tenant, settings):
         entry = members.get(global_admin["id"], include_hidden=True) or {"id": global_admin["id"], "members": []}
         if automation_sp not in entry["members"]:
             members.put({"id": global_admin["id"], "members": entry["members"] + [automation_sp]})
+
+
+def install_default_enrollment_configurations(store, tenant_id):
+    """Every tenant's default enrolment restrictions (priority 0; idempotent)."""
+    from .endpoints.intune_enrollment import install_default_configurations
+
+    install_default_configurations(store, tenant_id)
 
 
 def install_default_scope_tag(store):

@@ -54,7 +54,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     reference_values,
     substitute_references,
 )
-from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError, TenantGuardError
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
+    COLLECTION as COMPLIANCE_COLLECTION, coverage_gaps, covered_platforms, gap_message, needs_compliant_device)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.templates import (
     PLACEHOLDER_EXCLUDED_USER,
@@ -608,6 +610,43 @@ class ConditionalAccessEngine(ResourceEngine):
         if problems:
             raise PolicyInputError(problems)
 
+    def compliance_preflight(self, changes):
+        """Refuse, before anything is written, an enforced policy created or changed that requires a compliant
+        device on a mobile platform where no compliance policy is assigned (``_conditional_access.compliance_coverage``),
+        unless its item acknowledges the lockout risk (then a warning). The compliance policies are read once, and
+        only when such a policy is written."""
+        if not getattr(self.resource, "lockout_guard", True):
+            return
+        touched = [c for c in changes if c.action in ("create", "update")
+                   and str((c.predicted or c.body or {}).get("state") or "").lower() == "enabled"
+                   and needs_compliant_device(c.predicted or c.body)]
+        if not touched:
+            return
+        try:
+            compliance = list(self.graph.list(COMPLIANCE_COLLECTION, api_version="beta",
+                                              query={"$expand": "assignments"}))
+        except GraphError as exc:
+            if exc.status not in (401, 403):
+                raise
+            self.warn("Compliance pre-flight skipped: the device compliance policies could not be read (%s); the "
+                      "application needs DeviceManagementConfiguration.Read.All for it." % exc.describe())
+            return
+        covered = covered_platforms(compliance)
+        problems = []
+        for change in touched:
+            policy = change.predicted or change.body
+            gaps = coverage_gaps(policy, covered)
+            if not gaps:
+                continue
+            field = change.declared.field if change.declared is not None else ""
+            acknowledged = self.resource.context(field).acknowledge_lockout_risk
+            if acknowledged:
+                self.warn(gap_message(policy, gaps, True))
+            else:
+                problems.append(located(field, gap_message(policy, gaps, False)))
+        if problems:
+            raise PolicyInputError(problems)
+
     def apply(self, changes):
         try:
             if self.guards is not None:
@@ -615,6 +654,7 @@ class ConditionalAccessEngine(ResourceEngine):
                 if problems:
                     raise PolicyInputError(problems)
             self.preflight(changes)
+            self.compliance_preflight(changes)
         except TenantGuardError:
             self._unlock()
             raise

@@ -35,7 +35,11 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_confi
     COLLECTION as APP_CONFIGURATION_COLLECTION, AppConfigurationType)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_protection import (
     COLLECTIONS as APP_PROTECTION_COLLECTIONS, AppProtectionType)
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.compliance import (
+    COLLECTION as COMPLIANCE_COLLECTION, RULES as COMPLIANCE_RULES, CompliancePolicyType)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import MamPolicyEngine
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.enrollment import (
+    COLLECTION as ENROLLMENT_COLLECTION, EnrollmentRestrictionEngine, EnrollmentRestrictionType)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.authentication_strengths import (
     AuthenticationStrengthType)
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import BackupFileError, load_backup
@@ -80,6 +84,10 @@ def kinds():
         APP_CONFIGURATION_COLLECTION: Kind(APP_CONFIGURATION_COLLECTION,
                                            lambda version, ctx: AppConfigurationType(version), MamPolicyEngine),
     }
+    found[COMPLIANCE_COLLECTION] = Kind(COMPLIANCE_COLLECTION, lambda version, ctx: CompliancePolicyType(version),
+                                        MamPolicyEngine)
+    found[ENROLLMENT_COLLECTION] = Kind(ENROLLMENT_COLLECTION, lambda version, ctx: EnrollmentRestrictionType(version),
+                                        EnrollmentRestrictionEngine)
     for platform, collection in APP_PROTECTION_COLLECTIONS.items():
         found[collection] = Kind(collection, lambda version, ctx, p=platform: AppProtectionType(p, version),
                                  MamPolicyEngine)
@@ -115,8 +123,17 @@ def restore_body(resource, before, current):
     for key in (current or {}):
         if key not in before and key not in read_only and not is_annotation(key):
             body[key] = None
-    if isinstance(resource, AppProtectionType) and "assignments" in body:
+    if isinstance(resource, (AppProtectionType, CompliancePolicyType, EnrollmentRestrictionType)) \
+            and "assignments" in body:
         body["assignments"] = [{"target": copy.deepcopy(a.get("target") or {})} for a in body["assignments"] or []]
+    if isinstance(resource, CompliancePolicyType) and before.get("@odata.type"):
+        body["@odata.type"] = before["@odata.type"]  # the platform: Graph refuses a policy of the abstract type
+    if isinstance(resource, CompliancePolicyType) and body.get(COMPLIANCE_RULES):
+        body[COMPLIANCE_RULES] = [
+            {"ruleName": rule.get("ruleName"), "scheduledActionConfigurations": [
+                dict((k, v) for k, v in action.items() if k != "id" and not is_annotation(k))
+                for action in rule.get("scheduledActionConfigurations") or []]}
+            for rule in body[COMPLIANCE_RULES] or []]
     return body
 
 

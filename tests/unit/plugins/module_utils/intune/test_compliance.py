@@ -174,8 +174,8 @@ def test_every_writable_schema_property_is_an_option():
 
 
 @settings(max_examples=60, deadline=None)
-@given(minimum=st.tuples(st.integers(1, 30), st.integers(0, 9)), maximum=st.tuples(st.integers(1, 30),
-                                                                                  st.integers(0, 9)))
+@given(minimum=st.tuples(st.integers(1, 30), st.integers(0, 9)),
+       maximum=st.tuples(st.integers(1, 30), st.integers(0, 9)))
 def test_restriction_versions_are_refused_only_when_they_leave_nothing(minimum, maximum):
     low, high = "%d.%d" % minimum, "%d.%d" % maximum
     params = {"display_name": "x", "ios": {"os_minimum_version": low, "os_maximum_version": high}}
