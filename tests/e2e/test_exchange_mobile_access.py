@@ -165,3 +165,29 @@ def test_bad_input_sends_no_command(run_playbook, graph_sandbox, module, args, w
     for word in words:
         assert word in step["msg"], (word, step["msg"])
     assert commands(graph_sandbox, mark) == []
+
+
+def test_the_exchange_layer_is_a_no_op_in_three_commands(run_playbook, graph_sandbox):
+    """playbooks/exchange_mobile_access.yml: the first run reads three times and writes three times; a second run
+    sends three commands, all reads (the issue's bound is four)."""
+    example = REPO / "playbooks" / "exchange_mobile_access.yml"
+    admins = {"exchange_mobile_admins": ["mobile-admins@contoso.onmicrosoft.com"]}
+    mark = len(settled(graph_sandbox))
+    first = run_playbook(str(example), extra_vars=admins)
+    assert first.rc == 0 and first.recap["changed"] == 3, first
+    first_commands = commands(graph_sandbox, mark)
+    print("\nfirst run: %d commands %s" % (len(first_commands), [c[0] for c in first_commands]))
+    assert sorted(c[0] for c in writes(graph_sandbox, mark)) == [
+        "New-ActiveSyncDeviceAccessRule", "Set-ActiveSyncOrganizationSettings", "Set-MobileDeviceMailboxPolicy"]
+    assert len(first_commands) == 9  # per module: one read, one write, one read back
+    mark = len(settled(graph_sandbox))
+    again = run_playbook(str(example), extra_vars=admins)
+    assert again.rc == 0 and again.recap["changed"] == 0, again
+    no_op = commands(graph_sandbox, mark)
+    print("no-op run: %d commands %s" % (len(no_op), [c[0] for c in no_op]))
+    assert sorted(no_op) == [("Get-ActiveSyncDeviceAccessRule", 200), ("Get-ActiveSyncOrganizationSettings", 200),
+                             ("Get-MobileDeviceMailboxPolicy", 200)]
+    # Outlook for iOS and Android stays allowed by the rule; every other partnership waits in quarantine
+    devices = exo(graph_sandbox, "Get-MobileDevice", {"ResultSize": "Unlimited"})
+    assert {(d["DeviceModel"] == OUTLOOK, d["DeviceAccessState"]) for d in devices} == {
+        (True, "Allowed"), (False, "Quarantined")}
