@@ -112,10 +112,11 @@ def desired_rules(items, option="rules"):
             continue
         name = rule_identity(row[0]["QueryString"], row[0]["Characteristic"]).lower()
         if name in seen:
+            first = items[seen[name]]
             problems.append(ConfigError("%s[%d]" % (option, index), "declares the rule %s again (first at %s[%d]); "
                                         "Exchange keeps one rule per query string and characteristic"
-                                        % (rule_identity(row[0]["QueryString"], row[0]["Characteristic"]), option,
-                                           seen[name]),
+                                        % (rule_identity(first.get("query_string"), row[0]["Characteristic"]),
+                                           option, seen[name]),
                                         kind="Option", accepted="each query string and characteristic once"
                                         ).describe())
             continue

@@ -23,7 +23,7 @@ import copy
 import re
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError, ProblemsError
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import backup_for
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import backup_for, backup_path
 
 API_VERSION = "adminapi/beta"
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$")
@@ -81,8 +81,8 @@ class Field:
         if self.kind == "unlimited_int":
             return "Unlimited or an integer from %d to %d" % (self.low, self.high)
         if self.kind == "timespan":
-            return "Unlimited or a time span [d.]hh:mm:ss from %s to %s" % (format_timespan(self.low),
-                                                                           format_timespan(self.high))
+            return "Unlimited or a time span [d.]hh:mm:ss from %s to %s" % (
+                format_timespan(self.low), format_timespan(self.high))
         if self.kind == "smtp_list":
             return "a list of email addresses such as admin@contoso.com"
         if self.kind == "str_list":
@@ -365,3 +365,34 @@ def predict(resource, current, the_plan):
         else:
             rows[command["name"]] = dict(the_plan.after[command["name"]], Identity=command["name"])
     return list(rows.values())
+
+
+def argument_spec(fields):
+    """The Ansible options of ``fields``: none has a default, so an option that is not set is not managed."""
+    spec = {}
+    for field in fields:
+        if field.kind == "bool":
+            spec[field.option] = dict(type="bool")
+        elif field.kind == "enum":
+            spec[field.option] = dict(type="str", choices=list(field.choices))
+        elif field.kind == "int":
+            spec[field.option] = dict(type="int")
+        elif field.kind in ("smtp_list", "str_list"):
+            spec[field.option] = dict(type="list", elements="str")
+        else:
+            spec[field.option] = dict(type="str")
+        if "password" in field.option:
+            spec[field.option]["no_log"] = False  # a password rule (length, history), not a password
+    return spec
+
+
+def task_result(module, outcome, rows_name, rows):
+    """The module's result: what was read back (or predicted in check mode), the commands, the diff in names."""
+    result = dict(changed=outcome["changed"], cmdlets=outcome["cmdlets"])
+    result[rows_name] = rows
+    if module.diff_mode:
+        result["diff"] = outcome["diff"]
+    path = backup_path(module)
+    if path:
+        result["backup_file"] = path
+    return result
