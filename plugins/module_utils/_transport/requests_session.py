@@ -16,11 +16,16 @@ Proxies: because ``trust_env`` is off, the standard variables (``HTTPS_PROXY``, 
 ``ALL_PROXY``, ``NO_PROXY``) are applied here explicitly, per URL, with requests' own rules.
 """
 
-import requests
-
-from requests.utils import get_environ_proxies
-
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.version import USER_AGENT
+
+try:
+    import requests
+    from requests.utils import get_environ_proxies
+    HAS_REQUESTS = True
+    _SessionBase = requests.Session
+except ImportError:  # pragma: no cover - TenantGuardModule fails every task with the missing-library message first
+    HAS_REQUESTS = False
+    _SessionBase = object
 
 
 def certifi_bundle():
@@ -28,7 +33,7 @@ def certifi_bundle():
     return requests.certs.where()
 
 
-class TenantGuardSession(requests.Session):
+class TenantGuardSession(_SessionBase):
     """A requests Session that trusts exactly what it was given and applies proxies explicitly."""
 
     def __init__(self, verify, timeout=60.0, user_agent=USER_AGENT):
