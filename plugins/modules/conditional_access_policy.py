@@ -132,6 +132,9 @@ options:
         O(emergency_access) is given. A mistake in such a policy can lock every administrator out of the tenant.
       - It has no effect once O(emergency_access) is given; the exclusions and the lockout pre-flight are then
         always checked.
+      - It also accepts an enforcing policy whose platform condition names iOS or Android and that requires a
+        compliant device there while no Intune device compliance policy is assigned for that platform (everyone it
+        applies to there would be blocked); without it, such a policy is refused before anything is written.
       - With O(conditional_access_policies), the default of each item that sets none.
     type: bool
     default: false

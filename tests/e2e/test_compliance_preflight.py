@@ -74,6 +74,13 @@ def run(run_playbook, sandbox, tmp_path, name, tasks):
 
 
 def test_compliant_device_needs_an_assigned_compliance_policy(run_playbook, graph_sandbox, tmp_path):
+    path = tmp_path / "both.yml"
+    path.write_text(PLAY % (COMPLIANCE + ca("E2E compliant phones")))
+    since = len(settled(graph_sandbox))
+    checked = run_playbook(str(path), "--check")
+    assert checked.rc == 0 and "Compliance pre-flight" in checked.stdout + checked.stderr, checked
+    assert conftest.graph_writes(graph_sandbox, since) == []
+
     refused, writes = run(run_playbook, graph_sandbox, tmp_path, "refused", ca("E2E compliant phones"))
     assert refused.rc != 0 and writes == [], (writes, refused)
     assert "Compliance pre-flight" in refused.stdout and "iOS and android" in refused.stdout

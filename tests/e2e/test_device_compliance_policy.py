@@ -87,3 +87,37 @@ def test_four_steps_every_type_and_level_round_trips(run_playbook, graph_sandbox
     run = run_playbook("device_compliance_policy.yml", extra_vars={"block_after_hours": 48, "export": True})
     assert run.rc == 0 and run.recap["changed"] == 0, run
     assert graph_writes(graph_sandbox, since) == []
+
+
+PURGE = """---
+- name: Compliance policies converged as a set
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: The set
+      tenantguard.m365.device_compliance_policy:
+        device_compliance_policies: %s
+        purge: %s
+        purge_name_pattern: "TG - .*"
+"""
+
+
+def test_purge_deletes_only_undeclared_policies_within_the_pattern(run_playbook, graph_sandbox, tmp_path):
+    three = ('[{display_name: TG - A, platform: ios}, {display_name: TG - B, platform: android_work_profile}, '
+             '{display_name: Other, platform: ios}]')
+    one = '[{display_name: TG - A, platform: ios}]'
+    for name, items, purge, changed, wanted in (("create", three, "false", 1, 3), ("purge", one, "true", 1, 2),
+                                                ("again", one, "true", 0, 2)):
+        path = tmp_path / (name + ".yml")
+        path.write_text(PURGE % (items, purge))
+        since = len(settled(graph_sandbox))
+        run = run_playbook(str(path))
+        assert run.rc == 0 and run.recap["changed"] == changed, (name, run)
+        writes = graph_writes(graph_sandbox, since)
+        if name == "purge":
+            assert [w[0] for w in writes] == ["DELETE"], writes
+        assert sorted(stored_policies(graph_sandbox)) == sorted(["TG - A", "TG - B", "Other"][:wanted]
+                                                                if wanted == 3 else ["TG - A", "Other"])

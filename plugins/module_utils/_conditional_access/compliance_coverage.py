@@ -50,12 +50,12 @@ def needs_compliant_device(policy):
 
 
 def targeted_platforms(policy):
-    """The mobile platforms the policy applies to (no platform condition: every platform)."""
+    """The mobile platforms the policy names in its platform condition (``all`` or no condition names none: such a
+    policy is about devices in general, and its Windows and macOS side is not this collection's to know)."""
     platforms = ((policy or {}).get("conditions") or {}).get("platforms") or {}
     include = [str(p).lower() for p in platforms.get("includePlatforms") or []]
     exclude = set(str(p).lower() for p in platforms.get("excludePlatforms") or [])
-    wanted = [p for p in MOBILE_PLATFORMS if not include or "all" in include or p.lower() in include]
-    return [p for p in wanted if p.lower() not in exclude]
+    return [p for p in MOBILE_PLATFORMS if p.lower() in include and p.lower() not in exclude]
 
 
 def coverage_gaps(policy, covered):

@@ -613,8 +613,9 @@ class ConditionalAccessEngine(ResourceEngine):
     def compliance_preflight(self, changes):
         """Refuse, before anything is written, an enforced policy created or changed that requires a compliant
         device on a mobile platform where no compliance policy is assigned (``_conditional_access.compliance_coverage``),
-        unless its item acknowledges the lockout risk (then a warning). The compliance policies are read once, and
-        only when such a policy is written."""
+        unless its item acknowledges the lockout risk (then a warning). In check mode it is a warning too: an earlier
+        task of the play may assign the compliance policy, which check mode did not write. The compliance policies
+        are read once, and only when such a policy is written."""
         if not getattr(self.resource, "lockout_guard", True):
             return
         touched = [c for c in changes if c.action in ("create", "update")
@@ -642,6 +643,10 @@ class ConditionalAccessEngine(ResourceEngine):
             acknowledged = self.resource.context(field).acknowledge_lockout_risk
             if acknowledged:
                 self.warn(gap_message(policy, gaps, True))
+            elif self.check_mode:
+                # An earlier task of the play may assign the compliance policy; check mode wrote nothing for it.
+                self.warn("%s (check mode: unless an earlier task assigns one, the task will refuse this)"
+                          % located(field, gap_message(policy, gaps, False)))
             else:
                 problems.append(located(field, gap_message(policy, gaps, False)))
         if problems:
