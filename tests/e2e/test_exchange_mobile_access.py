@@ -20,15 +20,19 @@ def sandbox_seed():
 
 
 def exo(sandbox, cmdlet, parameters=None):
-    """Run a cmdlet on the sandbox's gateway directly (the automation app's own token)."""
+    """Run a cmdlet on the sandbox's gateway directly (the automation app's own token); every page."""
     session = sandbox.session()
     token = sandbox.token(scope="https://outlook.office365.com/.default")
-    response = session.post("https://localhost:%d/adminapi/beta/%s/InvokeCommand" % (sandbox.port, sandbox.tenant_id),
-                            json={"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}},
-                            headers={"Authorization": "Bearer " + token, "Prefer": "odata.maxpagesize=1000"},
-                            allow_redirects=False, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()["value"]
+    url = "https://localhost:%d/adminapi/beta/%s/InvokeCommand" % (sandbox.port, sandbox.tenant_id)
+    rows = []
+    while url:
+        response = session.post(url, json={"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}},
+                                headers={"Authorization": "Bearer " + token, "Prefer": "odata.maxpagesize=1000"},
+                                allow_redirects=False, timeout=30)
+        assert response.status_code == 200, response.text
+        rows += response.json()["value"]
+        url = response.json().get("@odata.nextLink")
+    return rows
 
 
 def commands(sandbox, since=0):
@@ -73,6 +77,10 @@ def test_organization_settings_in_four_steps(run_playbook, graph_sandbox):
     assert stored["DefaultAccessLevel"] == "Quarantine" and stored["AdminMailRecipients"] == [
         "Admin@contoso.onmicrosoft.com"]
     assert apply["settings"] == stored
+    # the settings as they were went into the backup file before the write
+    backup = json.loads(Path(apply["backup_file"]).read_text(encoding="utf-8"))
+    assert [(e["collection"], e["action"], e["status"], e["before"]["DefaultAccessLevel"]) for e in backup["entries"]] \
+        == [("exchange:ActiveSyncOrganizationSettings", "update", "done", "Allow")]
     # every seeded partnership is now quarantined by the default access level
     devices = exo(graph_sandbox, "Get-MobileDevice", {"ResultSize": "Unlimited"})
     assert {(d["DeviceAccessState"], d["DeviceAccessStateReason"]) for d in devices} == {("Quarantined", "Global")}
