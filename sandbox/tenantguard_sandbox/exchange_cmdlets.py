@@ -159,10 +159,22 @@ CAS_DEFAULTS = {"ActiveSyncEnabled": True, "OWAforDevicesEnabled": True, "Outloo
 CAS_BOOLEANS = ("ActiveSyncEnabled", "OWAforDevicesEnabled", "OutlookMobileEnabled")
 
 
-def _cas_mailbox(sandbox, alias):
-    """The mailbox's client access settings; the mobile device mailbox policy is the default one until one is
-    assigned (ActiveSyncMailboxPolicyIsDefaulted, Get-CASMailbox output [inference], exchange_mobile.md §3)."""
+def _users_by_alias(sandbox):
+    out = {}
+    for user in sandbox.store["users"].values():
+        upn = str(user.get("userPrincipalName") or "")
+        out[str(user.get("mailNickname") or upn.split("@", 1)[0]).lower()] = user
+    return out
+
+
+def _cas_mailbox(sandbox, alias, users=None):
+    """The mailbox's client access settings with its identity fields (Name, PrimarySmtpAddress, DisplayName,
+    ExternalDirectoryObjectId); the mobile device mailbox policy is the default one until one is assigned
+    (ActiveSyncMailboxPolicyIsDefaulted). Get-CASMailbox output [inference], exchange_mobile.md §3."""
     stored = dict(sandbox.store["exchangeCasMailboxes"].get(alias) or {"id": alias, "Identity": alias})
+    user = (users if users is not None else _users_by_alias(sandbox)).get(alias) or {}
+    stored.update(Name=alias, PrimarySmtpAddress=user.get("mail") or user.get("userPrincipalName"),
+                  DisplayName=user.get("displayName"), ExternalDirectoryObjectId=user.get("id"))
     for name, value in CAS_DEFAULTS.items():
         stored.setdefault(name, list(value) if isinstance(value, list) else value)
     if not stored.get("ActiveSyncMailboxPolicy"):
@@ -190,7 +202,8 @@ def get_cas_mailbox(sandbox, parameters):
     """One mailbox (Identity) or all of them (paged by the gateway; ResultSize 1000 unless given)."""
     if parameters.get("Identity") is not None:
         return [_cas_mailbox(sandbox, _mailbox_alias(sandbox, parameters["Identity"]))]
-    return [_cas_mailbox(sandbox, alias) for alias in _mailbox_aliases(sandbox)]
+    users = _users_by_alias(sandbox)
+    return [_cas_mailbox(sandbox, alias, users) for alias in _mailbox_aliases(sandbox)]
 
 
 def set_cas_mailbox(sandbox, parameters):
@@ -208,7 +221,8 @@ def set_cas_mailbox(sandbox, parameters):
         policy = mailbox_policy.find(sandbox, parameters["ActiveSyncMailboxPolicy"])
         mailbox["ActiveSyncMailboxPolicy"] = policy["Name"]
     if mailbox != current:
-        stored = dict(mailbox)
+        stored = dict((k, v) for k, v in mailbox.items()
+                      if k not in ("Name", "PrimarySmtpAddress", "DisplayName", "ExternalDirectoryObjectId"))
         if stored.pop("ActiveSyncMailboxPolicyIsDefaulted", False) and "ActiveSyncMailboxPolicy" not in parameters:
             stored["ActiveSyncMailboxPolicy"] = None
         sandbox.store["exchangeCasMailboxes"].put(stored)

@@ -20,15 +20,19 @@ def sandbox_seed():
 
 
 def exo(sandbox, cmdlet, parameters=None):
-    """Run a cmdlet on the sandbox's gateway directly (the automation app's own token)."""
+    """Run a cmdlet on the sandbox's gateway directly (the automation app's own token); every page."""
     session = sandbox.session()
     token = sandbox.token(scope="https://outlook.office365.com/.default")
-    response = session.post("https://localhost:%d/adminapi/beta/%s/InvokeCommand" % (sandbox.port, sandbox.tenant_id),
-                            json={"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}},
-                            headers={"Authorization": "Bearer " + token, "Prefer": "odata.maxpagesize=1000"},
-                            allow_redirects=False, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()["value"]
+    url = "https://localhost:%d/adminapi/beta/%s/InvokeCommand" % (sandbox.port, sandbox.tenant_id)
+    rows = []
+    while url:
+        response = session.post(url, json={"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}},
+                                headers={"Authorization": "Bearer " + token, "Prefer": "odata.maxpagesize=1000"},
+                                allow_redirects=False, timeout=30)
+        assert response.status_code == 200, response.text
+        rows += response.json()["value"]
+        url = response.json().get("@odata.nextLink")
+    return rows
 
 
 def commands(sandbox, since=0):
@@ -73,6 +77,10 @@ def test_organization_settings_in_four_steps(run_playbook, graph_sandbox):
     assert stored["DefaultAccessLevel"] == "Quarantine" and stored["AdminMailRecipients"] == [
         "Admin@contoso.onmicrosoft.com"]
     assert apply["settings"] == stored
+    # the settings as they were went into the backup file before the write
+    backup = json.loads(Path(apply["backup_file"]).read_text(encoding="utf-8"))
+    assert [(e["collection"], e["action"], e["status"], e["before"]["DefaultAccessLevel"]) for e in backup["entries"]] \
+        == [("exchange:ActiveSyncOrganizationSettings", "update", "done", "Allow")]
     # every seeded partnership is now quarantined by the default access level
     devices = exo(graph_sandbox, "Get-MobileDevice", {"ResultSize": "Unlimited"})
     assert {(d["DeviceAccessState"], d["DeviceAccessStateReason"]) for d in devices} == {("Quarantined", "Global")}
@@ -191,3 +199,25 @@ def test_the_exchange_layer_is_a_no_op_in_three_commands(run_playbook, graph_san
     devices = exo(graph_sandbox, "Get-MobileDevice", {"ResultSize": "Unlimited"})
     assert {(d["DeviceModel"] == OUTLOOK, d["DeviceAccessState"]) for d in devices} == {
         (True, "Allowed"), (False, "Quarantined")}
+
+
+def test_quarantine_review_lists_then_approves_and_denies_in_four_steps(run_playbook, graph_sandbox):
+    alex, lee = "5853AB3B1B145EAA9785B5BB7C10404F", "08745BCD7AF057CF8B3E8D03553ED1A6"
+    exo(graph_sandbox, "Set-ActiveSyncOrganizationSettings", {"DefaultAccessLevel": "Quarantine"})
+    mark = len(settled(graph_sandbox))
+    run = run_playbook("exchange_mobile_access.yml", extra_vars={"steps": [{"module": "quarantine", "args": {}}]})
+    listed = run.output("exchange")["quarantine"][0]
+    assert not listed["changed"] and writes(graph_sandbox, mark) == []
+    assert len(listed["quarantined"]) == 8
+    alex_row = [q for q in listed["quarantined"] if q["DeviceId"] == alex][0]
+    assert (alex_row["mailbox"], alex_row["user"], alex_row["DeviceAccessStateReason"]) == (
+        "alex", "Alex Wilber", "Global")
+    results, sent = four_steps(run_playbook, graph_sandbox, "quarantine", {"approve": [alex], "deny": [lee]})
+    assert sorted(sent[1]) == [("Set-CASMailbox", 200), ("Set-CASMailbox", 200)]
+    assert results[0]["diff"]["after"]["alex"]["ActiveSyncAllowedDeviceIDs"] == [alex]
+    assert len(results[0]["quarantined"]) == 6 and len(results[1]["quarantined"]) == 6
+    devices = {d["DeviceId"]: d for d in exo(graph_sandbox, "Get-MobileDevice", {"ResultSize": "Unlimited"})}
+    assert (devices[alex]["DeviceAccessState"], devices[alex]["DeviceAccessStateReason"]) == ("Allowed", "Individual")
+    assert (devices[lee]["DeviceAccessState"], devices[lee]["DeviceAccessStateReason"]) == ("Blocked", "Individual")
+    assert sorted(q["DeviceId"] for q in results[1]["quarantined"]) == sorted(
+        i for i, d in devices.items() if d["DeviceAccessState"] == "Quarantined")

@@ -137,8 +137,9 @@ class BackupLog:
                               accepted="a directory this user can write, or none to turn backups off")
 
     # -- entries --------------------------------------------------------------------------------
-    def record(self, resource, api_version, action, before=None, body=None, writes=None):
-        """Record (and save) a write about to be sent; returns the entry to complete later."""
+    def record(self, resource, api_version, action, before=None, body=None, writes=None, save=True):
+        """Record (and, unless ``save`` is false, save) a write about to be sent; returns the entry to complete
+        later. With ``save=False`` the caller saves once for several entries, before the first of their writes."""
         if action not in ACTIONS:
             raise ValueError("unknown backup action %r" % (action,))
         source = before if before is not None else body
@@ -159,7 +160,8 @@ class BackupLog:
         if writes:
             entry["requests"] = [{"method": w.method, "suffix": w.suffix} for w in writes]
         self.entries.append(entry)
-        self.save()
+        if save:
+            self.save()
         return entry
 
     def created(self, entry, object_id):
@@ -167,10 +169,11 @@ class BackupLog:
         entry["id"] = object_id
         self.save()
 
-    def done(self, entry, status="done"):
+    def done(self, entry, status="done", save=True):
         entry["status"] = status
         entry["completed"] = timestamp(self._clock())
-        self.save()
+        if save:
+            self.save()
 
     def failed(self, entry, error):
         entry["status"] = "failed"

@@ -189,6 +189,7 @@ class CmdletResource:
     remove_cmdlet = None
     fields = ()
     singleton = False      # one object per tenant (no New-/Remove-)
+    read_parameters = {}   # of the Get- command (such as ResultSize Unlimited)
 
     @property
     def collection(self):
@@ -299,29 +300,40 @@ def plan(resource, current_rows, desired, purge=False):
 
 
 def read(exchange, resource, parameters=None):
-    return list(exchange.invoke(resource.get_cmdlet, parameters or {}))
+    return list(exchange.invoke(resource.get_cmdlet, dict(resource.read_parameters, **(parameters or {}))))
 
 
 def apply(module, resource, the_plan):
-    """Send the plan's commands, each after its backup entry; return the rows read back (one Get-)."""
+    """Send the plan's commands and return the rows read back (one Get-).
+
+    Every object the plan touches is recorded in the backup file, as it was, in ONE save before the first command
+    (a task that sets 1,000 mailboxes writes the file twice, not 2,000 times); an entry still ``pending`` after a
+    failure may or may not have been carried out, as for every backup. A failed command is saved at once."""
     log = backup_for(module)
     exchange = module.exchange
-    for command in the_plan.commands:
-        entry = None
-        if log is not None:
-            entry = log.record(_BackupKind(resource), API_VERSION, command["action"],
+    entries = []
+    if log is not None:
+        kind = _BackupKind(resource)
+        for command in the_plan.commands:
+            entry = log.record(kind, API_VERSION, command["action"],
                                before=copy.deepcopy(command["before"]) if command["action"] != "create" else None,
-                               body=command["parameters"] if command["action"] == "create" else None)
+                               body=command["parameters"] if command["action"] == "create" else None, save=False)
             entry["cmdlet"] = {"name": command["cmdlet"], "parameters": command["parameters"]}
-            log.save()
+            entries.append(entry)
+        log.save()
+    for position, command in enumerate(the_plan.commands):
         try:
             list(exchange.invoke(command["cmdlet"], command["parameters"]))
         except Exception as exc:
-            if entry is not None:
-                log.failed(entry, exc)
+            if entries:
+                for entry in entries[:position]:
+                    log.done(entry, save=False)
+                log.failed(entries[position], exc)
             raise
-        if entry is not None:
-            log.done(entry)
+    if entries:
+        for entry in entries:
+            log.done(entry, save=False)
+        log.save()
     return read(exchange, resource)
 
 
@@ -337,9 +349,11 @@ class _BackupKind:
         return self._resource.name_of(row) or row.get("Identity") or row.get("Name") or row.get("QueryString")
 
 
-def converge(module, resource, desired, purge=False, read_parameters=None):
-    """Read, plan, and (outside check mode) write; the task's result fields."""
-    current = read(module.exchange, resource, read_parameters)
+def converge(module, resource, desired, purge=False, read_parameters=None, current=None):
+    """Read (unless the rows ``current`` were read already), plan, and (outside check mode) write; the task's
+    result fields."""
+    if current is None:
+        current = read(module.exchange, resource, read_parameters)
     the_plan = plan(resource, current, desired, purge=purge)
     changed = bool(the_plan.commands)
     rows = current
