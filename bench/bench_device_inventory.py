@@ -1,5 +1,6 @@
 """Mobile device inventory at scale: mobile_device_info with source all over 100,000 Exchange mobile
-devices and 100,000 Intune managed devices (plus Entra devices, 0 by default).
+devices and 100,000 Intune managed devices (plus Entra devices and managed app registrations, 0 by default;
+``--exchange 500000 --intune 500000 --mam 500000`` is the four-source run).
 
 How it measures:
 
@@ -13,7 +14,8 @@ How it measures:
   in another process tree that is not a child of this one at that moment: it was started before and
   is not waited for, so only the module counts).
 * Requests are counted from the sandbox's requests.jsonl and compared with the number of pages
-  (Exchange: 1,000 rows a page, plus the one 302 of the front door; Intune: 1,000 a page; Entra: 999).
+  (Exchange: 1,000 rows a page, plus the one 302 of the front door; Intune: 1,000 a page; Entra: 999; app
+  registrations: 1,000 a page, the sandbox's page size).
 
 The module writes the inventory to a file (``dest``) as a playbook at this scale would: returning
 200,000 records through Ansible's result would hold them as objects (and Ansible copies the result
@@ -64,7 +66,9 @@ def main():
     parser.add_argument("--exchange", type=int, default=100000)
     parser.add_argument("--intune", type=int, default=100000)
     parser.add_argument("--entra", type=int, default=0)
+    parser.add_argument("--mam", type=int, default=0, help="managed app registrations")
     parser.add_argument("--users", type=int, default=20000)
+    parser.add_argument("--seconds", type=float, default=TARGET_SECONDS, help="the wall time target")
     args = parser.parse_args()
 
     from tenantguard_sandbox.generate import generate_seed
@@ -74,7 +78,7 @@ def main():
         seed = os.path.join(tmp, "seed.json")
         started = time.perf_counter()
         generate_seed(seed, users=args.users, groups=0, devices=args.entra, managed_devices=args.intune,
-                      exchange_devices=args.exchange)
+                      exchange_devices=args.exchange, app_registrations=args.mam)
         generated = time.perf_counter() - started
         with harness.sandbox(seed=seed) as sb:
             skip = len(sb.requests())
@@ -89,21 +93,25 @@ def main():
         "exchange": max(1, math.ceil(args.exchange / 1000.0)),
         "intune": max(1, math.ceil(args.intune / 1000.0)),
         "entra": max(1, math.ceil(args.entra / 999.0)),
+        "mam": max(1, math.ceil(args.mam / 1000.0)),
     }
     exchange_posts = [r for r in log if r["service"] == "exchange"]
     redirects = sum(1 for r in exchange_posts if r["status"] == 302)
     intune = sum(1 for r in log if r["path"] == "/v1.0/deviceManagement/managedDevices")
     entra = sum(1 for r in log if r["path"] == "/v1.0/devices")
+    mam = sum(1 for r in log if r["path"] == "/beta/deviceAppManagement/managedAppRegistrations")
     exchange_pages = len(exchange_posts) - redirects
     summary = result["summary"]
-    ok = (written == result["count"] and took <= TARGET_SECONDS and peak_mb <= TARGET_MB and exchange_pages == pages["exchange"]
-          and intune == pages["intune"] and entra == pages["entra"])
+    ok = (written == result["count"] and took <= args.seconds and peak_mb <= TARGET_MB
+          and exchange_pages == pages["exchange"] and intune == pages["intune"] and entra == pages["entra"]
+          and mam == pages["mam"])
     rows = [
-        ("devices (Exchange / Intune / Entra)", "%d / %d / %d" % (args.exchange, args.intune, args.entra)),
+        ("devices (Exchange / Intune / Entra / app registrations)",
+         "%d / %d / %d / %d" % (args.exchange, args.intune, args.entra, args.mam)),
         ("records written (dest)", "%d (count %d)" % (written, result["count"])),
         ("records by source", json.dumps(summary["by_source"], sort_keys=True)),
         ("EAS-only users", "%d" % len(summary["eas_only_users"])),
-        ("module wall time", "%.1f s (target <= %.0f s)" % (took, TARGET_SECONDS)),
+        ("module wall time", "%.1f s (target <= %.0f s)" % (took, args.seconds)),
         ("module CPU time (user+sys)", "%.1f s" % cpu),
         ("load average before the run", "%.1f on %d CPUs (wall time includes waiting for the sandbox)"
          % (load, os.cpu_count() or 1)),
@@ -112,12 +120,14 @@ def main():
                                                                             redirects)),
         ("Intune requests", "%d (pages expected %d)" % (intune, pages["intune"])),
         ("Entra requests", "%d (pages expected %d)" % (entra, pages["entra"])),
+        ("app registration requests", "%d (pages expected %d)" % (mam, pages["mam"])),
         ("token requests", "%d" % counts["token"]),
         ("seed generation", "%.1f s" % generated),
         ("targets met", "yes" if ok else "NO"),
     ]
     harness.report("device inventory, source all", rows, {
         "exchange_devices": args.exchange, "intune_devices": args.intune, "entra_devices": args.entra,
+        "app_registrations": args.mam, "mam_requests": mam,
         "seconds": round(took, 2), "cpu_seconds": round(cpu, 2), "load_average": round(load, 2), "peak_rss_mb": round(peak_mb, 1), "exchange_pages": exchange_pages,
         "exchange_redirects": redirects, "intune_requests": intune, "entra_requests": entra,
         "expected_pages": pages, "records": written, "targets_met": ok,

@@ -149,6 +149,11 @@ options:
         travels through Ansible. The report roles use it in check mode, where they write no file unless asked to.
     type: bool
     default: true
+  return_first:
+    description:
+      - With O(dest) or O(csv_dest), also return the first this many records (in the sort order) in RV(devices);
+        the files still hold every record. The device report uses it to list phones without reading its files back.
+    type: int
   dest:
     description:
       - Write the devices to this file on the host that runs the module, as a JSON array with one record a line,
@@ -242,7 +247,8 @@ devices:
       C(compliance), C(apps), C(app_protection) (V(applied) when every Outlook registration of the phone has an
       applied app protection policy, V(missing) when one has none, null without registrations), C(last_seen), and
       the parts C(exchange), C(intune), C(entra) and C(mam) (null when a source did not see the phone).
-  returned: when neither O(dest) nor O(csv_dest) is set and O(return_devices=true)
+  returned: when neither O(dest) nor O(csv_dest) is set and O(return_devices=true), or the first O(return_first)
+    records when it is set
   type: list
   elements: dict
   sample:
@@ -293,6 +299,16 @@ csv_dest:
   returned: when O(csv_dest) is set
   type: str
   sample: /srv/reports/devices.csv
+tenant_id:
+  description: The tenant that was read (the connection's tenant id or domain).
+  returned: always
+  type: str
+  sample: contoso.onmicrosoft.com
+read_at:
+  description: When the read began, in UTC (ISO 8601).
+  returned: always
+  type: str
+  sample: "2026-12-06T09:30:00Z"
 requests:
   description: How many HTTP requests were sent to Graph and to Exchange (pages, lookups and retries).
   returned: always
@@ -300,6 +316,7 @@ requests:
   sample: {graph: 0, exchange: 1}
 '''
 
+import datetime
 import os
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import FILTER_FIELDS, FilterError
@@ -329,6 +346,7 @@ def argument_spec():
         return_devices=dict(type="bool", default=True),
         dest=dict(type="path"),
         csv_dest=dict(type="path"),
+        return_first=dict(type="int"),
     )
 
 
@@ -348,6 +366,10 @@ def run(module):
         if params[option] and not os.path.isdir(os.path.dirname(os.path.abspath(params[option]))):
             raise ConfigError(option, "names a file in a directory that does not exist", value=params[option],
                               accepted="a path in an existing directory", kind="Option")
+    if params["return_first"] is not None and params["return_first"] < 1:
+        raise ConfigError("return_first", "must be 1 or more", value=params["return_first"],
+                          accepted="a positive integer, or unset", kind="Option")
+    read_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         spill, summary = inventory.collect(lambda: module.graph, lambda: module.exchange)
     except FilterError as exc:
@@ -356,7 +378,8 @@ def run(module):
         "graph": module._graph.stats["requests"] if module._graph is not None else 0,  # pylint: disable=protected-access
         "exchange": module._exchange.stats["requests"] if module._exchange is not None else 0,  # pylint: disable=protected-access
     }
-    result = dict(changed=False, count=summary["total"], server_side=inventory.sent, requests=requests)
+    result = dict(changed=False, count=summary["total"], server_side=inventory.sent, requests=requests,
+                  tenant_id=module.settings.tenant_id, read_at=read_at)
     try:
         if params["dest"]:
             result["dest"] = write_json(params["dest"], spill.records())
@@ -364,6 +387,8 @@ def run(module):
             result["csv_dest"] = write_csv(params["csv_dest"], spill.records(), params["source"])
         if not params["dest"] and not params["csv_dest"] and params["return_devices"]:
             result["devices"] = list(spill.records())
+        elif params["return_first"] and (params["dest"] or params["csv_dest"]):
+            result["devices"] = [r for _n, r in zip(range(params["return_first"]), spill.records())]
     finally:
         spill.close()
     if params["summary"]:

@@ -44,7 +44,8 @@ def test_audit_devices_writes_what_the_inventory_holds(run_playbook, tmp_path):
     assert stat.S_IMODE(os.stat(report).st_mode) == 0o700
 
     records = json.loads((report / "devices.json").read_text())
-    assert records == inventory["devices"] and len(records) == 11
+    # 8 Exchange rows (5 joined to a phone), 4 Intune devices, 5 phones of app registrations (3 on Intune devices)
+    assert records == inventory["devices"] and len(records) == 9
 
     rows = list(csv.DictReader((report / "devices.csv").open(newline="", encoding="utf-8")))
     assert [r["device_name"] for r in rows] == [r["device_name"] for r in records]
@@ -52,11 +53,28 @@ def test_audit_devices_writes_what_the_inventory_holds(run_playbook, tmp_path):
     assert [r["sources"] for r in rows] == [" ".join(r["sources"]) for r in records]
 
     summary = json.loads((report / "summary.json").read_text())
-    assert summary["count"] == 11 and summary["summary"] == inventory["summary"]
+    assert summary["count"] == 9 and summary["summary"] == inventory["summary"]
 
     page = (report / "report.html").read_text()
     assert "<title>Contoso &lt;phones&gt;</title>" in page  # escaped, not markup
-    assert re.search(r'id="total"><div class="value">11<', page)
+    assert re.search(r'id="total"><div class="value">9<', page)
+    # the tenant and the time it was made; the client types in words
+    tenant = page.split('id="tenant"', 1)[1].split("</p>", 1)[0]
+    assert "7d0b5c3e-4a7f-4f6e-9c1d-2b8e5a9f3c61" in tenant and re.search(r'datetime="20\d\d-\d\d-\d\dT', tenant)
+    words = page.split('id="client-types"', 1)[1].split("</section>", 1)[0]
+    assert "<dt>REST</dt>" in words and "<dt>Outlook</dt>" in words and "Exchange ActiveSync" in words
+    # the phones, by user name, each once
+    phones = page.split('id="phones"', 1)[1].split("</section>", 1)[0]
+    assert phones.count("<tr><td>") == 9
+    for name in ("Adele Vance", "Grady Archie", "Megan Bowen", "Diego Siciliani", "Alex Wilber"):
+        assert "<tr><td>%s</td>" % name in phones, name
+    assert "Native mail app (Exchange ActiveSync)" in phones and "Outlook for iOS and Android (REST API)" in phones
+    # Outlook users without an applied app protection policy, by name
+    unprotected = page.split('id="unprotected"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td>", unprotected) == [
+        ("megan@contoso.onmicrosoft.com", "Megan Bowen"), ("patti@contoso.onmicrosoft.com", "Patti Fernandez")]
+    assert "Outlook and Teams protection (iOS)" in unprotected
+    assert re.search(r'id="unprotected-count"><div class="value">2<', page)
     for user in inventory["summary"]["eas_only_users"]:
         assert "<td>%s</td><td>%s</td>" % (user["user"], html.escape(user["display_name"])) in page
     assert [u["user"] for u in inventory["summary"]["eas_only_users"]] == ["alex", "lee", "nestor"]
@@ -92,3 +110,5 @@ def test_report_renders_in_headless_chromium(run_playbook, tmp_path):
     dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'id="eas-only"' in dom.stdout and "Alex Wilber" in dom.stdout and "By client type" in dom.stdout
+    assert 'id="unprotected"' in dom.stdout and "Patti Fernandez" in dom.stdout and 'id="phones"' in dom.stdout
+    assert "Native mail app (Exchange ActiveSync)" in dom.stdout

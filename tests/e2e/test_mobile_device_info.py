@@ -208,9 +208,10 @@ def test_join_one_record_per_phone_and_eas_only_users(run_playbook):
     # 2 Entra devices (1 joined), 5 phones of app registrations (3 on Intune devices)
     assert len(records) == 7 + 4 + 1 + 2
     unprotected = answer["summary"]["outlook_unprotected_users"]
+    # megan is named by her Intune device; patti by no other source, so by /users (her id)
     assert [(u["user"], u["display_name"]) for u in unprotected] == [
-        ("megan@contoso.onmicrosoft.com", "Megan Bowen"), (None, None)]
-    assert unprotected[1]["user_id"] == "3ef3cb2e-290a-529a-8529-ff932e60ae70"  # patti: no other source names her
+        ("megan@contoso.onmicrosoft.com", "Megan Bowen"), ("patti@contoso.onmicrosoft.com", "Patti Fernandez")]
+    assert unprotected[1]["user_id"] == "3ef3cb2e-290a-529a-8529-ff932e60ae70"
     assert unprotected[0]["devices"][0]["intended_policies"] == ["Outlook and Teams protection (iOS)"]
     # alex, lee, nestor, lidia have only native EAS mail; grady and isaiah also use Outlook mobile
     assert [u["user"] for u in answer["summary"]["eas_only_users"]] == ["alex", "lee", "lidia", "nestor"]

@@ -87,4 +87,22 @@ class Inventory:
         for row in self._rows(graph, exchange, users):
             summary.add(row)
             spill.add(key(row), row)
-        return spill, summary.result()
+        result = summary.result()
+        name_users(graph, result.get("outlook_unprotected_users"))
+        return spill, result
+
+
+def name_users(graph, entries):
+    """Fill ``user`` and ``display_name`` of summary entries that only an app registration named (by user id),
+    from ``/users`` with ``$filter=id in (...)``, 15 ids a request."""
+    missing = [e for e in entries or [] if e.get("user_id") and not e.get("display_name")]
+    for start in range(0, len(missing), 15):
+        chunk = missing[start:start + 15]
+        ids = ",".join("'%s'" % str(e["user_id"]).replace("'", "''") for e in chunk)
+        found = dict((str(u.get("id", "")).lower(), u) for u in graph().list(
+            "/users", query={"$filter": "id in (%s)" % ids, "$select": "id,userPrincipalName,displayName"}))
+        for entry in chunk:
+            user = found.get(str(entry["user_id"]).lower())
+            if user:
+                entry["user"] = entry.get("user") or user.get("userPrincipalName")
+                entry["display_name"] = user.get("displayName")

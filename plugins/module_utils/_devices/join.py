@@ -217,10 +217,11 @@ def _link(db):
         "max(os) AS os, max(outlook) AS outlook FROM mam GROUP BY g ORDER BY first")
     run("INSERT INTO link_grp (gid, iidx, how) SELECT min(g.rowid), i.idx, 'managedDeviceId' FROM grp g "
         "JOIN it i ON i.id = g.mdid GROUP BY i.idx")
-    run("INSERT INTO link_grp (gid, iidx, how) SELECT min(g.rowid), f.idx, 'azureADDeviceId' FROM grp g "
-        "JOIN (SELECT aad, min(idx) AS idx FROM it WHERE aad IS NOT NULL GROUP BY aad) f ON f.aad = g.aad "
-        "WHERE g.rowid NOT IN (SELECT gid FROM link_grp) AND f.idx NOT IN (SELECT iidx FROM link_grp) "
-        "GROUP BY f.idx")
+    # (each phone looks its device up through the index on it.aad: the first Intune device of that id)
+    run("INSERT INTO link_grp (gid, iidx, how) SELECT min(g.rowid), i.idx, 'azureADDeviceId' FROM grp g "
+        "JOIN it i ON i.aad = g.aad AND i.idx = (SELECT min(idx) FROM it WHERE aad = g.aad) "
+        "WHERE g.aad IS NOT NULL AND g.rowid NOT IN (SELECT gid FROM link_grp) "
+        "AND i.idx NOT IN (SELECT iidx FROM link_grp) GROUP BY i.idx")
     # 4. Outlook rows of Exchange to Outlook phones: same user and OS, unique on both sides
     run("CREATE TEMP TABLE lo AS SELECT uid || '|' || os AS pair, min(idx) AS eidx FROM ex WHERE outlook = 1 "
         "AND uid IS NOT NULL AND os IS NOT NULL AND idx NOT IN (SELECT eidx FROM link_ex) "

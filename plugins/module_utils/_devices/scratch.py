@@ -54,8 +54,13 @@ class Scratch:
             except OSError:
                 pass
 
+    def __del__(self):
+        self.close()
+
     def close(self):
         db, self.db = getattr(self, "db", None), None
+        if db is None and not os.path.exists(getattr(self, "path", "")):
+            return
         if db is not None:
             try:
                 db.close()
