@@ -44,7 +44,7 @@ MODULES = {"graph_request", "conditional_access_policy", "conditional_access_pol
            "authentication_strength_policy", "authentication_strength_policy_info", "app_protection_policy",
            "app_protection_policy_info", "app_configuration_policy", "app_configuration_policy_info",
            "mobile_device", "mobile_device_info", "conditional_access_whatif", "conditional_access_coverage_info",
-           "backup_restore"}
+           "backup_restore", "managed_app_wipe"}
 TWIN_SALES_ID = "e0e0e0e0-0000-4000-8000-0000000000b2"
 CONTOSO = json.loads((Path(__file__).resolve().parents[2] / "sandbox" / "seeds" / "contoso.json")
                      .read_text(encoding="utf-8"))
