@@ -80,7 +80,9 @@ def main():
         generate_seed(seed, users=args.users, groups=0, devices=args.entra, managed_devices=args.intune,
                       exchange_devices=args.exchange, app_registrations=args.mam)
         generated = time.perf_counter() - started
-        with harness.sandbox(seed=seed) as sb:
+        # loading the seed takes about a second per 50,000 objects on an idle machine
+        objects = args.exchange + args.intune + args.entra + args.mam + args.users
+        with harness.sandbox(seed=seed, timeout=max(20.0, objects / 5000.0)) as sb:
             skip = len(sb.requests())
             dest = str(Path(sb.workdir) / "devices.json")
             load = os.getloadavg()[0]

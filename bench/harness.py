@@ -17,12 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def sandbox(seed=None, faults=None):
-    """A fresh sandbox in a temporary state directory."""
+def sandbox(seed=None, faults=None, timeout=20.0):
+    """A fresh sandbox in a temporary state directory (``timeout``: seconds it may take to start)."""
     from tenantguard_sandbox.testing import running_sandbox
 
     with tempfile.TemporaryDirectory(prefix="tenantguard-bench-") as tmp:
-        with running_sandbox(Path(tmp) / "sandbox", seed=seed, faults=faults) as sb:
+        with running_sandbox(Path(tmp) / "sandbox", seed=seed, faults=faults, timeout=timeout) as sb:
             sb.workdir = Path(tmp)
             yield sb
 

@@ -179,7 +179,10 @@ notes:
   - Records are sorted by user, then device name, then the source's id, so two runs over the same tenant return
     the same order.
   - Outlook for iOS and Android registers its own device id with Exchange, different from the one Intune and
-    Entra know, so its Exchange rows usually stay separate from the phone's Intune record.
+    Entra know, so without app registrations (O(source=mam)) its Exchange rows stay separate from the phone's
+    Intune record; with them, the user and operating system rule under O(source) joins them when it is unambiguous.
+  - The join and the sort run in an SQLite scratch file (mode 0600, in the system's temporary directory, removed
+    when the task ends), so memory does not grow with the number of devices.
 seealso:
   - name: Get-MobileDevice
     description: The Exchange cmdlet and its filterable properties.

@@ -43,3 +43,19 @@ def list_change(state, device_id, allowed, blocked):
 def wipe_requested(statistics):
     return str((statistics or {}).get("Status") or "").lower() in WIPE_DONE or bool(
         (statistics or {}).get("DeviceWipeRequestTime"))
+
+
+# -- managed_app_wipe -----------------------------------------------------------------------------
+# A selective wipe of an app registration shows as an operation of the registration ($expand=operations). Microsoft
+# does not document its name or states; "Wipe" with a state other than failed counts as requested (unverified).
+WIPE_OPERATION = "wipe"
+WIPE_FAILED = ("failed", "canceled", "cancelled")
+
+
+def app_wipe_requested(registration):
+    """True when the registration already carries a wipe operation that has not failed."""
+    for operation in (registration or {}).get("operations") or []:
+        name = str(operation.get("displayName") or "").lower()
+        if WIPE_OPERATION in name and str(operation.get("state") or "").lower() not in WIPE_FAILED:
+            return True
+    return False
