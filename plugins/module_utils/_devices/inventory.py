@@ -84,11 +84,16 @@ class Inventory:
         key = SORT_KEYS[self.source]
 
         spill = SortedSpill(self.limit)
-        for row in self._rows(graph, exchange, users):
-            summary.add(row)
-            spill.add(key(row), row)
-        result = summary.result()
-        name_users(graph, result.get("outlook_unprotected_users"))
+        try:
+            rows = self._rows(graph, exchange, users)
+            for row in rows:
+                summary.add(row)
+                spill.add(key(row), row)
+            result = summary.result()
+            name_users(graph, result.get("outlook_unprotected_users"))
+        except BaseException:
+            spill.close()  # the scratch file goes with a failed read too
+            raise
         return spill, result
 
 

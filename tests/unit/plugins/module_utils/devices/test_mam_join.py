@@ -135,3 +135,27 @@ def test_every_row_lands_in_exactly_one_record(registrations, outlook_rows):
         users = {a["userId"] for a in record["mam"] or []}
         if record["exchange"] and record["mam"]:
             assert users == {record["exchange"]["ExchangeObjectId"]}
+
+
+def test_a_failed_read_leaves_no_scratch_file(monkeypatch):
+    from ansible_collections.tenantguard.m365.plugins.module_utils._devices.inventory import Inventory
+
+    made = []
+    original = scratch_module.Scratch.__init__
+
+    def spy(self):
+        original(self)
+        made.append(self.path)
+    monkeypatch.setattr(scratch_module.Scratch, "__init__", spy)
+
+    class Broken:
+        def list(self, path, api_version=None, query=None):
+            yield mam_row({"@odata.type": "#microsoft.graph.iosManagedAppRegistration", "id": "r1", "userId": "u"})
+            raise RuntimeError("the service went away")
+    try:
+        Inventory("mam").collect(Broken, None)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert made and not any(os.path.exists(path) for path in made)
