@@ -112,9 +112,10 @@ def check(params):
 
 
 def registrations_on(graph, user_id, tag):
-    rows = graph.list("/users/%s/managedAppRegistrations" % user_id, api_version="beta",
-                      query={"$expand": MAM_EXPAND})
-    return [mam_row(r) for r in rows if str(r.get("deviceTag") or "").lower() == tag.lower()]
+    return [mam_row(r)
+            for r in graph.list("/users/%s/managedAppRegistrations" % user_id, api_version="beta",
+                                query={"$expand": MAM_EXPAND})
+            if str(r.get("deviceTag") or "").lower() == tag.lower()]
 
 
 def run(module):

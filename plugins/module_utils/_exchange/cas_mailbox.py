@@ -94,8 +94,8 @@ def group_members(graph, groups, option="groups"):
     out = {}
     for group in groups:
         group_id = found[("group", group)].id
-        members = graph.list("/groups/%s/transitiveMembers" % group_id,
-                             query={"$select": "id,userPrincipalName,mail"})
+        members = list(graph.list("/groups/%s/transitiveMembers" % group_id,
+                                  query={"$select": "id,userPrincipalName,mail"}))
         out[group] = [m.get("userPrincipalName") or m.get("mail") for m in members
                       if str(m.get("@odata.type", "#microsoft.graph.user")).endswith(".user")
                       and (m.get("userPrincipalName") or m.get("mail"))]
