@@ -27,7 +27,27 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource 
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption
 
 
-class MamPolicyEngine(ResourceEngine):
+class CreateThenWriteEngine(ResourceEngine):
+    """ResourceEngine whose creates are followed by the writes that Graph refuses in the POST body
+    (``resource.create_writes``: apps, assignments, a priority) on the new id."""
+
+    def _create(self, change):
+        stored = super()._create(change)
+        try:
+            for write in self.resource.create_writes(change.declared.desired):
+                self._write(lambda w=write: self.graph.request(
+                    w.method, self.resource.object_path(stored["id"], w.suffix), api_version=self.api_version,
+                    body=w.body, idempotent=w.idempotent, accept=w.accept))
+        except TenantGuardError:
+            # The object exists without all that follows the create: the failure is reported with it as created
+            # (changed), and the next run, which finds it by name, writes what is missing.
+            change.stored = stored
+            change.done = True
+            raise
+        return stored
+
+
+class MamPolicyEngine(CreateThenWriteEngine):
     """ResourceEngine whose creates also target apps and assign groups."""
 
     group_types_wanted = False
@@ -70,21 +90,6 @@ class MamPolicyEngine(ResourceEngine):
                 if key in declared.desired:
                     change.predicted[key] = copy.deepcopy(declared.desired[key])
         return change
-
-    def _create(self, change):
-        stored = super()._create(change)
-        try:
-            for write in self.resource.create_writes(change.declared.desired):
-                self._write(lambda w=write: self.graph.request(
-                    w.method, self.resource.object_path(stored["id"], w.suffix), api_version=self.api_version,
-                    body=w.body, idempotent=w.idempotent, accept=w.accept))
-        except TenantGuardError:
-            # The policy exists without all of its apps or groups: the failure is reported with the policy
-            # as created (changed), and the next run, which finds it by name, writes what is missing.
-            change.stored = stored
-            change.done = True
-            raise
-        return stored
 
 
 def group_references(item, field=""):

@@ -19,8 +19,7 @@ default carries the same display name, are left out.
 import copy
 import re
 
-from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import TenantGuardError
-from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import ResourceEngine
+from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import CreateThenWriteEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import (
     InvalidOption, ResourceType, Write, option_field)
 
@@ -249,7 +248,7 @@ class EnrollmentRestrictionType(ResourceType):
         return graph_to_options(body, self.group_names)
 
 
-class EnrollmentRestrictionEngine(ResourceEngine):
+class EnrollmentRestrictionEngine(CreateThenWriteEngine):
     """Platform restriction configurations only; the default found by ``default: true``, never deleted."""
 
     def _complete(self, objects, single=False):
@@ -282,17 +281,3 @@ class EnrollmentRestrictionEngine(ResourceEngine):
     def plan_set(self, items, **kwargs):
         changes = super().plan_set(items, **kwargs)
         return [c for c in changes if not (c.purged and is_default(c.current))]
-
-    def _create(self, change):
-        stored = super()._create(change)
-        try:
-            for write in self.resource.create_writes(change.declared.desired):
-                self._write(lambda w=write: self.graph.request(
-                    w.method, self.resource.object_path(stored["id"], w.suffix), api_version=self.api_version,
-                    body=w.body, idempotent=w.idempotent, accept=w.accept))
-        except TenantGuardError:
-            # Created without its priority or groups: reported as created (changed); the next run completes it.
-            change.stored = stored
-            change.done = True
-            raise
-        return stored
