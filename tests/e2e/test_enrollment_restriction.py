@@ -89,3 +89,5 @@ def test_info_reads_what_reapplies_as_a_no_op(run_playbook, graph_sandbox):
     assert custom["params"]["assignments"] == {"include_groups": ["Mobile Pilot"]}
     assert custom["params"]["priority"] == 1
     assert custom["params"]["ios"]["personal_device_enrollment_blocked"] is True
+    assert read["set"]["changed"] is False and read["set"]["actions"] == []
+    assert sorted(o["id"] for o in read["set"]["enrollment_restrictions"]) == stored_ids
