@@ -69,6 +69,33 @@ ROLE_VARIABLES = {
             "conditional_access_users",
         ),
     },
+    "device_compliance": {
+        "options": (
+            "device_compliance_api_version",
+            "device_compliance_default_rollout",
+            "device_compliance_enrollment_restrictions",
+            "device_compliance_pilot_groups",
+            "device_compliance_policies",
+            "device_compliance_preflight",
+            "device_compliance_purge",
+            "device_compliance_purge_name_pattern",
+        ),
+        "internal": (
+            "device_compliance_assignments",
+            "device_compliance_changes",
+            "device_compliance_item",
+            "device_compliance_piloted",
+            "device_compliance_planned",
+            "device_compliance_policies_result",
+            "device_compliance_policy_items",
+            "device_compliance_report_only_actions",
+            "device_compliance_restrictions_checked",
+            "device_compliance_restrictions_result",
+            "device_compliance_stage",
+            "device_compliance_stage_changes",
+            "device_compliance_unknown_stages",
+        ),
+    },
     "device_report": {
         "options": (
             "device_report_dir",
