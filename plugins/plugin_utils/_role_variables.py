@@ -16,6 +16,7 @@ ROLE_VARIABLES = {
         "options": (
             "app_protection_api_version",
             "app_protection_configurations",
+            "app_protection_known_groups",
             "app_protection_policies",
         ),
         "internal": (
