@@ -179,6 +179,7 @@ ROLE_VARIABLES = {
     "tenant_export": {
         "options": (
             "tenant_export_app_protection",
+            "tenant_export_device_compliance",
             "tenant_export_emergency_access",
             "tenant_export_file",
             "tenant_export_pilot_suffix",
@@ -187,7 +188,9 @@ ROLE_VARIABLES = {
             "tenant_export_all",
             "tenant_export_app_configurations",
             "tenant_export_app_protection_policies",
+            "tenant_export_compliance_policies",
             "tenant_export_copies",
+            "tenant_export_enrollment_restrictions",
             "tenant_export_locations",
             "tenant_export_pilot_groups",
             "tenant_export_piloted",
