@@ -6,6 +6,9 @@ anything is read."""
 import json
 import os
 
+import pytest
+import yaml
+
 import conftest
 from conftest import settled
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.compliance_levels import PRESETS
@@ -129,3 +132,61 @@ def test_an_unknown_stage_or_variable_is_refused_before_anything_is_read(run_pla
     assert run.rc != 0, run
     assert "device_compliance_pilot_group" in run.stdout and "device_compliance_pilot_groups" in run.stdout
     assert [r for r in settled(graph_sandbox)[since:] if r["service"] == "graph"] == []
+
+
+COMPLIANT_PHONES = {
+    "display_name": "TG - Pilot: compliant phones for Office 365", "rollout": "enforced",
+    "conditions": {"users": {"include_groups": ["Mobile Pilot"]},
+                   "applications": {"include_applications": ["Office365"]},
+                   "platforms": {"include_platforms": ["iOS", "android"]}, "client_app_types": ["all"]},
+    "grant_controls": {"operator": "OR", "built_in_controls": ["compliantDevice"]}}
+IOS_PILOT = {"display_name": "TG - iOS enrolled - Level 2", "platform": "ios", "baseline": "level2",
+             "os_minimum_version": "17.0", "rollout": "enforced",
+             "assignments": {"include_groups": ["Mobile Pilot"], "exclude_groups": ["Emergency Access Accounts"]}}
+
+
+def contoso_vars(tmp_path, compliance):
+    """The example vars with an enforced policy that requires a compliant phone, and ``compliance`` as policies."""
+    tenant = yaml.safe_load((conftest.REPO / "playbooks" / "vars" / "contoso.yml").read_text(encoding="utf-8"))
+    tenant["conditional_access_policies"] = tenant["conditional_access_policies"] + [COMPLIANT_PHONES]
+    tenant["device_compliance_policies"] = compliance
+    path = tmp_path / "tenant.yml"
+    path.write_text(yaml.safe_dump(tenant), encoding="utf-8")
+    return str(path)
+
+
+def harden_seed():
+    return json.loads((conftest.REPO / "sandbox" / "seeds" / "contoso.json").read_text(encoding="utf-8"))
+
+
+class TestHardening:
+    """tenant_hardening writes the compliance policies before the conditional access policies, so that an enforced
+    policy that requires a compliant phone is accepted in the same run that assigns its compliance policies."""
+
+    @pytest.fixture
+    def sandbox_seed(self):
+        return harden_seed()
+
+    def test_compliance_is_assigned_before_the_policy_that_requires_it(self, run_playbook, graph_sandbox, tmp_path):
+        tenant = yaml.safe_load((conftest.REPO / "playbooks" / "vars" / "contoso.yml").read_text(encoding="utf-8"))
+        harden = conftest.REPO / "playbooks" / "harden_tenant.yml"
+        run = run_playbook(harden, extra_vars={"tenant_vars_file": contoso_vars(
+            tmp_path, tenant["device_compliance_policies"] + [IOS_PILOT])})
+        assert run.rc == 0, run
+        summary = run.stdout.split("Summarise what changed", 1)[1]
+        assert "device compliance policy TG - iOS enrolled - Level 2: created" in summary
+        assert "conditional access policy TG - Pilot: compliant phones for Office 365: created" in summary
+        order = [r["path"] for r in settled(graph_sandbox) if r["service"] == "graph" and r["method"] == "POST"]
+        first_compliance = min(i for i, p in enumerate(order) if p.endswith("/deviceCompliancePolicies"))
+        ca_creates = [i for i, p in enumerate(order) if p.endswith("/conditionalAccess/policies")]
+        assert ca_creates and first_compliance < min(ca_creates), order
+        stored_ca = dict((p["displayName"], p) for p in stored(graph_sandbox, "conditionalAccessPolicies"))
+        assert stored_ca[COMPLIANT_PHONES["display_name"]]["state"] == "enabled"
+
+    def test_without_compliance_the_policy_is_refused(self, run_playbook, graph_sandbox, tmp_path):
+        harden = conftest.REPO / "playbooks" / "harden_tenant.yml"
+        run = run_playbook(harden, extra_vars={"tenant_vars_file": contoso_vars(tmp_path, [])})
+        assert run.rc != 0, run
+        assert "compliance" in run.stdout.lower() and COMPLIANT_PHONES["display_name"] in run.stdout
+        stored_ca = [p["displayName"] for p in stored(graph_sandbox, "conditionalAccessPolicies")]
+        assert COMPLIANT_PHONES["display_name"] not in stored_ca
