@@ -190,3 +190,6 @@ class TestHardening:
         assert "compliance" in run.stdout.lower() and COMPLIANT_PHONES["display_name"] in run.stdout
         stored_ca = [p["displayName"] for p in stored(graph_sandbox, "conditionalAccessPolicies")]
         assert COMPLIANT_PHONES["display_name"] not in stored_ca
+        # The check-mode pass only warns (a task before the policies may assign a compliance policy), so the writes
+        # before the conditional access task (app protection, the enrolment restriction) are made before the refusal.
+        assert not [w for w in graph_writes(graph_sandbox) if w[1] in ("policies", "deviceCompliancePolicies")]
