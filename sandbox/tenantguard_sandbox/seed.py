@@ -28,7 +28,7 @@ CONDITIONAL_ACCESS = ("namedLocations", "authenticationStrengthPolicies", "condi
                       "authenticationContextClassReferences")
 KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
     "applications", "directoryRoles", "exchangeMobileDevices", "tenant"} | {
-    "managedAppRegistrations", "managedAppStatuses"}
+    "managedAppRegistrations", "managedAppStatuses", "deviceCompliancePolicies"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
 _POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
@@ -152,8 +152,35 @@ def apply_seed(sandbox, document, source="seed"):
             for obj in items:
                 store[name].put(_with_id(name, 0, _graph_object(obj)))
             counts[name] = len(items)
+        _apply_compliance_policies(store, document, counts)
         _apply_conditional_access(store, document, counts)
     return counts
+
+
+def _apply_compliance_policies(store, document, counts):
+    """Compliance policies as ``intune_compliance`` stores a created one: the derived type in ``@odata.type``,
+    every property with Graph's defaults (beta), version 1, a single block rule unless the seed gives rules.
+    Managed devices name them in ``deviceCompliancePolicyStates`` (``intune_compliance_status``)."""
+    items = _objects(document, "deviceCompliancePolicies")
+    for obj in items:
+        obj = _graph_object(dict(obj))
+        type_name = str(obj.get("@odata.type") or "").rsplit(".", 1)[-1]
+        if not type_name:
+            raise SeedError("deviceCompliancePolicies: each policy names its type in @odata.type")
+        obj.setdefault("id", stable_id("seed", "deviceCompliancePolicies", json.dumps(obj, sort_keys=True)))
+        rules = obj.pop("scheduledActionsForRule", None) or [{"id": stable_id("seed", "rule", obj["id"]),
+                                                              "ruleName": None, "scheduledActionConfigurations": [
+            {"id": stable_id("seed", "block", obj["id"]), "actionType": "block", "gracePeriodHours": 0,
+             "notificationTemplateId": "", "notificationMessageCCList": []}]}]
+        assignments = obj.pop("assignments", [])
+        obj.setdefault("createdDateTime", SEED_CLOCK.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        obj.setdefault("lastModifiedDateTime", obj["createdDateTime"])
+        obj.setdefault("version", 1)
+        obj = defaults.complete("beta", type_name, obj)
+        obj["@odata.type"] = "#microsoft.graph." + type_name
+        obj.update({"scheduledActionsForRule": rules, "assignments": assignments})
+        store["deviceCompliancePolicies"].put(obj)
+    counts["deviceCompliancePolicies"] = len(items)
 
 
 def _apply_tenant(sandbox, spec):
