@@ -71,6 +71,7 @@ ROLE_VARIABLES = {
     },
     "device_report": {
         "options": (
+            "device_report_compliance_status",
             "device_report_dir",
             "device_report_eas_only_rows",
             "device_report_filters",
