@@ -298,7 +298,7 @@ summary:
       blocks.
     - C(by_compliance) (sources V(intune) and V(all)) counts Intune devices by C(complianceState);
       C(by_enrollment) (source V(all)) counts phones by C(enrollment).
-    - C(compliance_note) says why compliance is missing when Graph refused its read (401 or 403: the application
+    - C(compliance_note) says why compliance is missing when Graph refused its read (401 or 403, when the application
       lacks C(DeviceManagementConfiguration.Read.All)); the devices are then listed without it, and a warning says
       the same.
   returned: when O(summary=true)
