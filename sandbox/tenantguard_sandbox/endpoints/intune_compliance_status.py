@@ -24,8 +24,8 @@
 All of it is derived from what managed devices hold under ``deviceCompliancePolicyStates`` (a navigation, never
 rendered with the device): ``[{"id": <policy id>, "state": <complianceStatus>, "settingStates": [{"setting",
 "state"}]}]``; the policy's display name, platform and version come from the policy itself. A policy id that no
-stored policy has is Intune's 404. Paging: ``$top`` and ``$skip`` as the compliance policy list (the service's page
-size for these collections is **unverified**; issue microsoft-graph-explorer-v4#4043 reports pages of 51).
+stored policy has is Intune's 404. Paging: pages of 1,000 with ``@odata.nextLink``, ``$top`` and ``$skip`` (the service's page size for these
+collections is **unverified**; issue microsoft-graph-explorer-v4#4043 reports 51 rows where more were expected).
 Permissions: DeviceManagementConfiguration.Read.All for the policy and setting collections,
 DeviceManagementManagedDevices.Read.All for a device's policy states.
 """
@@ -65,7 +65,7 @@ def _not_found(key):
 
 def _spec(type_name, context, names):
     return ListSpec(type_name, context, properties=lambda version: set(names), directory=False, max_top=None,
-                    default_top=None, allow_skip=True, countable=False)
+                    default_top=1000, allow_skip=True, countable=False)
 
 
 def _status(value):
