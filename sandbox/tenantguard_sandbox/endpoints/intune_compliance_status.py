@@ -93,6 +93,28 @@ class ComplianceStatus:
         self.sandbox = sandbox
         self.devices = sandbox.store["managedDevices"]
         self.policies = sandbox.store["deviceCompliancePolicies"]
+        self._cache = (None, None)
+
+    def _indexed(self):
+        """``(by policy id: [(device, state)], by setting: [(platform, device, state)])``, built once per change of
+        the devices or policies (each page of a 100,000-device tenant would otherwise walk every device)."""
+        key = (id(self.devices), self.devices.version, id(self.policies), self.policies.version)
+        cached_key, cached = self._cache
+        if cached_key == key:
+            return cached
+        by_policy, by_setting = {}, {}
+        for device in self.devices.values():
+            for state in _states(device):
+                by_policy.setdefault(state.get("id"), []).append((device, state))
+                policy = self.policies.get(state.get("id"))
+                if policy is None:
+                    continue
+                platform = PLATFORM.get(_policy_type(policy), "all")
+                for item in state.get("settingStates") or []:
+                    if isinstance(item, dict) and item.get("setting"):
+                        by_setting.setdefault(item["setting"], []).append((platform, device, _status(item.get("state"))))
+        self._cache = (key, (by_policy, by_setting))
+        return by_policy, by_setting
 
     def _policy(self, key):
         policy = self.policies.get(key)
@@ -102,21 +124,18 @@ class ComplianceStatus:
 
     def device_status_rows(self, request, policy):
         rows = []
-        for device in self.devices.values():
-            for state in _states(device):
-                if state.get("id") != policy["id"]:
-                    continue
-                row = {"@odata.type": "#microsoft.graph.deviceComplianceDeviceStatus",
-                       "id": "%s_%s_%s" % (device["id"], policy["id"], device.get("userId") or ""),
-                       "deviceDisplayName": device.get("deviceName"), "userName": device.get("userDisplayName"),
-                       "deviceModel": device.get("model"),
-                       "complianceGracePeriodExpirationDateTime": _grace(device),
-                       "status": _status(state.get("state")),
-                       "lastReportedDateTime": device.get("lastSyncDateTime") or EPOCH,
-                       "userPrincipalName": device.get("userPrincipalName")}
-                if request.version == "beta":
-                    row["platform"] = 0
-                rows.append(row)
+        for device, state in self._indexed()[0].get(policy["id"], []):
+            row = {"@odata.type": "#microsoft.graph.deviceComplianceDeviceStatus",
+                   "id": "%s_%s_%s" % (device["id"], policy["id"], device.get("userId") or ""),
+                   "deviceDisplayName": device.get("deviceName"), "userName": device.get("userDisplayName"),
+                   "deviceModel": device.get("model"),
+                   "complianceGracePeriodExpirationDateTime": _grace(device),
+                   "status": _status(state.get("state")),
+                   "lastReportedDateTime": device.get("lastSyncDateTime") or EPOCH,
+                   "userPrincipalName": device.get("userPrincipalName")}
+            if request.version == "beta":
+                row["platform"] = 0
+            rows.append(row)
         return rows
 
     def device_statuses(self, request, key):
@@ -141,17 +160,12 @@ class ComplianceStatus:
         body.update(counts)
         return Response(200, body)
 
-    def _setting_rows(self):
-        """(setting, platformType, device, state) for every setting state of every device, in store order."""
-        for device in self.devices.values():
-            for state in _states(device):
-                policy = self.policies.get(state.get("id"))
-                if policy is None:
-                    continue
-                platform = PLATFORM.get(_policy_type(policy), "all")
-                for item in state.get("settingStates") or []:
-                    if isinstance(item, dict) and item.get("setting"):
-                        yield item["setting"], platform, device, _status(item.get("state"))
+    def _setting_rows(self, only=None):
+        """(setting, platformType, device, state) for every setting state of every device (of setting ``only``)."""
+        by_setting = self._indexed()[1]
+        for setting in ([only] if only is not None else list(by_setting)):
+            for platform, device, state in by_setting.get(setting, []):
+                yield setting, platform, device, state
 
     def summaries_by_setting(self):
         out = {}
@@ -184,9 +198,7 @@ class ComplianceStatus:
 
     def setting_states(self, request, key):
         rows = []
-        for setting, _platform, device, state in self._setting_rows():
-            if setting != key:
-                continue
+        for setting, _platform, device, state in self._setting_rows(key):
             rows.append({"@odata.type": "#microsoft.graph.deviceComplianceSettingState",
                          "id": "%s_%s" % (device["id"], setting), "setting": setting, "settingName": setting,
                          "deviceId": device["id"], "deviceName": device.get("deviceName"),
