@@ -98,7 +98,8 @@ def test_audit_devices_writes_what_the_inventory_holds(run_playbook, tmp_path):
     work_profile = enrolment.split('id="enrolment-android-personal-work-profile"', 1)[1].split("</section>", 1)[0]
     assert re.search(r"<td>Grady Archie</td>.*<td>personal</td><td class=\"missing\">inGracePeriod</td>"
                      r"<td>Contoso Android work profile compliance</td>"
-                     r"<td>OS minimum version; Storage require encryption</td><td>2026-11-23T07:00:00Z</td>", work_profile)
+                     r"<td>OS minimum version; Storage require encryption</td><td>2026-11-23T07:00:00Z</td>",
+                     work_profile)
     managed = enrolment.split('id="enrolment-android-fully-managed"', 1)[1].split("</section>", 1)[0]
     assert "<td>company</td><td>compliant</td><td>Contoso Android fully managed compliance</td><td></td>" in managed
     compliance = page.split('id="by-compliance"', 1)[1].split("</section>", 1)[0]

@@ -24,8 +24,9 @@
 All of it is derived from what managed devices hold under ``deviceCompliancePolicyStates`` (a navigation, never
 rendered with the device): ``[{"id": <policy id>, "state": <complianceStatus>, "settingStates": [{"setting",
 "state"}]}]``; the policy's display name, platform and version come from the policy itself. A policy id that no
-stored policy has is Intune's 404. Paging: pages of 1,000 with ``@odata.nextLink``, ``$top`` and ``$skip`` (the service's page size for these
-collections is **unverified**; issue microsoft-graph-explorer-v4#4043 reports 51 rows where more were expected).
+stored policy has is Intune's 404. Paging: pages of 1,000 with ``@odata.nextLink``, ``$top`` and ``$skip`` (the
+service's page size for these collections is **unverified**; issue microsoft-graph-explorer-v4#4043 reports 51 rows
+where more were expected).
 Permissions: DeviceManagementConfiguration.Read.All for the policy and setting collections,
 DeviceManagementManagedDevices.Read.All for a device's policy states.
 """
@@ -112,7 +113,8 @@ class ComplianceStatus:
                 platform = PLATFORM.get(_policy_type(policy), "all")
                 for item in state.get("settingStates") or []:
                     if isinstance(item, dict) and item.get("setting"):
-                        by_setting.setdefault(item["setting"], []).append((platform, device, _status(item.get("state"))))
+                        row = (platform, device, _status(item.get("state")))
+                        by_setting.setdefault(item["setting"], []).append(row)
         self._cache = (key, (by_policy, by_setting))
         return by_policy, by_setting
 
