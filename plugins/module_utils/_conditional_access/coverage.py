@@ -187,15 +187,16 @@ def policy_roles(policies):
     return found
 
 
-def default_personas(policies, group_names=None, role_names=None, emergency=()):
-    """A member of each group the policies name (and of no other), a holder of each role they name,
+def default_personas(policies, group_names=None, role_names=None, emergency=(), groups=None):
+    """A member of each group the policies name (and of no other; ``groups``: these group ids instead, such as
+    those the policies and the compliance policies name), a holder of each role they name,
     a member with no group, a guest, and the emergency-access identities (a group of emergency
     accounts is a persona once, as an emergency-access identity)."""
     group_names = group_names or {}
     role_names = role_names or {}
     personas = []
     emergency_groups = set(str(i["id"]).lower() for i in emergency or () if i.get("kind") == "group")
-    for group in policy_groups(policies):
+    for group in policy_groups(policies) if groups is None else groups:
         if str(group).lower() in emergency_groups:
             continue  # the emergency-access identity of that group stands for its members
         personas.append(Persona("member of %s" % group_names.get(group, group),

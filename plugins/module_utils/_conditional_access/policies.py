@@ -621,7 +621,7 @@ class ConditionalAccessEngine(ResourceEngine):
             except GraphError as exc:
                 if exc.status not in (401, 403):
                     raise
-                self.warn("Compliance pre-flight skipped: the device compliance policies could not be read (%s); the "
+                self.warn("Compliance check skipped: the device compliance policies could not be read (%s); the "
                           "application needs DeviceManagementConfiguration.Read.All for it." % exc.describe())
                 self._compliance = None
         return self._compliance
