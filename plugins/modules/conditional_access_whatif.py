@@ -134,7 +134,7 @@ options:
             C(trustType), C(deviceOwnership), C(operatingSystem), C(model), C(extensionAttribute1), ...), or
             C(unmanaged) for a phone or PC that is neither registered nor compliant.
           - C(isCompliant) (Graph's C(deviceInfo) name; C(compliant) is accepted for it) is the device's compliance
-            state and decides the C(compliantDevice) grant too, with the device's platform in O(scenarios[].platform):
+            state and decides the C(compliantDevice) grant too, with the device's platform in O(scenarios[].platform).
             C(false) cannot satisfy it, C(true) can.
           - When the compliance state is not stated, a user's sign-in on iOS or Android cannot satisfy
             C(compliantDevice) while no device compliance policy is assigned to the user for that platform (see
@@ -222,7 +222,7 @@ options:
     description:
       - Read the tenant's device compliance policies and their assignments (one request, made only when a scenario
         signs a user in on iOS or Android without stating the device's compliance and a policy evaluated names
-        C(compliantDevice)): such a sign-in cannot satisfy C(compliantDevice) while no compliance policy is assigned
+        C(compliantDevice)). Such a sign-in cannot satisfy C(compliantDevice) while no compliance policy is assigned
         to the user for the platform (to all users, all devices or a group of the user's, less the groups it
         excludes), as the coverage matrix and the compliance pre-flight of
         M(tenantguard.m365.conditional_access_policy) count it.
