@@ -110,6 +110,17 @@ def test_an_or_with_a_control_the_phone_cannot_satisfy_still_needs_a_compliant_p
     assert preflight_findings(body, nothing, personas(nothing, [body]))["iOS"]["refuse"]
 
 
+def test_a_user_named_by_id_is_a_persona_with_their_groups():
+    user_id = "44444444-0000-4000-8000-000000000004"
+    body = policy(["compliantDevice"], include=["iOS"], users={"includeUsers": [user_id]})
+    assignments = ComplianceAssignments([compliance("iosCompliancePolicy", GROUP)])
+    outside = preflight_personas([body], assignments, users={user_id: ("diego", [STAFF])})
+    found = preflight_findings(body, assignments, outside)
+    assert [r["persona"] for r in found["iOS"]["gaps"]] == ["diego"] and found["iOS"]["refuse"]
+    inside = preflight_personas([body], assignments, users={user_id: ("adele", [PILOT])})
+    assert preflight_findings(body, assignments, inside) == {}
+
+
 def test_an_emergency_account_without_a_compliance_policy_is_refused():
     emergency = [{"account": "breakglass", "kind": "user", "id": "b",
                   "user": {"id": "b", "groups": [PILOT], "roles": [], "user_type": "member"}}]
