@@ -68,6 +68,14 @@ options:
         SKUs or one of those three.
     type: list
     elements: str
+  users_to_locate:
+    description:
+      - User object ids to look for in each policy's scope (such as the users whose Outlook has no applied app
+        protection policy, from M(tenantguard.m365.mobile_device_info)); those in a policy's scope are listed in its
+        C(located_users). The scope is read anyway, so this costs no request.
+    type: list
+    elements: str
+    default: []
   api_version:
     description: The Graph version policies are read with.
     type: str
@@ -122,8 +130,9 @@ readiness:
         - One per enabled or report-only policy, with C(id), C(display_name), C(state), C(needs) (the requirements
           checked), C(users_in_scope), C(users_checked), C(guests_not_checked), C(disabled_accounts_not_checked),
           C(gaps) (per requirement with users lacking it, C(requirement), C(service_plans) and C(users), each with
-          C(id), C(user_principal_name), C(display_name) and C(reason)), C(users_lacking) (each user with C(missing):
-          C(requirement) and C(reason)) and C(verdict) (C(ready) or C(licence_gaps)).
+          C(id), C(user_principal_name), C(display_name) and C(reason)), C(users_lacking) (each user with C(missing), a list of
+          C(requirement) and C(reason)), C(located_users) (the ids of O(users_to_locate) in the policy's scope) and
+          C(verdict) (C(ready) or C(licence_gaps)).
         - C(reason) is C(not_assigned) (no assigned SKU carries the plan), C(disabled_plan) (an assigned SKU carries
           it, disabled for the user) or C(sku_not_active) (the SKU is suspended or locked out).
       type: list
@@ -140,16 +149,18 @@ readiness:
                                    "user_principal_name": "patti@contoso.onmicrosoft.com",
                                    "display_name": "Patti Fernandez",
                                    "missing": [{"requirement": "office_apps", "reason": "not_assigned"}]}],
-                "verdict": "licence_gaps"}]
+                "located_users": [], "verdict": "licence_gaps"}]
     disabled_plans:
-      description: Each service plan disabled in the licence of a user in scope, with C(id), C(user_principal_name),
-        C(display_name), C(sku_part_number), C(service_plan_name) and C(service_plan_id).
+      description:
+        - Each service plan disabled in the licence of a user in scope, with C(id), C(user_principal_name),
+          C(display_name), C(sku_part_number), C(service_plan_name) and C(service_plan_id).
       type: list
       elements: dict
       returned: always
     skus:
-      description: The tenant's subscribed SKUs, with C(sku_id), C(sku_part_number), C(capability_status),
-        C(consumed_units), C(enabled_units) and C(provides) (the requirements checked it meets).
+      description:
+        - The tenant's subscribed SKUs, with C(sku_id), C(sku_part_number), C(capability_status), C(consumed_units),
+          C(enabled_units) and C(provides) (the requirements checked it meets).
       type: list
       elements: dict
       returned: always
@@ -159,8 +170,8 @@ readiness:
       elements: str
       returned: always
     counts:
-      description: C(policies), C(policies_with_gaps), C(users_read), C(users_lacking) (distinct users) and
-        C(disabled_plans).
+      description:
+        - C(policies), C(policies_with_gaps), C(users_read), C(users_lacking) (distinct users) and C(disabled_plans).
       type: dict
       returned: always
 '''
@@ -169,6 +180,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     REQUIREMENT_ORDER,
     Directory,
     check_plan_names,
+    check_user_ids,
     readiness,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
@@ -206,9 +218,10 @@ def run(module):
     office_plans = None
     if params["office_apps_service_plans"] is not None:
         office_plans = check_plan_names(skus, params["office_apps_service_plans"], "office_apps_service_plans")
+    locate = check_user_ids(params["users_to_locate"], "users_to_locate")
     policies = _policies(module, params)
     result = readiness(policies, skus, Directory(module.graph), checks=params["checks"],
-                       office_apps_plans=office_plans)
+                       office_apps_plans=office_plans, locate=locate)
     return {"changed": False, "readiness": result}
 
 
@@ -220,6 +233,7 @@ def main():
             emergency_access=dict(type="dict", options=emergency_access_options()),
             checks=dict(type="list", elements="str", choices=list(REQUIREMENT_ORDER), default=list(REQUIREMENT_ORDER)),
             office_apps_service_plans=dict(type="list", elements="str"),
+            users_to_locate=dict(type="list", elements="str", default=[]),
             api_version=dict(type="str", choices=["v1.0", "beta"], default="v1.0"),
         ),
         supports_check_mode=True,

@@ -14,6 +14,7 @@ SALES = "c9a97bf4-a45e-5316-b3e1-d895087f5d9e"
 PILOT = "0f10de81-ea78-5c1f-b2d7-5e1c4b680954"
 EMERGENCY = "947f6ec5-a3eb-5fa1-971d-3c5379fccdce"
 PATTI = "3ef3cb2e-290a-529a-8529-ff932e60ae70"
+MEGAN = "2a974f7e-a785-58f8-9c57-4ccfe79e4e04"
 LEE = "dc6eb228-4054-58da-9a13-629d9c59eb5e"
 LEGACY = "1a1ffd81-f3d2-576e-94e7-f6497aef62ec"  # the seed's report-only approvedApplication policy, all users
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
@@ -73,6 +74,8 @@ def test_license_gaps_per_policy_read_in_bulk(run_playbook, graph_sandbox):
     assert upns(gaps["intune"]["users"]) == ["miriam", "nestor", "patti", "pradeep"]
     assert upns(legacy["users_lacking"]) == ["lee", "miriam", "nestor", "patti", "pradeep"]
     assert legacy["verdict"] == "licence_gaps"
+    # Megan (given in upper case) and Patti are in the scope of the all-users policy and of the pilot, not of Sales
+    assert legacy["located_users"] == [MEGAN, PATTI]
 
     pilot = by_name["Pilot: app protection"]
     # Mobile Pilot is Adele (E5), Grady (E3) and Megan (Business Premium: Microsoft 365 Apps for business)
@@ -84,7 +87,9 @@ def test_license_gaps_per_policy_read_in_bulk(run_playbook, graph_sandbox):
                   {"requirement": "office_apps", "reason": "not_assigned"},
                   {"requirement": "intune", "reason": "not_assigned"}]}
 
+    assert pilot["located_users"] == [MEGAN, PATTI]
     sales = by_name["Sales: MFA on risky sign-ins"]
+    assert sales["located_users"] == []
     assert sales["needs"] == ["entra_id_p1", "entra_id_p2"]
     # Sales is Adele (E5: P2), Isaiah (E3: P1 only) and Miriam (Office 365 E3: neither)
     assert {g["requirement"]: upns(g["users"]) for g in sales["gaps"]} == {

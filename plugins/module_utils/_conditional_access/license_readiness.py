@@ -26,8 +26,11 @@ Guests (``userType`` Guest) and disabled accounts are counted but not checked: g
 tenant or by monthly active users, and a disabled account cannot sign in.
 """
 
+import re
+
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 USER_SELECT = "id,userPrincipalName,displayName,userType,accountEnabled,assignedLicenses"
 IN_LIMIT = 15  # values in one "in" filter on directory objects
 ACTIVE_SKU = ("enabled", "warning")
@@ -124,8 +127,8 @@ class Directory:
 
     def all_users(self):
         if self.everyone is None:
-            self.everyone = set(self._keep(self.graph.list("/users", api_version="v1.0",
-                                                          query={"$select": USER_SELECT, "$top": "999"})))
+            users = self.graph.list("/users", api_version="v1.0", query={"$select": USER_SELECT, "$top": "999"})
+            self.everyone = set(self._keep(users))
         return set(self.everyone)
 
     def group(self, group_id):
@@ -209,8 +212,24 @@ def check_plan_names(skus, plans, where):
     return names
 
 
-def readiness(policies, skus, directory, checks=REQUIREMENT_ORDER, office_apps_plans=None):
-    """Per policy, the users in scope who lack what it needs; the disabled plans of those users; the SKUs."""
+def check_user_ids(values, where):
+    """Lower-case object ids of an option; raises PolicyInputError naming each value that is not one."""
+    ids, problems = [], []
+    for index, value in enumerate(values):
+        text = str(value).strip().lower()
+        if GUID.match(text):
+            ids.append(text)
+        else:
+            problems.append("%s[%d]: %r is not a user object id. Accepted: an id such as "
+                            "3ef3cb2e-290a-529a-8529-ff932e60ae70." % (where, index, value))
+    if problems:
+        raise PolicyInputError(problems)
+    return ids
+
+
+def readiness(policies, skus, directory, checks=REQUIREMENT_ORDER, office_apps_plans=None, locate=()):
+    """Per policy, the users in scope who lack what it needs (and which of ``locate``, user ids, are in its
+    scope); the disabled plans of those users; the SKUs."""
     catalogue = SkuCatalogue(skus)
     requirements = dict(REQUIREMENTS)
     if office_apps_plans is not None:
@@ -259,7 +278,8 @@ def readiness(policies, skus, directory, checks=REQUIREMENT_ORDER, office_apps_p
             "disabled_accounts_not_checked": skipped_disabled,
             "gaps": [{"requirement": n, "service_plans": list(requirements[n]), "users": gaps[n]} for n in needs
                      if gaps[n]],
-            "users_lacking": lacking, "verdict": "licence_gaps" if lacking else "ready"})
+            "users_lacking": lacking, "located_users": sorted(set(locate) & scope),
+            "verdict": "licence_gaps" if lacking else "ready"})
     consumed_needs = set(n for r in results for n in r["needs"])
     sku_rows = []
     for sku in catalogue.skus.values():
