@@ -28,7 +28,7 @@ CONDITIONAL_ACCESS = ("namedLocations", "authenticationStrengthPolicies", "condi
                       "authenticationContextClassReferences")
 KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
     "applications", "directoryRoles", "exchangeMobileDevices", "tenant"} | {
-    "managedAppRegistrations", "managedAppStatuses", "deviceCompliancePolicies"}
+    "managedAppRegistrations", "managedAppStatuses", "deviceCompliancePolicies", "subscribedSkus"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
 _POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
@@ -153,6 +153,13 @@ def apply_seed(sandbox, document, source="seed"):
                 store[name].put(_with_id(name, 0, _graph_object(obj)))
             counts[name] = len(items)
         counts["deviceCompliancePolicies"] = _apply_compliance(store, _objects(document, "deviceCompliancePolicies"))
+        # the tenant's subscribed SKUs (endpoints/licensing.py): id <tenant id>_<skuId> as Graph makes it
+        items = _objects(document, "subscribedSkus")
+        for obj in items:
+            obj = _graph_object(dict(obj))
+            obj.setdefault("id", "%s_%s" % (tenant.id, obj.get("skuId")))
+            store["subscribedSkus"].put(obj)
+        counts["subscribedSkus"] = len(items)
         _apply_conditional_access(store, document, counts)
     return counts
 
