@@ -9,6 +9,8 @@ import json
 import random
 import uuid
 
+from . import skus
+
 FIRST = ("Adele", "Alex", "Allan", "Bianca", "Cameron", "Christie", "Debra", "Diego", "Emily", "Enrico", "Grady",
          "Henrietta", "Isaiah", "Johanna", "Joni", "Lee", "Lidia", "Lynne", "Megan", "Miriam", "Nestor", "Patti",
          "Pradeep", "Raul", "Sakura", "Yusuf", "Zrinka", "Omar", "Ingrid", "Tomasz")
@@ -60,6 +62,9 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
     native_mail = {}  # owner alias -> [(easDeviceId, model, os), ...] of enrolled phones with native mail
     # Managed app registrations draw from a third stream: half of the enrolled phones run Outlook (some Teams too).
     mam = random.Random(seed * 104729 + 11)
+    # Licences draw from a fourth: a mix of Microsoft 365 E3 and E5, Business Premium, Office 365 E3 (no Entra ID P1)
+    # and Exchange Online only (no Office apps), some E3 with the Office apps plan disabled, a few with none.
+    licences = random.Random(seed * 15485863 + 17)
     enrolled_phones = []  # (managed id, Azure AD device id, owner, os, model, maker, os version, device name)
     # Enrolment types and compliance reasons draw from a fourth stream, so the devices stay as before otherwise.
     enrol = random.Random(seed * 15485863 + 17)
@@ -79,9 +84,12 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                        "mailNickname": alias, "accountEnabled": rng.random() > 0.03, "userType": "Member",
                        "department": rng.choice(DEPARTMENTS), "jobTitle": None, "businessPhones": [],
                        "mobilePhone": None, "officeLocation": None, "preferredLanguage": "en-US",
-                       "usageLocation": "US", "createdDateTime": _stamp(rng)}
+                       "usageLocation": "US", "createdDateTime": _stamp(rng),
+                       "assignedLicenses": licence_mix(licences)}
 
         counts["users"] = writer.collection("users", user_items())
+        if users:
+            counts["subscribedSkus"] = writer.collection("subscribedSkus", subscribed_skus(users))
 
         def group_items():
             for index in range(groups):
@@ -194,6 +202,31 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                 "managedAppRegistrations", registration_items(mam, app_registrations, enrolled_phones, user_rows))
         writer.close()
     return counts
+
+
+# (share, product, plans disabled in the assignment); the rest of the users have no licence
+LICENCE_MIX = ((0.35, "SPE_E3", ()), (0.05, "SPE_E3", ("OFFICESUBSCRIPTION",)), (0.15, "SPE_E5", ()),
+               (0.15, "SPB", ()), (0.1, "ENTERPRISEPACK", ()), (0.1, "EXCHANGESTANDARD", ()), (0.05, "SPE_F1", ()))
+
+
+def licence_mix(rng):
+    draw = rng.random()
+    for share, product, disabled in LICENCE_MIX:
+        if draw < share:
+            return [skus.assigned(product, disabled)]
+        draw -= share
+    return []
+
+
+def subscribed_skus(users):
+    """Every product of the mix, with seats for all users (``id`` and ``consumedUnits`` are made when served)."""
+    out = []
+    for product in sorted({p for _, p, _ in LICENCE_MIX}):
+        sku = skus.subscribed_sku("TENANT", product, users)
+        for key in ("id", "accountId", "accountName"):
+            sku.pop(key)
+        out.append(sku)
+    return out
 
 
 # The generated tenant's compliance policies: one per kind of phone, evaluated on every enrolled phone of that kind
