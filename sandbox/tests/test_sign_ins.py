@@ -110,3 +110,23 @@ def test_permissions(sb):
     none = sb.seed_app(permissions=["User.Read.All"])
     response = Client(sb, sb.token(client_id=none["appId"], secret=none["secret"])).get("/v1.0/auditLogs/signIns")
     assert_graph_error(response, 403, "Authorization_RequestDenied")
+
+
+@pytest.mark.parametrize("version", ["v1.0", "beta"])
+@pytest.mark.parametrize("can_read_ca", [True, False])
+def test_generated_entries_serialise_as_their_rendered_shape(version, can_read_ca):
+    from tenantguard_sandbox.endpoints.sign_ins import Generated, SignIns
+
+    class Request:
+        pass
+
+    request = Request()
+    request.version = version
+    endpoint = SignIns.__new__(SignIns)
+    endpoint._template = {}
+    gen = Generated({"count": 50, "newest": "2026-11-30T00:00:00Z", "randomSeed": 5, "users": USERS,
+                     "policies": [{"id": POLICY, "displayName": "100% \"quoted\"", "failureRate": 0.3},
+                                  {"id": "other", "displayName": "Other"}]})
+    encode = gen.encoder(lambda record, ca: endpoint.render(request, record, ca), can_read_ca)
+    for index in range(50):
+        assert json.loads(encode(index)) == endpoint.render(request, gen.record(index), can_read_ca)

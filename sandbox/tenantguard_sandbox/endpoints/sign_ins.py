@@ -28,6 +28,7 @@ demand from their index, newest first, so that a log of 1,000,000 sign-ins never
 
 import datetime
 import hashlib
+import json
 import math
 
 from .. import defaults, odata
@@ -193,6 +194,14 @@ def _value(path, obj, env):
     return _get(obj, path)
 
 
+def time_only(node):
+    """True when the filter is an ``and`` chain of createdDateTime comparisons (the index range is then exact)."""
+    if node[0] == "and":
+        return time_only(node[1]) and time_only(node[2])
+    return (node[0] == "cmp" and node[1] in ("ge", "le", "eq") and node[2][0] == "prop"
+            and node[2][1].lower() == "createddatetime")
+
+
 def time_bounds(node):
     """``(lower, upper)`` datetimes that every match lies within, from the top-level ``and`` chain."""
     lower = upper = None
@@ -256,22 +265,80 @@ class Generated:
     def time_of(self, index):
         return self.newest - datetime.timedelta(seconds=index * self.interval)
 
-    def record(self, index):
+    def _choices(self, index):
+        """What varies between entries, from the index alone: (hash, user, app, platform, results)."""
         h = _mix(index, self.salt)
-        user = self.users[h % len(self.users)] if self.users else {}
-        app_id, app_name, client, systems = APPS[(h >> 16) % len(APPS)]
-        applied = []
+        results = []
         for number, policy in enumerate(self.policies):
             roll = (_mix(index, self.salt + 7919 * (number + 1)) % 10000) / 10000.0
             fail = float(policy.get("failureRate", 0.02))
             interrupted = float(policy.get("interruptedRate", 0.01))
             not_applied = float(policy.get("notAppliedRate", 0.2))
-            result = (RESULTS[0] if roll < fail else RESULTS[1] if roll < fail + interrupted
-                      else RESULTS[2] if roll < fail + interrupted + not_applied else RESULTS[3])
-            applied.append({"id": policy["id"], "displayName": policy.get("displayName"), "result": result,
-                            "enforcedGrantControls": list(policy.get("enforcedGrantControls") or []),
-                            "enforcedSessionControls": []})
-        failed = any(p["result"] in RESULTS[:2] for p in applied)
+            results.append(RESULTS[0] if roll < fail else RESULTS[1] if roll < fail + interrupted
+                           else RESULTS[2] if roll < fail + interrupted + not_applied else RESULTS[3])
+        app = (h >> 16) % len(APPS)
+        return h, (self.users[h % len(self.users)] if self.users else {}), app, (h >> 40) % 2, tuple(results)
+
+    def encoder(self, render, can_read_ca):
+        """A function index -> the entry as JSON text, the same as ``json.dumps(render(record(index)))``: the rendered
+        shape is serialised once with markers, and each entry fills the markers (a page of 1,000 in milliseconds)."""
+        sample = self.record(0)
+        markers = {"id": "@@1@@", "createdDateTime": "@@2@@", "userId": "@@3@@", "userPrincipalName": "@@4@@",
+                   "userDisplayName": "@@5@@", "appId": "@@6@@", "appDisplayName": "@@7@@", "clientAppUsed": "@@8@@",
+                   "ipAddress": "@@9@@", "correlationId": "@@10@@", "resourceDisplayName": "@@11@@",
+                   "resourceId": "@@12@@"}
+        sample.update(markers)
+        sample["deviceDetail"] = dict(sample["deviceDetail"], operatingSystem="@@13@@")
+        sample["appliedConditionalAccessPolicies"] = []
+        rendered = render(sample, can_read_ca)
+        rendered["appliedConditionalAccessPolicies"] = "@@14@@"
+        text = json.dumps(rendered, separators=(",", ":")).replace("%", "%%")
+        order = sorted((text.index('"@@%d@@"' % number), number) for number in range(1, 15))
+        for number in range(14, 0, -1):
+            text = text.replace('"@@%d@@"' % number, "%s")
+        template = text
+        slots = [number for _, number in order]
+        dumps = json.dumps
+        users = {}
+        policy_cache = {}
+        days = {}
+        newest = int(self.newest.timestamp())
+
+        def when(index):
+            moment = newest - index * self.interval
+            day, second = divmod(moment, 86400)
+            prefix = days.get(day)
+            if prefix is None:
+                prefix = days[day] = datetime.datetime.fromtimestamp(
+                    day * 86400, datetime.timezone.utc).strftime("%Y-%m-%d")
+            hours, rest = divmod(second, 3600)
+            return '"%sT%02d:%02d:%02dZ"' % (prefix, hours, rest // 60, rest % 60)
+
+        def encode(index):
+            h, user, app, platform, results = self._choices(index)
+            app_id, app_name, client, systems = APPS[app]
+            key = user.get("id")
+            people = users.get(key)
+            if people is None:
+                people = users[key] = (dumps(user.get("id")), dumps(user.get("userPrincipalName")),
+                                       dumps(user.get("displayName")))
+            applied = policy_cache.get(results)
+            if applied is None:
+                applied = policy_cache[results] = dumps([
+                    render_policy(policy, result) for policy, result in zip(self.policies, results)]
+                    if can_read_ca else [], separators=(",", ":"))
+            values = ('"%s-%s-%012x"' % ("7d1a9c2e", self.key, index), when(index), people[0], people[1],
+                      people[2], '"%s"' % app_id, '"%s"' % app_name, '"%s"' % client,
+                      '"203.0.113.%d"' % ((h >> 24) % 250 + 1),
+                      '"%08x-0000-4000-8000-%012x"' % (self.salt & 0xFFFFFFFF, index), '"%s"' % app_name,
+                      '"%s"' % app_id, '"%s"' % systems[platform], applied)
+            return template % tuple(values[number - 1] for number in slots)
+        return encode
+
+    def record(self, index):
+        h, user, app, platform, results = self._choices(index)
+        app_id, app_name, client, systems = APPS[app]
+        applied = [dict(render_policy(policy, result)) for policy, result in zip(self.policies, results)]
         return {
             "id": "%s-%s-%012x" % ("7d1a9c2e", self.key, index),
             "createdDateTime": stamp(self.time_of(index)),
@@ -281,7 +348,7 @@ class Generated:
             "correlationId": "%08x-0000-4000-8000-%012x" % (self.salt & 0xFFFFFFFF, index),
             "conditionalAccessStatus": "notApplied", "isInteractive": True,
             "resourceDisplayName": app_name, "resourceId": app_id,
-            "deviceDetail": {"operatingSystem": systems[(h >> 40) % 2], "browser": "Rich Client 4.0.0",
+            "deviceDetail": {"operatingSystem": systems[platform], "browser": "Rich Client 4.0.0",
                              "deviceId": "", "displayName": "", "isCompliant": False, "isManaged": False,
                              "trustType": ""},
             "location": {"city": "Redmond", "state": "Washington", "countryOrRegion": "US",
@@ -290,8 +357,13 @@ class Generated:
             "appliedConditionalAccessPolicies": applied,
             "riskDetail": "none", "riskLevelAggregated": "none", "riskLevelDuringSignIn": "none",
             "riskState": "none", "riskEventTypes": [], "riskEventTypes_v2": [],
-            "_failed": failed,
         }
+
+
+def render_policy(policy, result):
+    return {"displayName": policy.get("displayName"),
+            "enforcedGrantControls": list(policy.get("enforcedGrantControls") or []),
+            "enforcedSessionControls": [], "id": policy["id"], "result": result}
 
 
 # -- the endpoint ----------------------------------------------------------------------------------------------
@@ -371,6 +443,8 @@ class SignIns:
         state = decode_skiptoken(token, _Spec) if token else {}
         can_read_ca = bool(CA_READ & set(roles_of(request) or ()))
         lower, upper = time_bounds(tree) if tree is not None else (None, None)
+        # ge, le and eq bounds give the exact index range; anything else is checked entry by entry
+        generated_tree = None if tree is None or time_only(tree) else tree
         seeded = self._seeded()
         sources = []  # per generated set: [position, last index]
         for number, gen in enumerate(self._generated()):
@@ -383,9 +457,10 @@ class SignIns:
         def head(number):
             entry = sources[number]
             while heads[number] is None and entry[0] <= entry[1]:
-                candidate = entry[2].record(entry[0])
-                if tree is None or matches(tree, candidate):
-                    heads[number] = candidate
+                if generated_tree is None:
+                    heads[number] = entry[0]  # the range is exact: no need to make the entry to check it
+                elif matches(generated_tree, entry[2].record(entry[0])):
+                    heads[number] = entry[0]
                 else:
                     entry[0] += 1
             return heads[number]
@@ -409,11 +484,11 @@ class SignIns:
             if best is None:
                 break
             if best == -1:
-                page.append(seeded_head)
+                page.append((None, seeded_head))
                 seeded_head = None
                 position += 1
             else:
-                page.append(heads[best])
+                page.append((best, heads[best]))
                 heads[best] = None
                 sources[best][0] += 1
         more = seeded_head is not None or any(h is not None for h in heads)
@@ -429,7 +504,24 @@ class SignIns:
             body["@odata.nextLink"] = "%s%s?%s$skiptoken=%s" % (
                 request.base_url, request.path, query_string + "&" if query_string else "",
                 encode_skiptoken(next_state))
-        rendered = [self.render(request, item, can_read_ca) for item in page]
+        if select is None and not request.in_batch:
+            # the page as JSON text; generated entries filled into their serialised shape
+            encoders = {}
+            parts = []
+            for number, item in page:
+                if number is None:
+                    parts.append(json.dumps(self.render(request, item, can_read_ca), separators=(",", ":")))
+                    continue
+                encode = encoders.get(number)
+                if encode is None:
+                    encode = encoders[number] = sources[number][2].encoder(
+                        lambda record, ca: self.render(request, record, ca), can_read_ca)
+                parts.append(encode(item))
+            head_text = json.dumps(body, separators=(",", ":"))[:-1]
+            text = '%s,"value":[%s]}' % (head_text, ",".join(parts))
+            return Response(200, text.encode("utf-8"))
+        rendered = [self.render(request, item if number is None else sources[number][2].record(item), can_read_ca)
+                    for number, item in page]
         if select is not None:
             rendered = [{name: item.get(name) for name in select} for item in rendered]
         body["value"] = rendered
