@@ -5,7 +5,7 @@
 DOCUMENTATION = r'''
 module: conditional_access_rollout_readiness
 short_description: What report-only Conditional Access policies saw in the sign-in logs, before they are enforced
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Reads the Microsoft Entra sign-in logs of a time window (C(GET /auditLogs/signIns), filtered by
     C(createdDateTime)) and, for each report-only policy, counts the results Entra recorded for it
