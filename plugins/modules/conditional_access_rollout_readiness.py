@@ -157,6 +157,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     describe_refusal,
     evidence_text,
     is_accepted,
+    prefetched,
     sign_in_filter,
     stamp,
     verdict,
@@ -274,7 +275,7 @@ def run(module):
         tracked = _select(policies, params["policies"], module)
     summary = Summary(tracked)
     if tracked:
-        for page in graph.pages("/auditLogs/signIns", query={"$filter": sign_in_filter(start, end)}):
+        for page in prefetched(graph.pages("/auditLogs/signIns", query={"$filter": sign_in_filter(start, end)})):
             body = page.json if isinstance(page.json, dict) else {}
             summary.add_page(body.get("value") or [])
     cache = {}

@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import threading
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError
 
@@ -66,6 +67,53 @@ def window(window_days, window_end=None):
 def sign_in_filter(start, end):
     """The documented ``$filter`` of a time window (createdDateTime supports ge and le)."""
     return "createdDateTime ge %s and createdDateTime le %s" % (stamp(start), stamp(end))
+
+
+def prefetched(pages):
+    """The items of ``pages`` (an iterator), the next one fetched in a thread while the caller works on the current
+    one: the service makes page n+1 while page n is summarised. At most two pages are held; an error of the fetch is
+    raised where the page would have come."""
+    slot = {}
+    lock = threading.Condition()
+
+    def fetch():
+        try:
+            for page in pages:
+                with lock:
+                    while "page" in slot and not slot.get("stop"):
+                        lock.wait()
+                    if slot.get("stop"):
+                        return
+                    slot["page"] = page
+                    lock.notify_all()
+        except BaseException as exc:  # pylint: disable=broad-except  (re-raised in the caller's thread)
+            with lock:
+                slot["error"] = exc
+                lock.notify_all()
+            return
+        with lock:
+            slot["done"] = True
+            lock.notify_all()
+
+    worker = threading.Thread(target=fetch, name="sign-in-pages", daemon=True)
+    worker.start()
+    try:
+        while True:
+            with lock:
+                while "page" not in slot and "error" not in slot and "done" not in slot:
+                    lock.wait()
+                if "page" in slot:
+                    page = slot.pop("page")
+                    lock.notify_all()
+                elif "error" in slot:
+                    raise slot["error"]
+                else:
+                    return
+            yield page
+    finally:
+        with lock:
+            slot["stop"] = True
+            lock.notify_all()
 
 
 def platform_of(sign_in):

@@ -78,3 +78,22 @@ def test_window_and_filter():
                                            ("MacOs", "macOS"), ("", "unknown"), ("ChromeOS 1", "ChromeOS")])
 def test_platforms(text, platform):
     assert platform_of({"deviceDetail": {"operatingSystem": text}}) == platform
+
+
+def test_prefetched_keeps_order_and_raises_the_fetch_error_in_place():
+    from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.readiness import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise RuntimeError("page 2 failed")
+
+    got = []
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1]
+    # leaving early stops the fetch
+    for item in prefetched(iter(range(10 ** 9))):
+        break
