@@ -113,7 +113,10 @@ policies:
     id: {description: The policy id., type: str, returned: always}
     display_name: {description: The policy's display name., type: str, returned: always}
     state: {description: The policy's state in the tenant., type: str, returned: always}
-    move: {description: 'With O(stage_moves): C(report_only -> pilot), C(report_only -> enforced) or C(pilot -> enforced).', type: str, returned: when stage_moves}
+    move:
+      description: 'With O(stage_moves): C(report_only -> pilot), C(report_only -> enforced) or C(pilot -> enforced).'
+      type: str
+      returned: when stage_moves
     sign_ins: {description: Sign-ins in the window for which Entra recorded a report-only result of this policy., type: int, returned: always}
     result_counts:
       description: C(reportOnlySuccess), C(reportOnlyFailure), C(reportOnlyInterrupted), C(reportOnlyNotApplied) counts.
@@ -137,7 +140,9 @@ policies:
       returned: always
     users_not_seen_count: {description: How many users in scope were not seen., type: int, returned: always}
     verdict:
-      description: C(ready), C(ready_with_accepted_failures), C(not_ready) (failures outside the accepted list) or C(no_evidence) (no sign-in recorded a result).
+      description:
+        - C(ready), C(ready_with_accepted_failures), C(not_ready) (failures outside the accepted list) or
+          C(no_evidence) (no sign-in recorded a result).
       type: str
       returned: always
 window:
@@ -147,7 +152,11 @@ window:
 sign_ins_read: {description: Sign-ins read in the window., type: int, returned: always}
 pages: {description: Pages of sign-ins read (one request each)., type: int, returned: always}
 evidence: {description: The evidence as lines a person reads (the role shows them with --diff)., type: str, returned: always}
-refused: {description: The policies that O(fail_on_failures) holds back (with O(acknowledge_failures) the task goes on)., type: list, elements: str, returned: always}
+refused:
+  description: The policies that O(fail_on_failures) holds back (with O(acknowledge_failures) the task goes on).
+  type: list
+  elements: str
+  returned: always
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError

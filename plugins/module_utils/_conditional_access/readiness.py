@@ -86,7 +86,8 @@ def prefetched(pages):
                         return
                     slot["page"] = page
                     lock.notify_all()
-        except BaseException as exc:  # pylint: disable=broad-except  (re-raised in the caller's thread)
+        except BaseException as exc:  # pylint: disable=broad-except
+            # re-raised in the caller's thread
             with lock:
                 slot["error"] = exc
                 lock.notify_all()
@@ -214,8 +215,8 @@ def describe_refusal(rows):
 
 def evidence_text(report):
     """The evidence as lines a person reads in --diff."""
-    lines = ["sign-ins %s .. %s: %d read in %d page(s)" % (report["window"]["start"], report["window"]["end"],
-                                                        report["sign_ins_read"], report["pages"])]
+    lines = ["sign-ins %s .. %s: %d read in %d page(s)" % (
+        report["window"]["start"], report["window"]["end"], report["sign_ins_read"], report["pages"])]
     for row in report["policies"]:
         counts = row["result_counts"]
         lines.append("%s (%s): %d sign-ins, %d would fail, %d interrupted, %d success, %d not applied; verdict %s"

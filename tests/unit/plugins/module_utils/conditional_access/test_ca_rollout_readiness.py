@@ -45,7 +45,7 @@ def test_counts_and_failures_do_not_depend_on_paging(rows, page_size):
         paged.add_page(entries[start:start + page_size])
     assert whole.counts == paged.counts and whole.failures_of("p1") == paged.failures_of("p1")
     tracked = [(u, r) for u, r, p in rows if p == "p1"]
-    assert whole.sign_ins["p1"] == sum(1 for _, r in tracked if r in RESULTS)
+    assert whole.sign_ins["p1"] == sum(1 for user, r in tracked if r in RESULTS)
     assert {f["user_id"] for f in whole.failures_of("p1")} == {
         u for u, r in tracked if r in ("reportOnlyFailure", "reportOnlyInterrupted")}
 
