@@ -1,136 +1,158 @@
-"""conditional_access_rollout_readiness and the rollout gate of the conditional_access role, against the sandbox's
-sign-in logs. The evidence is hand-written in the shape of Microsoft's documented List signIns response
-(sandbox/tests/data/sign_ins_report_only.json): what each test expects is read off that file, not computed by the
-collection."""
+"""playbooks/rollout_readiness.yml (role rollout_readiness) against the Contoso tenant: per policy, the licence gaps
+(license_readiness_info), the Outlook users in scope without an applied app protection policy (mobile_device_info
+source mam) and the report-only evidence, with a verdict, in readiness.json and readiness.html; the page renders in
+headless Chromium.
 
+The report-only evidence is written by hand in the shape conditional_access_rollout_readiness returns, from
+Microsoft's documented sign-in results (reportOnlySuccess, reportOnlyFailure, reportOnlyInterrupted,
+reportOnlyNotApplied); the expected verdicts are worked out by hand from the seed."""
 import json
+import shutil
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CONTOSO = json.loads((REPO / "sandbox" / "seeds" / "contoso.json").read_text(encoding="utf-8"))
-EVIDENCE = json.loads((REPO / "sandbox" / "tests" / "data" / "sign_ins_report_only.json").read_text(encoding="utf-8"))
-NAME = "Require app protection for mobile mail"
-WINDOW = {"window_end": "2026-12-06T00:00:00Z", "window_days": 8}
-ROLE_WINDOW = {"conditional_access_evidence_window_end": "2026-12-06T00:00:00Z",
-               "conditional_access_evidence_window_days": 8}
-ADELE, ALEX = "adele@contoso.onmicrosoft.com", "alex@contoso.onmicrosoft.com"
+ARTEFACTS = REPO / "tests" / "output" / "artefacts"
+LEGACY = "1a1ffd81-f3d2-576e-94e7-f6497aef62ec"  # the seed's report-only approvedApplication policy, all users
+PILOT_MFA = "c0000000-0000-4000-8000-000000000001"
+SALES_BLOCK = "c0000000-0000-4000-8000-000000000002"
+PILOT = "0f10de81-ea78-5c1f-b2d7-5e1c4b680954"
+SALES = "c9a97bf4-a45e-5316-b3e1-d895087f5d9e"
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+EVIDENCE = {"changed": False, "policies": [
+    {"id": LEGACY, "display_name": "Legacy: require approved client app for mobile",
+     "state": "enabledForReportingButNotEnforced", "sign_ins": 41,
+     "result_counts": {"reportOnlySuccess": 30, "reportOnlyFailure": 6, "reportOnlyInterrupted": 1,
+                       "reportOnlyNotApplied": 4},
+     "failures": [
+         {"user_id": "36534c6b-eb9d-50f5-8869-29f200593b4d", "user_principal_name": "lynne@contoso.onmicrosoft.com",
+          "user_display_name": "Lynne Robbins", "result": "failure", "sign_ins": 6,
+          "applications": ["Office 365 Exchange Online"], "client_app_types": ["mobileAppsAndDesktopClients"],
+          "platforms": ["iOS"]},
+         {"user_id": "5db961c1-8616-5d94-9e7f-b3726d898eef", "user_principal_name": "lidia@contoso.onmicrosoft.com",
+          "user_display_name": "Lidia Holloway", "result": "interrupted", "sign_ins": 1,
+          "applications": ["Office 365 SharePoint Online"], "client_app_types": ["browser"], "platforms": ["Android"]}],
+     "users_not_seen": [{"id": "c6f92407-083a-5876-881d-0fdace9a801a",
+                         "user_principal_name": "pradeep@contoso.onmicrosoft.com", "display_name": "Pradeep Gupta"}],
+     "verdict": "failures"},
+    {"id": PILOT_MFA, "display_name": "Pilot: MFA", "state": "enabledForReportingButNotEnforced", "sign_ins": 12,
+     "result_counts": {"reportOnlySuccess": 12, "reportOnlyFailure": 0, "reportOnlyInterrupted": 0,
+                       "reportOnlyNotApplied": 0},
+     "failures": [], "users_not_seen": [], "verdict": "ready"},
+]}
 
 
 @pytest.fixture
 def sandbox_seed():
-    return CONTOSO
+    seed = dict(CONTOSO)
+    report_only = "enabledForReportingButNotEnforced"
+    seed["conditionalAccessPolicies"] = CONTOSO["conditionalAccessPolicies"] + [
+        {"id": PILOT_MFA, "displayName": "Pilot: MFA", "state": report_only,
+         "conditions": {"users": {"includeGroups": [PILOT]}, "applications": {"includeApplications": ["All"]},
+                        "clientAppTypes": ["all"]},
+         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}},
+        {"id": SALES_BLOCK, "displayName": "Sales: block risky sign-ins", "state": report_only,
+         "conditions": {"users": {"includeGroups": [SALES]}, "applications": {"includeApplications": ["All"]},
+                        "clientAppTypes": ["all"], "signInRiskLevels": ["high"]},
+         "grantControls": {"operator": "OR", "builtInControls": ["block"]}},
+    ]
+    return seed
 
 
-def _policies(sandbox):
-    response = sandbox.session().get(sandbox.base_url + "/v1.0/identity/conditionalAccess/policies",
-                                     headers={"Authorization": "Bearer " + sandbox.token()}, timeout=30)
-    assert response.status_code == 200, response.text
-    return {p["displayName"]: p for p in response.json()["value"]}
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
 
 
-def _seed_evidence(sandbox, policy, rows=None):
-    text = json.dumps(rows if rows is not None else EVIDENCE["signIns"])
-    text = text.replace('"POLICY_NAME"', json.dumps(policy["displayName"])).replace('"POLICY"', json.dumps(policy["id"]))
-    sandbox.seed({"signIns": json.loads(text)})
+def _run(run_playbook, tmp_path, evidence=EVIDENCE, *args):
+    report = tmp_path / "readiness"
+    extra = {"rollout_readiness_dir": str(report), "rollout_readiness_title": "Contoso <rollout>"}
+    if evidence is not None:
+        path = tmp_path / "evidence.json"
+        path.write_text(json.dumps(evidence))
+        extra["evidence_file"] = str(path)
+    return report, run_playbook(REPO / "playbooks" / "rollout_readiness.yml", *args, extra_vars=extra)
 
 
-def _sign_in_reads(sandbox):
-    return [r for r in sandbox.requests() if r.get("path", "").endswith("/auditLogs/signIns")]
+def upns(users, key="user_principal_name"):
+    return sorted(u[key].split("@")[0] for u in users)
 
 
-def _created(run_playbook, graph_sandbox):
-    run = run_playbook("rollout_readiness.yml", extra_vars={"policy_rollout": "report_only"})
+def test_readiness_page_per_policy(run_playbook, graph_sandbox, tmp_path):
+    since = len(graph_sandbox.requests())
+    report, run = _run(run_playbook, tmp_path)
+    assert run.rc == 0 and run.recap["failed"] == 0 and run.recap["changed"] <= 1, run  # the directory, created
+    rows = [r for r in graph_sandbox.requests()[since:] if r["service"] == "graph"]
+    assert [r for r in rows if r["method"] in WRITES and not r["path"].endswith(("/$batch", "/getByIds"))] == []
+    assert stat.S_IMODE((report / "readiness.json").stat().st_mode) == 0o600
+    data = json.loads((report / "readiness.json").read_text())
+    assert all(s["collected"] for s in data["sections"].values())
+    by_id = {p["id"]: p for p in data["policies"]}
+    assert set(by_id) == {LEGACY, PILOT_MFA, SALES_BLOCK}
+
+    legacy = by_id[LEGACY]
+    assert legacy["verdict"] == "not_ready" and legacy["rollout"] == "report-only"
+    assert upns(legacy["licences"]["users_lacking"]) == ["lee", "miriam", "nestor", "patti", "pradeep"]
+    # Megan's Outlook has its policy intended but not applied, Patti's none (the seed's app registrations)
+    assert sorted(u["display_name"] for u in legacy["unprotected_outlook_users"]) == ["Megan Bowen", "Patti Fernandez"]
+    assert [f["user_principal_name"] for f in legacy["report_only"]["failures"]] == [
+        "lynne@contoso.onmicrosoft.com", "lidia@contoso.onmicrosoft.com"]
+    assert len(legacy["reasons"]) == 3
+
+    pilot = by_id[PILOT_MFA]
+    # Adele (E5), Grady (E3) and Megan (Business Premium) hold Entra ID P1; MFA needs no app protection
+    assert pilot["licences"]["users_lacking"] == [] and pilot["unprotected_outlook_users"] is None
+    assert pilot["reasons"] == [] and pilot["verdict"] == "ready"
+
+    sales = by_id[SALES_BLOCK]
+    # Isaiah's E3 has no P2, Miriam's Office 365 E3 neither P1 nor P2; no evidence was given for it
+    assert upns(sales["licences"]["users_lacking"]) == ["isaiah", "miriam"]
+    assert sales["report_only"] is None and sales["verdict"] == "not_ready"
+    assert data["counts"] == {"policies": 3, "ready": 1, "not_ready": 2, "no_evidence": 0,
+                              "users_lacking_licences": 6, "outlook_unprotected_users": 2}
+    assert [(r["user_principal_name"], r["service_plan_name"]) for r in data["disabled_plans"]] == [
+        ("lee@contoso.onmicrosoft.com", "OFFICESUBSCRIPTION")]
+
+    page = (report / "readiness.html").read_text()
+    assert "Contoso &lt;rollout&gt;" in page and "<script" not in page.lower()
+    assert "Lynne Robbins" in page and "Patti Fernandez" in page and "Pradeep Gupta" in page
+
+
+def test_without_evidence_no_policy_is_ready_and_check_mode_writes_nothing(run_playbook, tmp_path):
+    report, run = _run(run_playbook, tmp_path, None)
     assert run.rc == 0, run
-    policy = _policies(graph_sandbox)[NAME]
-    assert policy["state"] == "enabledForReportingButNotEnforced"
-    return policy
+    data = json.loads((report / "readiness.json").read_text())
+    assert data["sections"]["report_only"] == {"collected": False,
+                                               "reason": "no evidence was given (rollout_readiness_evidence)"}
+    assert {p["id"]: p["verdict"] for p in data["policies"]} == {
+        LEGACY: "not_ready", PILOT_MFA: "no_evidence", SALES_BLOCK: "not_ready"}
+    checked, run = _run(run_playbook, tmp_path / "check", None, "--check")
+    assert run.rc == 0 and not checked.exists(), run
 
 
-def test_summary_per_policy_from_the_documented_shape(run_playbook, graph_sandbox):
-    policy = _created(run_playbook, graph_sandbox)
-    _seed_evidence(graph_sandbox, policy)
-    run = run_playbook("rollout_readiness.yml", extra_vars={"readiness_args": dict(WINDOW, accepted_users=[ALEX])})
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (Debian package 'chromium')")
+def test_readiness_page_renders_in_headless_chromium(run_playbook, tmp_path):
+    report, run = _run(run_playbook, tmp_path)
     assert run.rc == 0, run
-    result = run.output("readiness")
-    assert result["sign_ins_read"] == 7 and result["pages"] == 1  # Megan's of 2026-11-20 is outside the window
-    assert result["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-12-06T00:00:00Z"}
-    # every report-only policy of the tenant: the seed's legacy one too, which no sign-in names
-    rows = {r["display_name"]: r for r in result["policies"]}
-    assert set(rows) == {NAME, "Legacy: require approved client app for mobile"}
-    legacy = rows["Legacy: require approved client app for mobile"]
-    assert (legacy["sign_ins"], legacy["failures"], legacy["verdict"]) == (0, [], "no_evidence")
-    row = rows[NAME]
-    assert row["id"] == policy["id"] and row["display_name"] == NAME
-    assert row["result_counts"] == {"reportOnlySuccess": 2, "reportOnlyFailure": 2, "reportOnlyInterrupted": 1,
-                                    "reportOnlyNotApplied": 2}
-    assert row["sign_ins"] == 7
-    adele, alex = row["failures"]
-    assert (adele["user_principal_name"], adele["result"], adele["sign_ins"]) == (ADELE, "failure", 2)
-    assert adele["applications"] == ["Office 365 Exchange Online"]
-    assert adele["client_app_types"] == ["Exchange ActiveSync"] and adele["platforms"] == ["iOS"]
-    assert adele["user_display_name"] == "Adele Vance" and not adele["accepted"]
-    assert (alex["user_principal_name"], alex["result"], alex["platforms"], alex["accepted"]) == (
-        ALEX, "interrupted", ["android"], True)
-    assert [f["user_principal_name"] for f in row["blocking_failures"]] == [ADELE]
-    assert row["verdict"] == "not_ready"
-    # in scope (All users, less the emergency-access group), not seen: everyone but Adele, Alex and Diego
-    not_seen = {u["user_principal_name"] for u in row["users_not_seen"]}
-    assert ADELE not in not_seen and "diego@contoso.onmicrosoft.com" not in not_seen
-    assert "megan@contoso.onmicrosoft.com" in not_seen and "breakglass1@contoso.onmicrosoft.com" not in not_seen
-    assert row["users_not_seen_count"] == len(row["users_not_seen"]) == 17 - 3 - 2
-
-
-def test_a_rollout_with_failures_is_refused_naming_the_people_until_accepted(run_playbook, graph_sandbox):
-    policy = _created(run_playbook, graph_sandbox)
-    assert _sign_in_reads(graph_sandbox) == []  # no move, no evidence read
-    _seed_evidence(graph_sandbox, policy)
-    # the move to enforced is refused, naming Adele and Alex, and nothing is written
-    for stage in ("enforced", "pilot"):
-        run = run_playbook("rollout_readiness.yml", extra_vars=dict(ROLE_WINDOW, policy_rollout=stage))
-        assert run.rc != 0
-        assert ADELE in run.stdout and ALEX in run.stdout and "Exchange ActiveSync" in run.stdout, run.stdout
-        assert _policies(graph_sandbox)[NAME]["state"] == "enabledForReportingButNotEnforced"
-        assert NAME + " (pilot)" not in _policies(graph_sandbox)
-    # --check --diff shows the evidence
-    run = run_playbook("rollout_readiness.yml", "--check", "--diff",
-                       extra_vars=dict(ROLE_WINDOW, policy_rollout="enforced",
-                                       conditional_access_evidence_accepted_users=[ADELE, ALEX]))
-    assert run.rc == 0, run
-    assert "failure %s: Adele Vance, 2 sign-in(s)" % ADELE in run.stdout, run.stdout
-    assert _policies(graph_sandbox)[NAME]["state"] == "enabledForReportingButNotEnforced"
-    # accepted: the move goes through
-    run = run_playbook("rollout_readiness.yml", extra_vars=dict(
-        ROLE_WINDOW, policy_rollout="enforced", conditional_access_evidence_accepted_users=[ADELE, ALEX.upper()]))
-    assert run.rc == 0, run
-    assert _policies(graph_sandbox)[NAME]["state"] == "enabled"
-    # enforced now: no move, no further read of the sign-in logs
-    reads = len(_sign_in_reads(graph_sandbox))
-    run = run_playbook("rollout_readiness.yml", extra_vars=dict(ROLE_WINDOW, policy_rollout="enforced"))
-    assert run.rc == 0, run
-    assert len(_sign_in_reads(graph_sandbox)) == reads
-
-
-def test_a_rollout_goes_through_once_the_failures_stop(run_playbook, graph_sandbox):
-    policy = _created(run_playbook, graph_sandbox)
-    _seed_evidence(graph_sandbox, policy)
-    # a later week in which Adele and Alex sign in through Outlook under app protection: success
-    later = []
-    for number, (row, day) in enumerate(((EVIDENCE["signIns"][0], "2026-12-15"), (EVIDENCE["signIns"][2], "2026-12-16"))):
-        row = json.loads(json.dumps(row))
-        row["id"] = "5f3c1a90-6b7e-4c1d-9a2b-1000000000%02d" % number
-        row["createdDateTime"] = day + "T09:00:00Z"
-        row["clientAppUsed"] = "Mobile Apps and Desktop clients"
-        row["appliedConditionalAccessPolicies"] = [{"id": "POLICY", "displayName": "POLICY_NAME",
-                                                    "enforcedGrantControls": [], "enforcedSessionControls": [],
-                                                    "result": "reportOnlySuccess"}]
-        later.append(row)
-    _seed_evidence(graph_sandbox, policy, later)
-    run = run_playbook("rollout_readiness.yml", extra_vars={
-        "policy_rollout": "pilot", "conditional_access_evidence_window_end": "2026-12-20T00:00:00Z",
-        "conditional_access_evidence_window_days": 7})
-    assert run.rc == 0, run
-    policies = _policies(graph_sandbox)
-    assert policies[NAME]["state"] == "enabledForReportingButNotEnforced"
-    assert policies[NAME + " (pilot)"]["state"] == "enabled"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTEFACTS / "rollout_readiness.png"
+    if shot.exists():
+        shot.unlink()
+    base = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--user-data-dir=%s" % (tmp_path / "chromium")]
+    url = (report / "readiness.html").as_uri()
+    done = subprocess.run(base + ["--screenshot=%s" % shot, "--window-size=1280,2400", url],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and shot.is_file() and shot.stat().st_size > 10000, done.stderr[-2000:]
+    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert 'class="policy not_ready"' in dom.stdout and 'class="policy ready"' in dom.stdout
+    assert "Lynne Robbins" in dom.stdout and "Office apps (Outlook mobile) (not assigned)" in dom.stdout
+    assert 'class="unprotected"' in dom.stdout and 'id="disabled-plans"' in dom.stdout
