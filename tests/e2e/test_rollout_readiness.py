@@ -156,3 +156,22 @@ def test_readiness_page_renders_in_headless_chromium(run_playbook, tmp_path):
     assert 'class="policy not_ready"' in dom.stdout and 'class="policy ready"' in dom.stdout
     assert "Lynne Robbins" in dom.stdout and "Office apps (Outlook mobile) (not assigned)" in dom.stdout
     assert 'class="unprotected"' in dom.stdout and 'id="disabled-plans"' in dom.stdout
+
+
+@pytest.mark.parametrize("sandbox_seed", [CONTOSO])  # the demo tenant as shipped
+def test_the_demo_baseline_once_applied(run_playbook, tmp_path, sandbox_seed):
+    """The Outlook mobile baseline applied to the demo tenant report-only: its app protection policy is not ready,
+    naming the Exchange-only users, Lee (Office apps disabled) and the Outlook users without applied protection."""
+    home = tmp_path / "home"
+    home.mkdir()
+    applied = run_playbook(REPO / "playbooks" / "harden_tenant.yml", env={"HOME": str(home)})
+    assert applied.rc == 0, applied
+    report, run = _run(run_playbook, tmp_path, None)
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    app = [p for p in data["policies"] if p["display_name"] == "TG - Mobile: require app protection"][0]
+    assert app["verdict"] == "not_ready" and app["rollout"] == "report-only"
+    office = [g for g in app["licences"]["gaps"] if g["requirement"] == "office_apps"][0]
+    assert {u["user_principal_name"].split("@")[0]: u["reason"] for u in office["users"]} == {
+        "lee": "disabled_plan", "patti": "not_assigned", "pradeep": "not_assigned"}
+    assert sorted(u["display_name"] for u in app["unprotected_outlook_users"]) == ["Megan Bowen", "Patti Fernandez"]
