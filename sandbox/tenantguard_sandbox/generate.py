@@ -66,6 +66,8 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
     # and Exchange Online only (no Office apps), some E3 with the Office apps plan disabled, a few with none.
     licences = random.Random(seed * 15485863 + 17)
     enrolled_phones = []  # (managed id, Azure AD device id, owner, os, model, maker, os version, device name)
+    # Enrolment types and compliance reasons draw from a fourth stream, so the devices stay as before otherwise.
+    enrol = random.Random(seed * 15485863 + 17)
     user_rows = []
     for index in range(users):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -118,7 +120,7 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                 if app_registrations and item["operatingSystem"] in ("iOS", "Android") and mam.random() < 0.5:
                     enrolled_phones.append((item["id"], item["azureADDeviceId"], item["userId"], item["operatingSystem"],
                                             item["model"], item["manufacturer"], item["osVersion"], item["deviceName"]))
-                yield item
+                yield _with_compliance(enrol, item)
 
         def _managed_items():
             for index in range(managed_devices):
@@ -142,6 +144,9 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                        "exchangeAccessState": "allowed", "exchangeAccessStateReason": "compliant"}
 
         counts["managedDevices"] = writer.collection("managedDevices", managed_items())
+        if managed_devices:
+            counts["deviceCompliancePolicies"] = writer.collection("deviceCompliancePolicies",
+                                                                   iter(COMPLIANCE_POLICIES.values()))
 
         def exchange_items():
             for index in range(exchange_devices):
@@ -222,6 +227,65 @@ def subscribed_skus(users):
             sku.pop(key)
         out.append(sku)
     return out
+
+
+# The generated tenant's compliance policies: one per kind of phone, evaluated on every enrolled phone of that kind
+# (devices name them in deviceCompliancePolicyStates; intune_compliance_status serves the statuses from there).
+COMPLIANCE_POLICIES = {
+    "ios": {"@odata.type": "#microsoft.graph.iosCompliancePolicy", "id": "c0a11a00-0000-4000-8000-0000000000a1",
+            "displayName": "Generated compliance (iOS)", "passcodeRequired": True, "osMinimumVersion": "17.6",
+            "securityBlockJailbrokenDevices": True},
+    "work_profile": {"@odata.type": "#microsoft.graph.androidWorkProfileCompliancePolicy",
+                     "id": "c0a11a00-0000-4000-8000-0000000000a2",
+                     "displayName": "Generated compliance (Android work profile)", "passwordRequired": True,
+                     "osMinimumVersion": "14", "storageRequireEncryption": True},
+    "device_owner": {"@odata.type": "#microsoft.graph.androidDeviceOwnerCompliancePolicy",
+                     "id": "c0a11a00-0000-4000-8000-0000000000a3",
+                     "displayName": "Generated compliance (Android fully managed)", "passwordRequired": True,
+                     "osMinimumVersion": "14", "storageRequireEncryption": True},
+}
+COMPLIANCE_SETTINGS = {"ios": ("IosCompliancePolicy.PasscodeRequired", "IosCompliancePolicy.OsMinimumVersion",
+                               "IosCompliancePolicy.SecurityBlockJailbrokenDevices"),
+                       "work_profile": ("AndroidWorkProfileCompliancePolicy.PasswordRequired",
+                                        "AndroidWorkProfileCompliancePolicy.OsMinimumVersion",
+                                        "AndroidWorkProfileCompliancePolicy.StorageRequireEncryption"),
+                       "device_owner": ("AndroidDeviceOwnerCompliancePolicy.PasswordRequired",
+                                        "AndroidDeviceOwnerCompliancePolicy.OsMinimumVersion",
+                                        "AndroidDeviceOwnerCompliancePolicy.StorageRequireEncryption")}
+ANDROID_CORPORATE = (("androidEnterpriseFullyManaged", "androidEnterprise"),
+                     ("androidEnterpriseDedicatedDevice", "androidEnterprise"),
+                     ("androidEnterpriseCorporateWorkProfile", "androidForWork"))
+
+
+def _with_compliance(rng, item):
+    """A generated managed device with its enrolment type, ownership (beta ``ownerType``), join type and, for phones,
+    the compliance policy it is evaluated against with the settings that make it non-compliant."""
+    os_name, owner = item["operatingSystem"], item["managedDeviceOwnerType"]
+    item["ownerType"] = owner
+    item["joinType"] = "azureADJoined" if owner == "company" else "azureADRegistered"
+    if os_name == "iOS":
+        kind = "ios"
+        item["deviceEnrollmentType"] = "appleBulkWithUser" if owner == "company" else "userEnrollment"
+        item["deviceType"] = "iPhone"
+    elif os_name == "Android":
+        if owner == "company":
+            item["deviceEnrollmentType"], item["deviceType"] = rng.choice(ANDROID_CORPORATE)
+            kind = "work_profile" if item["deviceType"] == "androidForWork" else "device_owner"
+        else:
+            item["deviceType"] = "androidForWork"
+            kind = "work_profile"
+    else:
+        return item
+    failing = item["complianceState"] in ("noncompliant", "inGracePeriod")
+    settings = COMPLIANCE_SETTINGS[kind]
+    bad = set(rng.sample(settings, rng.randint(1, 2))) if failing else set()
+    item["complianceGracePeriodExpirationDateTime"] = (
+        "2026-%02d-%02dT00:00:00Z" % (rng.randint(1, 12), rng.randint(1, 28))
+        if item["complianceState"] == "inGracePeriod" else "9999-12-31T23:59:59.9999999Z")
+    item["deviceCompliancePolicyStates"] = [{
+        "id": COMPLIANCE_POLICIES[kind]["id"], "state": "nonCompliant" if failing else "compliant",
+        "settingStates": [{"setting": s, "state": "nonCompliant" if s in bad else "compliant"} for s in settings]}]
+    return item
 
 
 APPS = {"iOS": (("#microsoft.graph.iosMobileAppIdentifier", "bundleId", "com.microsoft.Office.Outlook"),
