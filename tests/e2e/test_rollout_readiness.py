@@ -175,3 +175,32 @@ def test_the_demo_baseline_once_applied(run_playbook, tmp_path, sandbox_seed):
     assert {u["user_principal_name"].split("@")[0]: u["reason"] for u in office["users"]} == {
         "lee": "disabled_plan", "patti": "not_assigned", "pradeep": "not_assigned"}
     assert sorted(u["display_name"] for u in app["unprotected_outlook_users"]) == ["Megan Bowen", "Patti Fernandez"]
+
+
+def test_declared_policies_and_a_list_of_evidence(run_playbook, graph_sandbox, tmp_path):
+    """rollout_readiness_policies checks a declared policy instead of the tenant's; the evidence may be the policies
+    list alone; the app protection section is left out when asked."""
+    report = tmp_path / "declared"
+    run = run_playbook(REPO / "playbooks" / "rollout_readiness.yml", extra_vars={
+        "rollout_readiness_dir": str(report), "rollout_readiness_sections": ["licences", "report_only"],
+        "rollout_readiness_policies": [{
+            "display_name": "Declared: Sales need app protection",
+            "conditions": {"users": {"include_groups": ["Sales"]}, "applications": {"include_applications": ["Office365"]},
+                           "client_app_types": ["mobileAppsAndDesktopClients"]},
+            "grant_controls": {"operator": "OR", "built_in_controls": ["compliantApplication"]}}],
+        "rollout_readiness_evidence": [{"id": "not-this-one", "display_name": "Another policy", "state": "enabled",
+                                        "sign_ins": 0, "result_counts": {}, "failures": [], "users_not_seen": [],
+                                        "verdict": "ready"}]})
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    assert data["sections"]["app_protection"] == {"collected": False,
+                                                  "reason": "left out of rollout_readiness_sections"}
+    declared = [p for p in data["policies"] if p["display_name"] == "Declared: Sales need app protection"]
+    assert len(declared) == 1 and declared[0]["unprotected_outlook_users"] is None
+    # Sales: Adele (E5), Isaiah (E3), Miriam (Office 365 E3: no P1, no Intune)
+    assert upns(declared[0]["licences"]["users_lacking"]) == ["miriam"]
+    assert declared[0]["verdict"] == "not_ready" and declared[0]["report_only"] is None
+    # evidence for a policy the licence check did not see is listed apart, not judged
+    assert [p["display_name"] for p in data["policies"]] == ["Declared: Sales need app protection"]
+    assert data["unmatched_evidence"] == ["Another policy"]
+    assert 'id="unmatched"' in (report / "readiness.html").read_text()
