@@ -71,9 +71,10 @@ def _chromium():
     return None
 
 
-def _run(run_playbook, tmp_path, evidence=EVIDENCE, *args):
+def _run(run_playbook, tmp_path, evidence="default", *args):
     report = tmp_path / "readiness"
     extra = {"rollout_readiness_dir": str(report), "rollout_readiness_title": "Contoso <rollout>"}
+    evidence = EVIDENCE if evidence == "default" else evidence
     if evidence is not None:
         path = tmp_path / "evidence.json"
         path.write_text(json.dumps(evidence))
