@@ -153,7 +153,8 @@ class Directory:
 
     def load(self, user_ids):
         """Read the users of ``user_ids`` not read yet, 15 to a request."""
-        missing = sorted(set(_lower(user_ids)) - set(self.users))
+        # a policy holds object ids; anything else (never seen from Graph) is not put into a filter
+        missing = sorted(set(i for i in _lower(user_ids) if GUID.match(i)) - set(self.users))
         for start in range(0, len(missing), IN_LIMIT):
             chunk = missing[start:start + IN_LIMIT]
             self._keep(self.graph.list("/users", api_version="v1.0", query={
