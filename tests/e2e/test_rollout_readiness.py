@@ -116,7 +116,7 @@ def test_readiness_page_per_policy(run_playbook, graph_sandbox, tmp_path):
     # Isaiah's E3 has no P2, Miriam's Office 365 E3 neither P1 nor P2; no evidence was given for it
     assert upns(sales["licences"]["users_lacking"]) == ["isaiah", "miriam"]
     assert sales["report_only"] is None and sales["verdict"] == "not_ready"
-    assert data["counts"] == {"policies": 3, "ready": 1, "not_ready": 2, "no_evidence": 0,
+    assert data["counts"] == {"policies": 3, "ready": 1, "not_ready": 2, "no_evidence": 0, "incomplete": 0,
                               "users_lacking_licences": 6, "outlook_unprotected_users": 2}
     assert [(r["user_principal_name"], r["service_plan_name"]) for r in data["disabled_plans"]] == [
         ("lee@contoso.onmicrosoft.com", "OFFICESUBSCRIPTION")]
@@ -205,3 +205,26 @@ def test_declared_policies_and_a_list_of_evidence(run_playbook, graph_sandbox, t
     assert [p["display_name"] for p in data["policies"]] == ["Declared: Sales need app protection"]
     assert data["unmatched_evidence"] == ["Another policy"]
     assert 'id="unmatched"' in (report / "readiness.html").read_text()
+
+
+def test_a_read_that_is_refused_is_said_on_the_page(run_playbook, graph_sandbox, tmp_path):
+    """An application without Organization.Read.All (nor Directory.Read.All) cannot read the subscribed SKUs: the
+    licence section says why, the page is still written with the other sections, and no policy is ready."""
+    app = graph_sandbox.seed_app(permissions=["Policy.Read.All", "User.Read.All", "Group.Read.All",
+                                              "DeviceManagementApps.Read.All"])
+    report = tmp_path / "refused"
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(EVIDENCE))
+    run = run_playbook(REPO / "playbooks" / "rollout_readiness.yml",
+                       env={"AZURE_CLIENT_ID": app["appId"], "AZURE_CLIENT_SECRET": app["secret"]},
+                       extra_vars={"rollout_readiness_dir": str(report), "evidence_file": str(path)})
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    licences = data["sections"]["licences"]
+    assert licences["collected"] is False and licences["reason"].startswith("the read failed: ")
+    assert "403" in licences["reason"] or "Insufficient privileges" in licences["reason"], licences
+    assert data["sections"]["app_protection"]["collected"] is True
+    # the evidence alone: the legacy policy has failures; the pilot has none, but its licences could not be checked
+    verdicts = {p["id"]: p["verdict"] for p in data["policies"]}
+    assert verdicts == {LEGACY: "not_ready", PILOT_MFA: "incomplete"}
+    assert "Not collected: the read failed" in (report / "readiness.html").read_text()
