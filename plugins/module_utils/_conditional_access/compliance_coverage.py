@@ -21,8 +21,8 @@ One evaluator for the three places that know about compliance (``_conditional_ac
   a compliant device: the coverage matrix's ``no_compliance_policy`` cells and ``compliance`` rows
   (``_conditional_access.coverage``), the what-if's verdict, and this pre-flight all use it;
 * ``preflight_findings`` runs the coverage matrix over one policy being written (its mobile platforms, modern
-  clients, the default applications and any it names, personas for the groups it and the compliance policies name,
-  the emergency-access identities): ``refuse`` where a gap would block an emergency-access account, or everyone the
+  clients, the default applications and any it names, personas for the groups and users it names and the groups
+  the compliance policies name, everyone else, the emergency-access identities): ``refuse`` where a gap would block an emergency-access account, or everyone the
   policy applies to on a platform; the other gaps are reported. A gap the policy already has while enforced is a
   warning ("this task does not change it"), as the lockout pre-flight treats an existing lockout.
 
@@ -167,18 +167,31 @@ def preflight_applications(policy):
     return applications
 
 
-def preflight_personas(policies, assignments, group_names=None, emergency=(), holding=None):
+def named_users(policies):
+    """The user ids the policies include or exclude by id (not All, None or the guest values)."""
+    found = []
+    for policy in policies or ():
+        users = ((policy.get("conditions") or {}).get("users")) or {}
+        for side in ("includeUsers", "excludeUsers"):
+            for value in users.get(side) or []:
+                key = str(value).lower()
+                if key not in ("all", "none", "guestsorexternalusers", "allagentidusers") and key not in found:
+                    found.append(key)
+    return found
+
+
+def preflight_personas(policies, assignments, group_names=None, emergency=(), holding=None, users=None):
     """A member of each group the policies or the compliance policies name (with the groups that hold it, from
-    ``holding``: group id -> group ids), everyone else (a member of no group), and the emergency-access
-    identities."""
+    ``holding``: group id -> group ids), each user the policies name (``users``: user id -> (name, transitive group
+    ids)), everyone else (a member of no group), and the emergency-access identities."""
     group_names = group_names or {}
     holding = holding or {}
     emergency_groups = set(str(i["id"]).lower() for i in emergency or () if i.get("kind") == "group")
     groups = []
     for policy in policies or ():
-        users = ((policy.get("conditions") or {}).get("users")) or {}
+        condition = ((policy.get("conditions") or {}).get("users")) or {}
         for side in ("includeGroups", "excludeGroups"):
-            groups.extend(str(g).lower() for g in users.get(side) or [])
+            groups.extend(str(g).lower() for g in condition.get(side) or [])
     groups.extend(assignments.groups() if assignments is not None else [])
     personas = []
     seen = set()
@@ -189,6 +202,11 @@ def preflight_personas(policies, assignments, group_names=None, emergency=(), ho
         member_of = [group] + [g for g in holding.get(group) or [] if g != group]
         personas.append(Persona("member of %s" % group_names.get(group, group),
                                 {"id": None, "groups": member_of, "roles": [], "user_type": "member"}, kind="group"))
+    emergency_users = set(str(i["id"]).lower() for i in emergency or () if i.get("kind") == "user")
+    for user_id, (name, member_of) in (users or {}).items():
+        if str(user_id).lower() not in emergency_users:
+            personas.append(Persona(name, {"id": user_id, "groups": list(member_of), "roles": [],
+                                           "user_type": "member"}, kind="user"))
     personas.append(Persona("all members", {"id": None, "groups": [], "roles": [], "user_type": "member"},
                             kind="all_members"))
     personas.extend(Persona(i["account"], i["user"], kind="emergency_access", emergency=True)

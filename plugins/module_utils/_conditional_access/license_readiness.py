@@ -127,16 +127,17 @@ class Directory:
 
     def all_users(self):
         if self.everyone is None:
-            users = self.graph.list("/users", api_version="v1.0", query={"$select": USER_SELECT, "$top": "999"})
+            users = list(self.graph.list("/users", api_version="v1.0",
+                                         query={"$select": USER_SELECT, "$top": "999"}))
             self.everyone = set(self._keep(users))
         return set(self.everyone)
 
     def group(self, group_id):
         key = str(group_id).lower()
         if key not in self.groups:
-            self.groups[key] = set(self._keep(self.graph.list(
+            self.groups[key] = set(self._keep(list(self.graph.list(
                 "/groups/%s/transitiveMembers" % key, api_version="v1.0",
-                query={"$select": USER_SELECT, "$top": "999"})))
+                query={"$select": USER_SELECT, "$top": "999"}))))
         return set(self.groups[key])
 
     def role(self, template_id):
@@ -146,9 +147,9 @@ class Directory:
         key = str(template_id).lower()
         if key not in self.role_members:
             role_id = self.roles.get(key)
-            self.role_members[key] = set(self._keep(self.graph.list(
+            self.role_members[key] = set(self._keep(list(self.graph.list(
                 "/directoryRoles/%s/members" % role_id, api_version="v1.0",
-                query={"$select": USER_SELECT}))) if role_id else set()
+                query={"$select": USER_SELECT})))) if role_id else set()
         return set(self.role_members[key])
 
     def load(self, user_ids):
@@ -157,8 +158,8 @@ class Directory:
         missing = sorted(set(i for i in _lower(user_ids) if GUID.match(i)) - set(self.users))
         for start in range(0, len(missing), IN_LIMIT):
             chunk = missing[start:start + IN_LIMIT]
-            self._keep(self.graph.list("/users", api_version="v1.0", query={
-                "$filter": "id in (%s)" % ",".join("'%s'" % i for i in chunk), "$select": USER_SELECT}))
+            self._keep(list(self.graph.list("/users", api_version="v1.0", query={
+                "$filter": "id in (%s)" % ",".join("'%s'" % i for i in chunk), "$select": USER_SELECT})))
 
     def guests(self):
         return set(k for k, u in self.users.items() if str(u.get("userType") or "").lower() == "guest")

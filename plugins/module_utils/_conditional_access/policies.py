@@ -56,8 +56,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError, TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
-    COLLECTION as COMPLIANCE_COLLECTION, ComplianceAssignments, gap_key, gap_message, needs_compliant_device,
-    preflight_findings, preflight_personas, targeted_platforms)
+    COLLECTION as COMPLIANCE_COLLECTION, ComplianceAssignments, gap_key, gap_message, named_users,
+    needs_compliant_device, preflight_findings, preflight_personas, targeted_platforms)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.templates import (
     PLACEHOLDER_EXCLUDED_USER,
@@ -635,10 +635,12 @@ class ConditionalAccessEngine(ResourceEngine):
             groups.extend(str(g).lower() for side in ("includeGroups", "excludeGroups") for g in users.get(side) or [])
         groups.extend(assignments.groups())
         holding = dict((g, self.group_memberships(g)[0]) for g in dict.fromkeys(groups))
-        names = (self.resolver.names_by_id().get("group") or {}) if self.resolver is not None else {}
+        known = self.resolver.names_by_id() if self.resolver is not None else {}
+        user_names = known.get("user") or {}
+        users = dict((u, (user_names.get(u) or u, self.user_memberships(u)[0])) for u in named_users(policies))
         emergency = self.resource.emergency_access or {}
         identities = self.emergency_identities() if (emergency.get("users") or emergency.get("groups")) else []
-        return preflight_personas(policies, assignments, names, identities, holding)
+        return preflight_personas(policies, assignments, known.get("group") or {}, identities, holding, users)
 
     def compliance_preflight(self, changes):
         """Refuse, before anything is written, an enforced policy created or changed that requires a compliant

@@ -110,6 +110,17 @@ def test_an_or_with_a_control_the_phone_cannot_satisfy_still_needs_a_compliant_p
     assert preflight_findings(body, nothing, personas(nothing, [body]))["iOS"]["refuse"]
 
 
+def test_a_user_named_by_id_is_a_persona_with_their_groups():
+    user_id = "44444444-0000-4000-8000-000000000004"
+    body = policy(["compliantDevice"], include=["iOS"], users={"includeUsers": [user_id]})
+    assignments = ComplianceAssignments([compliance("iosCompliancePolicy", GROUP)])
+    outside = preflight_personas([body], assignments, users={user_id: ("diego", [STAFF])})
+    found = preflight_findings(body, assignments, outside)
+    assert [r["persona"] for r in found["iOS"]["gaps"]] == ["diego"] and found["iOS"]["refuse"]
+    inside = preflight_personas([body], assignments, users={user_id: ("adele", [PILOT])})
+    assert preflight_findings(body, assignments, inside) == {}
+
+
 def test_an_emergency_account_without_a_compliance_policy_is_refused():
     emergency = [{"account": "breakglass", "kind": "user", "id": "b",
                   "user": {"id": "b", "groups": [PILOT], "roles": [], "user_type": "member"}}]
@@ -143,14 +154,21 @@ POLICIES = st.builds(
     st.sampled_from(["enabled", "enabled", "enabledForReportingButNotEnforced"]))
 
 
+EMERGENCY_IDENTITIES = st.one_of(st.just(()), st.builds(
+    lambda groups: ({"account": "breakglass", "kind": "user", "id": "b",
+                     "user": {"id": "b", "groups": groups, "roles": [], "user_type": "member"}},),
+    st.lists(GROUPS, max_size=2, unique=True)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(body=POLICIES, raw=COMPLIANCE, platform=st.sampled_from(["iOS", "android"]),
-       client=st.sampled_from(["browser", "mobileAppsAndDesktopClients"]))
-def test_preflight_coverage_and_whatif_agree(body, raw, platform, client):
-    """The pre-flight's gaps, the coverage matrix's no_compliance_policy cells and the what-if's verdict are the
-    same evaluation: for every persona, a gap in one is a gap in the others."""
+       client=st.sampled_from(["browser", "mobileAppsAndDesktopClients"]), emergency=EMERGENCY_IDENTITIES)
+def test_preflight_coverage_and_whatif_agree(body, raw, platform, client, emergency):
+    """The pre-flight's gaps, the coverage matrix's no_compliance_policy cells and compliance rows and the what-if's
+    verdict are the same evaluation: for every persona, a gap in one is a gap in the others; the pre-flight refuses
+    exactly where an emergency-access identity has a gap or everyone the policy requires a compliant phone of does."""
     assignments = ComplianceAssignments(raw)
-    people = personas(assignments, [body])
+    people = personas(assignments, [body], emergency)
     found = preflight_findings(body, assignments, people)
     preflight_gaps = set(r["persona"] for r in (found.get(platform) or {}).get("gaps") or [])
     result = coverage([body], (), people, default_applications(), [platform], [client], compliance=assignments)
@@ -168,15 +186,17 @@ def test_preflight_coverage_and_whatif_agree(body, raw, platform, client):
                 # The same device, stated compliant, is let in.
                 compliant = dict(sign_in, device={"isCompliant": True})
                 assert access(evaluate([body], compliant))[0] == "granted"
-    assert cells == whatif
+    # Emergency-access personas have rows (their cells carry no gap kind, by design of the matrix).
+    assert cells == whatif - {"breakglass"}
     assert rows == whatif
     matrix = coverage([body], (), people, default_applications(), [platform], ["browser", "mobileAppsAndDesktopClients"],
                       compliance=assignments)
     gaps = set(r["persona"] for r in matrix["compliance_gaps"])
-    required = set(r["persona"] for r in matrix["compliance"] if r["required_by"])
+    required = set(r["persona"] for r in matrix["compliance"] if r["required_by"] and not r["emergency"])
     if body["state"] != "enabled":
         assert found == {}
         return
     assert preflight_gaps == gaps
-    # Refused exactly when everyone the policy requires a compliant phone of there would be blocked.
-    assert (found.get(platform) or {}).get("refuse", False) == bool(gaps and gaps == required)
+    others = gaps - {"breakglass"}
+    refuse = "breakglass" in gaps or bool(others and others == required)
+    assert (found.get(platform) or {}).get("refuse", False) == refuse
