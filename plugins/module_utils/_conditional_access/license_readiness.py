@@ -21,7 +21,9 @@ in ``disabledPlans`` and the SKU's ``capabilityStatus`` is ``Enabled`` or ``Warn
 
 Reads are in bulk: the subscribed SKUs once; the users of a policy that includes all users in pages of 999 with
 ``$select`` (``assignedLicenses`` is returned on ``$select`` only); each group's transitive members in pages, with
-the same ``$select``; each directory role's members; users named one by one 15 at a time with ``$filter=id in``.
+the same ``$select`` (that Graph returns ``assignedLicenses`` of the user members of a ``directoryObject`` collection
+on ``$select`` is **unverified**; the members of a group are more commonly read with ``displayName`` and
+``userPrincipalName``); each directory role's members; users named one by one 15 at a time with ``$filter=id in``.
 Guests (``userType`` Guest) and disabled accounts are counted but not checked: guests are licensed by their home
 tenant or by monthly active users, and a disabled account cannot sign in.
 """
