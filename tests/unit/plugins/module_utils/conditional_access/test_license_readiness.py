@@ -9,6 +9,7 @@ licence never closes a gap; holding every plan a policy names never leaves one."
 
 from hypothesis import given, settings, strategies as st
 
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.license_readiness import Directory as Reader
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.license_readiness import (
     check_plan_names,
     check_user_ids,
@@ -191,3 +192,33 @@ def test_holding_every_plan_leaves_no_gap(grant, risk, disabled):
     conditions = {"userRiskLevels": ["high"]} if risk else {}
     result = readiness([policy("p", grant, **conditions)], SKUS, Directory([user("u", (SPE_E5, disabled))]))
     assert lacking(result, "p") == {}
+
+
+class MembersWithoutLicences:
+    """A Graph whose group members read leaves assignedLicenses out (as a directoryObject read may); /users has it.
+    Records each request's path and query."""
+
+    def __init__(self, users):
+        self.users = dict((u["id"], u) for u in users)
+        self.requests = []
+
+    def list(self, path, api_version=None, query=None):
+        self.requests.append((path, dict(query or {})))
+        if path.endswith("/transitiveMembers"):
+            members = []
+            for u in self.users.values():
+                member = dict((k, v) for k, v in u.items() if k != "assignedLicenses")
+                member["@odata.type"] = "#microsoft.graph.user"
+                members.append(member)
+            return iter(members)
+        wanted = (query or {}).get("$filter", "")
+        return iter([u for key, u in self.users.items() if "'%s'" % key in wanted])
+
+
+def test_members_read_without_licences_are_read_again_in_bulk():
+    ids = ["%08d-0000-4000-8000-000000000000" % i for i in range(20)]
+    users = [user(key, (SPE_E3, ())) for key in ids[:19]] + [user(ids[19], (EXCHANGESTANDARD, ()))]
+    graph = MembersWithoutLicences(users)
+    result = readiness([policy("g", ["mfa"], users={"includeGroups": ["team"]})], SKUS, Reader(graph))
+    assert lacking(result, "g") == {ids[19]: [("entra_id_p1", "not_assigned")]}
+    assert [path for path, _q in graph.requests] == ["/groups/team/transitiveMembers", "/users", "/users"]  # 15 + 5
