@@ -28,12 +28,17 @@ ROLE_VARIABLES = {
     "conditional_access": {
         "options": (
             "conditional_access_acknowledge_empty_groups",
+            "conditional_access_acknowledge_evidence_failures",
             "conditional_access_acknowledge_policy_limit",
             "conditional_access_acknowledge_purge_risk",
             "conditional_access_acknowledge_unusable_emergency_access",
             "conditional_access_authentication_strengths",
             "conditional_access_default_rollout",
             "conditional_access_emergency_access",
+            "conditional_access_evidence_accepted_users",
+            "conditional_access_evidence_gate",
+            "conditional_access_evidence_window_days",
+            "conditional_access_evidence_window_end",
             "conditional_access_named_locations",
             "conditional_access_pilot_groups",
             "conditional_access_pilot_suffix",
@@ -50,6 +55,8 @@ ROLE_VARIABLES = {
             "conditional_access_changes",
             "conditional_access_declared_named_locations",
             "conditional_access_declared_strengths",
+            "conditional_access_evidence",
+            "conditional_access_evidence_checked_moves",
             "conditional_access_excluded",
             "conditional_access_index",
             "conditional_access_known_locations",
@@ -65,6 +72,7 @@ ROLE_VARIABLES = {
             "conditional_access_policy_labels",
             "conditional_access_stage",
             "conditional_access_stage_excluded",
+            "conditional_access_stage_moves",
             "conditional_access_states",
             "conditional_access_strengths_result",
             "conditional_access_users",
@@ -99,6 +107,7 @@ ROLE_VARIABLES = {
     },
     "device_report": {
         "options": (
+            "device_report_compliance_status",
             "device_report_dir",
             "device_report_eas_only_rows",
             "device_report_filters",
@@ -174,6 +183,25 @@ ROLE_VARIABLES = {
             "posture_report_policies",
             "posture_report_whatif",
             "posture_report_write",
+        ),
+    },
+    "rollout_readiness": {
+        "options": (
+            "rollout_readiness_continue_on_error",
+            "rollout_readiness_dir",
+            "rollout_readiness_emergency_access",
+            "rollout_readiness_evidence",
+            "rollout_readiness_policies",
+            "rollout_readiness_sections",
+            "rollout_readiness_title",
+            "rollout_readiness_write_in_check_mode",
+        ),
+        "internal": (
+            "rollout_readiness_data",
+            "rollout_readiness_devices",
+            "rollout_readiness_directory",
+            "rollout_readiness_licences",
+            "rollout_readiness_write",
         ),
     },
     "tenant_export": {

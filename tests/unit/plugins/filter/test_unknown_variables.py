@@ -160,9 +160,10 @@ def test_the_generated_cases_cover_every_documented_variable():
     assert set((role, option) for role, option, _variant in CASES) == documented
     # 57 variables and 2850-odd variants when this was written, 62 since the guards of conditional_access, 66 since
     # the check-mode report switches and the Exchange ActiveSync acknowledgement, 68 since the device report's phone
-    # rows and tenant name, 78 with the device_compliance role, app_protection_known_groups and the export of compliance; at least 40
-    # variants per variable.
-    assert len(documented) == 78
+    # rows and tenant name, 76 with the rollout readiness page, 86 with the device_compliance role,
+    # app_protection_known_groups and the export of compliance, 91 with the report-only evidence gate of
+    # conditional_access; at least 40 variants per variable.
+    assert len(documented) == 91
     assert len(CASES) >= 40 * len(documented)
 
 
