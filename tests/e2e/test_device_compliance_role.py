@@ -144,6 +144,9 @@ IOS_PILOT = {"display_name": "TG - iOS enrolled - Level 2", "platform": "ios", "
              "os_minimum_version": "17.0", "rollout": "enforced",
              "assignments": {"include_groups": ["Mobile Pilot"], "exclude_groups": ["Emergency Access Accounts"]}}
 
+ANDROID_PILOT = dict(IOS_PILOT, display_name="TG - Android work profile - Level 2", platform="android_work_profile",
+                     os_minimum_version="13.0")
+
 
 def contoso_vars(tmp_path, compliance):
     """The example vars with an enforced policy that requires a compliant phone, and ``compliance`` as policies."""
@@ -167,13 +170,11 @@ class TestHardening:
     def sandbox_seed(self):
         return harden_seed()
 
-    @pytest.mark.xfail(strict=False, reason="since the group-aware compliance pre-flight was merged, the enforced "
-                       "policy is refused although its compliance policies are written first: not yet explained")
     def test_compliance_is_assigned_before_the_policy_that_requires_it(self, run_playbook, graph_sandbox, tmp_path):
         tenant = yaml.safe_load((conftest.REPO / "playbooks" / "vars" / "contoso.yml").read_text(encoding="utf-8"))
         harden = conftest.REPO / "playbooks" / "harden_tenant.yml"
         run = run_playbook(harden, extra_vars={"tenant_vars_file": contoso_vars(
-            tmp_path, tenant["device_compliance_policies"] + [IOS_PILOT])})
+            tmp_path, tenant["device_compliance_policies"] + [IOS_PILOT, ANDROID_PILOT])})
         assert run.rc == 0, run
         summary = run.stdout.split("Summarise what changed", 1)[1]
         assert "device compliance policy TG - iOS enrolled - Level 2: created" in summary
