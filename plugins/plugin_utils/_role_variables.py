@@ -16,6 +16,7 @@ ROLE_VARIABLES = {
         "options": (
             "app_protection_api_version",
             "app_protection_configurations",
+            "app_protection_known_groups",
             "app_protection_policies",
         ),
         "internal": (
@@ -77,8 +78,36 @@ ROLE_VARIABLES = {
             "conditional_access_users",
         ),
     },
+    "device_compliance": {
+        "options": (
+            "device_compliance_api_version",
+            "device_compliance_default_rollout",
+            "device_compliance_enrollment_restrictions",
+            "device_compliance_pilot_groups",
+            "device_compliance_policies",
+            "device_compliance_preflight",
+            "device_compliance_purge",
+            "device_compliance_purge_name_pattern",
+        ),
+        "internal": (
+            "device_compliance_assignments",
+            "device_compliance_changes",
+            "device_compliance_item",
+            "device_compliance_piloted",
+            "device_compliance_planned",
+            "device_compliance_policies_result",
+            "device_compliance_policy_items",
+            "device_compliance_report_only_actions",
+            "device_compliance_restrictions_checked",
+            "device_compliance_restrictions_result",
+            "device_compliance_stage",
+            "device_compliance_stage_changes",
+            "device_compliance_unknown_stages",
+        ),
+    },
     "device_report": {
         "options": (
+            "device_report_compliance_status",
             "device_report_dir",
             "device_report_eas_only_rows",
             "device_report_filters",
@@ -178,6 +207,7 @@ ROLE_VARIABLES = {
     "tenant_export": {
         "options": (
             "tenant_export_app_protection",
+            "tenant_export_device_compliance",
             "tenant_export_emergency_access",
             "tenant_export_file",
             "tenant_export_pilot_suffix",
@@ -186,7 +216,9 @@ ROLE_VARIABLES = {
             "tenant_export_all",
             "tenant_export_app_configurations",
             "tenant_export_app_protection_policies",
+            "tenant_export_compliance_policies",
             "tenant_export_copies",
+            "tenant_export_enrollment_restrictions",
             "tenant_export_locations",
             "tenant_export_pilot_groups",
             "tenant_export_piloted",
@@ -212,6 +244,9 @@ ROLE_VARIABLES = {
             "tenant_hardening_app_protection",
             "tenant_hardening_blocking_eas",
             "tenant_hardening_ca_checked",
+            "tenant_hardening_compliance_declared",
+            "tenant_hardening_compliance_pilot_groups",
+            "tenant_hardening_compliance_planned",
             "tenant_hardening_ca_planned",
             "tenant_hardening_changes",
             "tenant_hardening_device_lines",

@@ -67,6 +67,10 @@ def test_license_details_show_disabled_plans(graph):
     assert detail["skuId"] == SPE_E3 and detail["skuPartNumber"] == "SPE_E3" and detail["id"]
     status = {p["servicePlanName"]: p["provisioningStatus"] for p in detail["servicePlans"]}
     assert status["OFFICESUBSCRIPTION"] == "Disabled" and status["EXCHANGE_S_ENTERPRISE"] == "Success"
+    one = graph.get("/v1.0/users/%s/licenseDetails/%s?$select=skuPartNumber" % (LEE, detail["id"]))
+    assert one.status_code == 200 and one.json()["skuPartNumber"] == "SPE_E3" and "servicePlans" not in one.json()
+    assert one.json()["@odata.context"].endswith("/licenseDetails/$entity")
+    assert_graph_error(graph.get("/v1.0/users/%s/licenseDetails/nope" % LEE), 404, "Request_ResourceNotFound")
     patti = graph.get("/v1.0/users/%s/licenseDetails" % PATTI).json()["value"]
     assert [d["skuPartNumber"] for d in patti] == ["EXCHANGESTANDARD"]
     guest = graph.get("/v1.0/users/a734307d-7854-5e71-b40d-f9fdbd425d0c/licenseDetails").json()

@@ -104,7 +104,7 @@ def test_license_gaps_per_policy_read_in_bulk(run_playbook, graph_sandbox):
 
     # Bulk: SKUs once per task, all users in one page, one read per group, none per user
     paths = [r["path"] for r in rows]
-    assert sum(1 for p in paths if p.endswith("/subscribedSkus")) == 3
+    assert sum(1 for p in paths if p.endswith("/subscribedSkus")) == 4  # once per task
     assert not [p for p in paths if p.endswith("/licenseDetails")]
     per_user = [r for r in rows if r["path"].startswith("/v1.0/users/")]
     assert per_user == []
@@ -114,3 +114,9 @@ def test_license_gaps_per_policy_read_in_bulk(run_playbook, graph_sandbox):
     assert sales_declared["state"] == "enabledForReportingButNotEnforced"  # a new policy is report-only
     assert sales_declared["needs"] == ["entra_id_p1", "office_apps"]
     assert {g["requirement"]: upns(g["users"]) for g in sales_declared["gaps"]} == {"entra_id_p1": ["miriam"]}
+
+    # A role's members (the sandbox's Global Administrators are service principals, not users) and users by name:
+    # Adele (E5) holds P1 and P2, Patti is excluded
+    [admins] = seen["admins"]["readiness"]["policies"]
+    assert admins["needs"] == ["entra_id_p1", "entra_id_p2"]
+    assert admins["users_in_scope"] == 1 and admins["users_lacking"] == [] and admins["verdict"] == "ready"

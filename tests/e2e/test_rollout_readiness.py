@@ -71,9 +71,10 @@ def _chromium():
     return None
 
 
-def _run(run_playbook, tmp_path, evidence=EVIDENCE, *args):
+def _run(run_playbook, tmp_path, evidence="default", *args):
     report = tmp_path / "readiness"
     extra = {"rollout_readiness_dir": str(report), "rollout_readiness_title": "Contoso <rollout>"}
+    evidence = EVIDENCE if evidence == "default" else evidence
     if evidence is not None:
         path = tmp_path / "evidence.json"
         path.write_text(json.dumps(evidence))
@@ -115,7 +116,7 @@ def test_readiness_page_per_policy(run_playbook, graph_sandbox, tmp_path):
     # Isaiah's E3 has no P2, Miriam's Office 365 E3 neither P1 nor P2; no evidence was given for it
     assert upns(sales["licences"]["users_lacking"]) == ["isaiah", "miriam"]
     assert sales["report_only"] is None and sales["verdict"] == "not_ready"
-    assert data["counts"] == {"policies": 3, "ready": 1, "not_ready": 2, "no_evidence": 0,
+    assert data["counts"] == {"policies": 3, "ready": 1, "not_ready": 2, "no_evidence": 0, "incomplete": 0,
                               "users_lacking_licences": 6, "outlook_unprotected_users": 2}
     assert [(r["user_principal_name"], r["service_plan_name"]) for r in data["disabled_plans"]] == [
         ("lee@contoso.onmicrosoft.com", "OFFICESUBSCRIPTION")]
@@ -156,3 +157,74 @@ def test_readiness_page_renders_in_headless_chromium(run_playbook, tmp_path):
     assert 'class="policy not_ready"' in dom.stdout and 'class="policy ready"' in dom.stdout
     assert "Lynne Robbins" in dom.stdout and "Office apps (Outlook mobile) (not assigned)" in dom.stdout
     assert 'class="unprotected"' in dom.stdout and 'id="disabled-plans"' in dom.stdout
+
+
+@pytest.mark.parametrize("sandbox_seed", [CONTOSO])  # the demo tenant as shipped
+def test_the_demo_baseline_once_applied(run_playbook, tmp_path, sandbox_seed):
+    """The Outlook mobile baseline applied to the demo tenant report-only: its app protection policy is not ready,
+    naming the Exchange-only users, Lee (Office apps disabled) and the Outlook users without applied protection."""
+    home = tmp_path / "home"
+    home.mkdir()
+    applied = run_playbook(REPO / "playbooks" / "harden_tenant.yml", env={"HOME": str(home)})
+    assert applied.rc == 0, applied
+    report, run = _run(run_playbook, tmp_path, None)
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    app = [p for p in data["policies"] if p["display_name"] == "TG - Mobile: require app protection"][0]
+    assert app["verdict"] == "not_ready" and app["rollout"] == "report-only"
+    office = [g for g in app["licences"]["gaps"] if g["requirement"] == "office_apps"][0]
+    assert {u["user_principal_name"].split("@")[0]: u["reason"] for u in office["users"]} == {
+        "lee": "disabled_plan", "patti": "not_assigned", "pradeep": "not_assigned"}
+    assert sorted(u["display_name"] for u in app["unprotected_outlook_users"]) == ["Megan Bowen", "Patti Fernandez"]
+
+
+def test_declared_policies_and_a_list_of_evidence(run_playbook, graph_sandbox, tmp_path):
+    """rollout_readiness_policies checks a declared policy instead of the tenant's; the evidence may be the policies
+    list alone; the app protection section is left out when asked."""
+    report = tmp_path / "declared"
+    run = run_playbook(REPO / "playbooks" / "rollout_readiness.yml", extra_vars={
+        "rollout_readiness_dir": str(report), "rollout_readiness_sections": ["licences", "report_only"],
+        "rollout_readiness_policies": [{
+            "display_name": "Declared: Sales need app protection",
+            "conditions": {"users": {"include_groups": ["Sales"]}, "applications": {"include_applications": ["Office365"]},
+                           "client_app_types": ["mobileAppsAndDesktopClients"]},
+            "grant_controls": {"operator": "OR", "built_in_controls": ["compliantApplication"]}}],
+        "rollout_readiness_evidence": [{"id": "not-this-one", "display_name": "Another policy", "state": "enabled",
+                                        "sign_ins": 0, "result_counts": {}, "failures": [], "users_not_seen": [],
+                                        "verdict": "ready"}]})
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    assert data["sections"]["app_protection"] == {"collected": False,
+                                                  "reason": "left out of rollout_readiness_sections"}
+    declared = [p for p in data["policies"] if p["display_name"] == "Declared: Sales need app protection"]
+    assert len(declared) == 1 and declared[0]["unprotected_outlook_users"] is None
+    # Sales: Adele (E5), Isaiah (E3), Miriam (Office 365 E3: no P1, no Intune)
+    assert upns(declared[0]["licences"]["users_lacking"]) == ["miriam"]
+    assert declared[0]["verdict"] == "not_ready" and declared[0]["report_only"] is None
+    # evidence for a policy the licence check did not see is listed apart, not judged
+    assert [p["display_name"] for p in data["policies"]] == ["Declared: Sales need app protection"]
+    assert data["unmatched_evidence"] == ["Another policy"]
+    assert 'id="unmatched"' in (report / "readiness.html").read_text()
+
+
+def test_a_read_that_is_refused_is_said_on_the_page(run_playbook, graph_sandbox, tmp_path):
+    """An application without Organization.Read.All (nor Directory.Read.All) cannot read the subscribed SKUs: the
+    licence section says why, the page is still written with the other sections, and no policy is ready."""
+    app = graph_sandbox.seed_app(permissions=["Policy.Read.All", "User.Read.All", "Group.Read.All",
+                                              "DeviceManagementApps.Read.All"])
+    report = tmp_path / "refused"
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(EVIDENCE))
+    run = run_playbook(REPO / "playbooks" / "rollout_readiness.yml",
+                       env={"AZURE_CLIENT_ID": app["appId"], "AZURE_CLIENT_SECRET": app["secret"]},
+                       extra_vars={"rollout_readiness_dir": str(report), "evidence_file": str(path)})
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    licences = data["sections"]["licences"]
+    assert licences["collected"] is False and licences["reason"].startswith("the read failed: ")
+    assert "403" in licences["reason"] or "Insufficient privileges" in licences["reason"], licences
+    assert data["sections"]["app_protection"]["collected"] is True
+    # the evidence alone: the legacy policy has failures; the pilot has none, but its licences could not be checked
+    verdicts = {p["id"]: p["verdict"] for p in data["policies"]}
+    assert verdicts == {LEGACY: "not_ready", PILOT_MFA: "incomplete"}
+    assert "Not collected: the read failed" in (report / "readiness.html").read_text()

@@ -21,7 +21,9 @@ in ``disabledPlans`` and the SKU's ``capabilityStatus`` is ``Enabled`` or ``Warn
 
 Reads are in bulk: the subscribed SKUs once; the users of a policy that includes all users in pages of 999 with
 ``$select`` (``assignedLicenses`` is returned on ``$select`` only); each group's transitive members in pages, with
-the same ``$select``; each directory role's members; users named one by one 15 at a time with ``$filter=id in``.
+the same ``$select`` (that Graph returns ``assignedLicenses`` of the user members of a ``directoryObject`` collection
+on ``$select`` is **unverified**; the members of a group are more commonly read with ``displayName`` and
+``userPrincipalName``); each directory role's members; users named one by one 15 at a time with ``$filter=id in``.
 Guests (``userType`` Guest) and disabled accounts are counted but not checked: guests are licensed by their home
 tenant or by monthly active users, and a disabled account cannot sign in.
 """
@@ -121,8 +123,16 @@ class Directory:
             if not kind.endswith(".user") or not item.get("id"):
                 continue
             key = str(item["id"]).lower()
-            self.users.setdefault(key, item)
+            known = self.users.get(key)
+            if known is None or ("assignedLicenses" not in known and "assignedLicenses" in item):
+                self.users[key] = item
             ids.append(key)
+        return ids
+
+    def _complete(self, ids):
+        """Read again, 15 to a request, the users whose record came without ``assignedLicenses`` (a members read
+        that did not return it); returns ``ids``."""
+        self.load([i for i in ids if "assignedLicenses" not in self.users.get(i, {})])
         return ids
 
     def all_users(self):
@@ -135,9 +145,9 @@ class Directory:
     def group(self, group_id):
         key = str(group_id).lower()
         if key not in self.groups:
-            self.groups[key] = set(self._keep(list(self.graph.list(
+            self.groups[key] = set(self._complete(self._keep(list(self.graph.list(
                 "/groups/%s/transitiveMembers" % key, api_version="v1.0",
-                query={"$select": USER_SELECT, "$top": "999"}))))
+                query={"$select": USER_SELECT, "$top": "999"})))))
         return set(self.groups[key])
 
     def role(self, template_id):
@@ -147,14 +157,16 @@ class Directory:
         key = str(template_id).lower()
         if key not in self.role_members:
             role_id = self.roles.get(key)
-            self.role_members[key] = set(self._keep(list(self.graph.list(
+            self.role_members[key] = set(self._complete(self._keep(list(self.graph.list(
                 "/directoryRoles/%s/members" % role_id, api_version="v1.0",
-                query={"$select": USER_SELECT})))) if role_id else set()
+                query={"$select": USER_SELECT}))))) if role_id else set()
         return set(self.role_members[key])
 
     def load(self, user_ids):
         """Read the users of ``user_ids`` not read yet, 15 to a request."""
-        missing = sorted(set(_lower(user_ids)) - set(self.users))
+        # a policy holds object ids; anything else (never seen from Graph) is not put into a filter
+        missing = sorted(i for i in set(_lower(user_ids)) if GUID.match(i)
+                         and "assignedLicenses" not in self.users.get(i, {}))
         for start in range(0, len(missing), IN_LIMIT):
             chunk = missing[start:start + IN_LIMIT]
             self._keep(list(self.graph.list("/users", api_version="v1.0", query={

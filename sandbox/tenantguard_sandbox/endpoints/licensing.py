@@ -11,7 +11,7 @@ Sources (``/work/shared/graph``: ``behavior.md`` section 14, ``examples/licensin
   400 (what Graph answers to them is **unverified**). Not paged (a tenant has a handful of SKUs).
   Permission, application: ``LicenseAssignment.Read.All`` (least privileged), ``Organization.Read.All``,
   ``Organization.ReadWrite.All``, ``Directory.Read.All``, ``Directory.ReadWrite.All`` [docs ``subscribedsku-list``].
-* ``GET /users/{id}/licenseDetails`` [docs ``user-list-licensedetails``, example in ``examples/licensing/``]: one
+* ``GET /users/{id}/licenseDetails`` and ``/users/{id}/licenseDetails/{id}`` [docs ``user-list-licensedetails``, example in ``examples/licensing/``]: one
   ``licenseDetails`` per assigned SKU, its ``servicePlans`` those of the SKU with ``provisioningStatus``
   ``Disabled`` for the plans in the assignment's ``disabledPlans`` (**unverified**: seen in the output of the
   Graph PowerShell SDK's ``Get-MgUserLicenseDetail`` in public posts, not in Microsoft's reference). The ``id`` of a
@@ -108,6 +108,22 @@ class Licensing:
         return {str(s.get("skuId", "")).lower(): s for s in self.store["subscribedSkus"].values()}
 
     def license_details(self, request, key):
+        user, items = self._details(request, key)
+        spec = ListSpec("licenseDetails", "users('%s')/licenseDetails" % user["id"],
+                        properties=lambda v: properties(v, "licenseDetails"), directory=True, max_top=999,
+                        default_top=None, filterable=True)
+        return list_response(request, spec, items)
+
+    def license_detail(self, request, key, detail):
+        user, items = self._details(request, key)
+        found = next((i for i in items if i["id"] == detail), None)
+        if found is None:
+            raise not_found(detail)
+        spec = ListSpec("licenseDetails", "", properties=lambda v: properties(v, "licenseDetails"), directory=True)
+        return entity_response(request, project(found, selected_properties(request, spec)),
+                               "users('%s')/licenseDetails/$entity" % user["id"])
+
+    def _details(self, request, key):
         user = self.sandbox.directory.find("user", key)
         if user is None:
             raise not_found(key)
@@ -127,10 +143,7 @@ class Licensing:
             items.append(defaults.complete(version, "licenseDetails", {
                 "id": base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
                 "skuId": assignment["skuId"], "skuPartNumber": sku.get("skuPartNumber"), "servicePlans": plans}))
-        spec = ListSpec("licenseDetails", "users('%s')/licenseDetails" % user["id"],
-                        properties=lambda v: properties(v, "licenseDetails"), directory=True, max_top=999,
-                        default_top=None, filterable=True)
-        return list_response(request, spec, items)
+        return user, items
 
 
 def routes(sandbox):
@@ -139,4 +152,5 @@ def routes(sandbox):
         Route("GET", "/subscribedSkus", licensing.list_skus, SKUS),
         Route("GET", "/subscribedSkus/{key}", licensing.get_sku, SKUS),
         Route("GET", "/users/{key}/licenseDetails", licensing.license_details, LICENSE_DETAILS),
+        Route("GET", "/users/{key}/licenseDetails/{detail}", licensing.license_detail, LICENSE_DETAILS),
     ]
