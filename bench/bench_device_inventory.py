@@ -99,7 +99,11 @@ def main():
     }
     exchange_posts = [r for r in log if r["service"] == "exchange"]
     redirects = sum(1 for r in exchange_posts if r["status"] == 302)
-    intune = sum(1 for r in log if r["path"] == "/v1.0/deviceManagement/managedDevices")
+    intune = sum(1 for r in log if r["path"] == "/beta/deviceManagement/managedDevices")
+    # compliance: the policies, each one's device statuses, the setting summaries, each failing setting's devices
+    compliance = [r for r in log if "/deviceCompliancePolic" in r["path"]]
+    status_pages = sum(1 for r in compliance if r["path"].endswith("/deviceStatuses"))
+    setting_pages = sum(1 for r in compliance if r["path"].endswith("/deviceComplianceSettingStates"))
     entra = sum(1 for r in log if r["path"] == "/v1.0/devices")
     mam = sum(1 for r in log if r["path"] == "/beta/deviceAppManagement/managedAppRegistrations")
     exchange_pages = len(exchange_posts) - redirects
@@ -123,13 +127,16 @@ def main():
         ("Intune requests", "%d (pages expected %d)" % (intune, pages["intune"])),
         ("Entra requests", "%d (pages expected %d)" % (entra, pages["entra"])),
         ("app registration requests", "%d (pages expected %d)" % (mam, pages["mam"])),
+        ("compliance requests", "%d: %d pages of device statuses, %d pages of failing settings' device states, "
+         "2 lists (policies, setting summaries)" % (len(compliance), status_pages, setting_pages)),
         ("token requests", "%d" % counts["token"]),
         ("seed generation", "%.1f s" % generated),
         ("targets met", "yes" if ok else "NO"),
     ]
     harness.report("device inventory, source all", rows, {
         "exchange_devices": args.exchange, "intune_devices": args.intune, "entra_devices": args.entra,
-        "app_registrations": args.mam, "mam_requests": mam,
+        "app_registrations": args.mam, "mam_requests": mam, "compliance_requests": len(compliance),
+        "compliance_status_pages": status_pages, "compliance_setting_pages": setting_pages,
         "seconds": round(took, 2), "cpu_seconds": round(cpu, 2), "load_average": round(load, 2), "peak_rss_mb": round(peak_mb, 1), "exchange_pages": exchange_pages,
         "exchange_redirects": redirects, "intune_requests": intune, "entra_requests": entra,
         "expected_pages": pages, "records": written, "targets_met": ok,

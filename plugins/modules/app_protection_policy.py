@@ -108,6 +108,24 @@ options:
       - A regular expression matched against the whole display name (without regard to case) of the policies that
         O(purge) may delete, such as V(TG - .*).
     type: str
+  known_groups:
+    description:
+      - Groups an earlier task of the play found by name, with their ids (as the tenant_hardening role passes the
+        C(groups) that M(tenantguard.m365.device_compliance_policy) returned), so that they are not looked up again.
+      - A group in O(assignments) given exactly as a listed O(known_groups[].display_name), or by its id, resolves to
+        that id; any other group is looked up as without this option. A name listed with two different ids is looked
+        up.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: The object id of the group (a GUID).
+        type: str
+        required: true
+      display_name:
+        description: Its display name, as the tenant spells it.
+        type: str
+        required: true
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.backup
@@ -252,6 +270,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._intune.app_prote
     PLATFORMS, AppProtectionType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import (
     GroupNames, MamPolicyEngine, group_references)
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.names import checked_known
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared, Part
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import InvalidOption
@@ -263,13 +282,19 @@ class AppProtectionModule(ResourceModule):
     planned before any is written."""
 
     list_option = "app_protection_policies"
-    shared_options = ("api_version",)
+    shared_options = ("api_version", "known_groups")
     object_options = staticmethod(object_options)
     groups = None
 
     def single_options(self):
         spec = object_options()
         spec["platform"] = dict(type="str", choices=list(PLATFORMS))  # required of the items only
+        return spec
+
+    def argument_spec(self):
+        spec = super().argument_spec()
+        spec["known_groups"] = dict(type="list", elements="dict", options=dict(
+            id=dict(type="str", required=True), display_name=dict(type="str", required=True)))
         return spec
 
     def items(self, module):
@@ -282,7 +307,8 @@ class AppProtectionModule(ResourceModule):
             options_to_graph(item, field=field)  # every option checked before any request
 
     def prepare(self, module, items):
-        self.groups = GroupNames(lambda: module.graph, module.warn)
+        self.groups = GroupNames(lambda: module.graph, module.warn,
+                                 known=checked_known("known_groups", module.params["known_groups"]))
         self.groups.resolve([reference for field, item, state in items if state == "present"
                              for reference in group_references(item, field)])
 

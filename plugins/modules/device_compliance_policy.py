@@ -224,6 +224,22 @@ actions:
   elements: dict
   sample: [{"display_name": "TG - iOS - Level 2", "id": "8c7a1e0b-4f1d-4e23-9a51-2d1c6f7a8b90",
             "action": "created", "purged": false}]
+groups:
+  description:
+    - The groups the task found by display name (in its assignments and notification copies), each with its id and its
+      name as the tenant spells it, sorted by name; empty when no group was named.
+    - A later task may pass them on (the tenant_hardening role gives them to the app_protection role), so that the
+      same names are not looked up again.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The object id of the group.
+      type: str
+    display_name:
+      description: Its display name, as the tenant spells it.
+      type: str
 backup_file:
   description:
     - The backup file of the task (see O(backup_dir)), holding each object as it was before the task changed it.
@@ -276,6 +292,11 @@ class DeviceCompliancePolicyModule(ResourceModule):
         version = module.params["api_version"]
         return MamPolicyEngine.for_module(module, CompliancePolicyType(version, self.groups.name_of),
                                           api_version=version)
+
+    def run(self, module):
+        result = super().run(module)
+        result["groups"] = self.groups.found()
+        return result
 
 
 def main():

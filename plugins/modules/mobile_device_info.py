@@ -141,7 +141,9 @@ options:
       - Read per policy and per failing setting, not per device (beta C(deviceCompliancePolicies) with their
         C(deviceStatuses), C(deviceCompliancePolicySettingStateSummaries) with the C(deviceComplianceSettingStates)
         of each setting some device fails), so it needs C(DeviceManagementConfiguration.Read.All) too.
-      - V(false) leaves these fields out and sends none of these requests.
+      - V(false) leaves these fields out and sends none of these requests. When Graph refuses these reads (the
+        application lacks that permission), the devices are listed without compliance and RV(summary) carries
+        C(compliance_note) saying why.
     type: bool
     default: true
   limit:
@@ -262,7 +264,7 @@ devices:
       applied app protection policy, V(missing) when one has none, null without registrations), C(last_seen), and
       the parts C(exchange), C(intune), C(entra) and C(mam) (null when a source did not see the phone).
     - Joined records also carry C(ownership) (V(company), V(personal) or null), C(enrollment) (how the phone is
-      managed: V(android_personal_work_profile), V(android_fully_managed), V(android_dedicated),
+      managed, one of V(android_personal_work_profile), V(android_fully_managed), V(android_dedicated),
       V(android_corporate_work_profile), V(android_device_administrator), V(ios_personal), V(ios_corporate),
       V(other_managed), V(mam_only) for a phone known only by its app registrations, V(unmanaged) for one only
       Exchange or Entra ID know), and, for an Intune device with O(compliance_status=true),
@@ -296,6 +298,9 @@ summary:
       blocks.
     - C(by_compliance) (sources V(intune) and V(all)) counts Intune devices by C(complianceState);
       C(by_enrollment) (source V(all)) counts phones by C(enrollment).
+    - C(compliance_note) says why compliance is missing when Graph refused its read (401 or 403, when the application
+      lacks C(DeviceManagementConfiguration.Read.All)); the devices are then listed without it, and a warning says
+      the same.
   returned: when O(summary=true)
   type: dict
   sample:
@@ -410,6 +415,8 @@ def run(module):
     }
     result = dict(changed=False, count=summary["total"], server_side=inventory.sent, requests=requests,
                   tenant_id=module.settings.tenant_id, read_at=read_at)
+    if inventory.compliance_note:
+        module.warn(inventory.compliance_note)
     try:
         if params["dest"]:
             result["dest"] = write_json(params["dest"], spill.records())

@@ -93,7 +93,7 @@ def _generate(args):
 
     counts = generate_seed(args.output, users=args.users, groups=args.groups, devices=args.devices,
                            managed_devices=args.managed_devices, exchange_devices=args.exchange_devices,
-                           app_registrations=args.app_registrations,
+                           app_registrations=args.app_registrations, sign_ins=args.sign_ins,
                            members_per_group=args.members_per_group, seed=args.random_seed,
                            domain=args.domain)
     print("wrote %s: %s" % (args.output, ", ".join("%d %s" % (n, k) for k, n in counts.items())))
@@ -130,6 +130,8 @@ def parser():
     gen.add_argument("--exchange-devices", type=int, default=0, help="Exchange mobile devices (Get-MobileDevice)")
     gen.add_argument("--app-registrations", type=int, default=0,
                      help="Intune managed app registrations (Outlook and Teams, half on enrolled phones)")
+    gen.add_argument("--sign-ins", type=int, default=0,
+                     help="sign-in log entries (made on demand by the sandbox) and the report-only policy they name")
     gen.add_argument("--domain", default="contoso.onmicrosoft.com")
     gen.add_argument("--random-seed", type=int, default=1)
     gen.add_argument("-o", "--output", required=True)

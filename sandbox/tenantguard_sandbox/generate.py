@@ -53,7 +53,8 @@ def _stamp(rng, start_year=2021):
 
 
 def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchange_devices=0, members_per_group=25,
-                  seed=1, domain="contoso.onmicrosoft.com", app_registrations=0):
+                  seed=1, domain="contoso.onmicrosoft.com", app_registrations=0, sign_ins=0,
+                  sign_ins_newest="2026-12-06T00:00:00Z"):
     """Write a seed with the given numbers of objects to ``path``; returns the counts written."""
     rng = random.Random(seed)
     # The phone mix (which enrolled phones also sync mail natively, REST or native Outlook sync) draws from
@@ -200,6 +201,20 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
         if app_registrations:
             counts["managedAppRegistrations"] = writer.collection(
                 "managedAppRegistrations", registration_items(mam, app_registrations, enrolled_phones, user_rows))
+        if sign_ins:
+            # A report-only policy and a sign-in log of ``sign_ins`` entries that names it, made by the sandbox on
+            # demand (endpoints/sign_ins.py), evenly over at most 28 days (one every 30 seconds at most) up to
+            # ``sign_ins_newest``, by up to 2,000 users.
+            counts["conditionalAccessPolicies"] = writer.collection("conditionalAccessPolicies", [SIGN_IN_POLICY])
+            people = [{"id": row[0], "userPrincipalName": "%s@%s" % (row[3], domain),
+                       "displayName": "%s %s" % (row[1], row[2])} for row in user_rows[:2000]]
+            counts["generatedSignIns"] = writer.collection("generatedSignIns", [{
+                "id": "generated-sign-ins", "count": sign_ins, "newest": sign_ins_newest,
+                "intervalSeconds": sign_in_interval(sign_ins),
+                "randomSeed": seed, "users": people,
+                "policies": [{"id": SIGN_IN_POLICY["id"], "displayName": SIGN_IN_POLICY["displayName"],
+                              "failureRate": 0.02, "interruptedRate": 0.01, "notAppliedRate": 0.3,
+                              "enforcedGrantControls": ["compliantApplication"]}]}])
         writer.close()
     return counts
 
@@ -296,6 +311,19 @@ POLICIES = {"iOS": {"@odata.type": "#microsoft.graph.iosManagedAppProtection",
                     "id": "T_0c9e6f2a-1b3d-4e5f-8a7b-9c0d1e2f3a4b", "displayName": "Generated protection (iOS)"},
             "Android": {"@odata.type": "#microsoft.graph.androidManagedAppProtection",
                         "id": "T_1d0f7a3b-2c4e-4f6a-9b8c-0d1e2f3a4b5c", "displayName": "Generated protection (Android)"}}
+
+
+def sign_in_interval(count):
+    """Seconds between generated sign-ins: ``count`` of them within 28 days, at most 30 s apart."""
+    return max(1, min(30, (28 * 86400) // max(1, count)))
+
+
+SIGN_IN_POLICY = {
+    "id": "5b0f3c2d-7e1a-4b6c-9d8e-0f1a2b3c4d5e", "displayName": "Generated: require app protection on phones",
+    "state": "enabledForReportingButNotEnforced",
+    "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["Office365"]},
+                   "platforms": {"includePlatforms": ["iOS", "android"]}, "clientAppTypes": ["all"]},
+    "grantControls": {"operator": "OR", "builtInControls": ["compliantApplication"]}}
 
 
 def registration_items(rng, count, enrolled_phones, user_rows):

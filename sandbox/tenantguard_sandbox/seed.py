@@ -28,7 +28,8 @@ CONDITIONAL_ACCESS = ("namedLocations", "authenticationStrengthPolicies", "condi
                       "authenticationContextClassReferences")
 KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
     "applications", "directoryRoles", "exchangeMobileDevices", "tenant"} | {
-    "managedAppRegistrations", "managedAppStatuses", "deviceCompliancePolicies", "subscribedSkus"}
+    "managedAppRegistrations", "managedAppStatuses", "deviceCompliancePolicies", "subscribedSkus", "signIns",
+    "generatedSignIns"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
 _POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
@@ -151,6 +152,14 @@ def apply_seed(sandbox, document, source="seed"):
             items = _objects(document, name)
             for obj in items:
                 store[name].put(_with_id(name, 0, _graph_object(obj)))
+            counts[name] = len(items)
+        for name in ("signIns", "generatedSignIns"):
+            # sign-in log entries as Graph returns them; descriptors of logs made on demand (endpoints/sign_ins.py)
+            items = _objects(document, name)
+            for index, obj in enumerate(items):
+                if name == "generatedSignIns" and ("count" not in obj or "newest" not in obj):
+                    raise SeedError("generatedSignIns[%d]: count and newest are required" % index)
+                store[name].put(_with_id(name, index, _graph_object(obj)))
             counts[name] = len(items)
         counts["deviceCompliancePolicies"] = _apply_compliance(store, _objects(document, "deviceCompliancePolicies"))
         # the tenant's subscribed SKUs (endpoints/licensing.py): id <tenant id>_<skuId> as Graph makes it

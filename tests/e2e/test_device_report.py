@@ -84,6 +84,27 @@ def test_audit_devices_writes_what_the_inventory_holds(run_playbook, tmp_path):
         shown = dict(re.findall(r'<th scope="row">([^<]+)</th>.*?<td class="num">(\d+)</td>', block, re.S))
         assert dict((html.unescape(k), int(v)) for k, v in shown.items()) == counts
         assert "width: 100.0%" in block
+    # phones by ownership and enrolment, each group counting what the inventory counts, with compliance and reasons
+    enrolment = page.split('id="enrolment"', 1)[1].split('<section id="phones"', 1)[0]
+    groups = dict(re.findall(r'id="enrolment-([a-z-]+)">\s*<h3>[^<]*<span class="num">\((\d+)\)</span>', enrolment))
+    assert dict((k.replace("-", "_"), int(v)) for k, v in groups.items()) == inventory["summary"]["by_enrollment"]
+    assert {"android-personal-work-profile", "android-fully-managed", "ios-personal", "ios-corporate", "mam-only",
+            "unmanaged"} <= set(groups)
+    # written by hand from the seed: Megan's corporate iPhone has no passcode; Grady's work profile phone runs an
+    # old Android without encryption and is in its grace period
+    corporate = enrolment.split('id="enrolment-ios-corporate"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r"<td>Megan Bowen</td>.*<td>company</td><td class=\"missing\">noncompliant</td>"
+                     r"<td>Contoso iOS compliance</td><td>Passcode required</td>", corporate)
+    work_profile = enrolment.split('id="enrolment-android-personal-work-profile"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r"<td>Grady Archie</td>.*<td>personal</td><td class=\"missing\">inGracePeriod</td>"
+                     r"<td>Contoso Android work profile compliance</td>"
+                     r"<td>OS minimum version; Storage require encryption</td><td>2026-11-23T07:00:00Z</td>",
+                     work_profile)
+    managed = enrolment.split('id="enrolment-android-fully-managed"', 1)[1].split("</section>", 1)[0]
+    assert "<td>company</td><td>compliant</td><td>Contoso Android fully managed compliance</td><td></td>" in managed
+    compliance = page.split('id="by-compliance"', 1)[1].split("</section>", 1)[0]
+    assert dict(re.findall(r'<th scope="row">([^<]+)</th>.*?<td class="num">(\d+)</td>', compliance, re.S)) == {
+        "compliant": "2", "noncompliant": "1", "inGracePeriod": "1"}
     assert "http://" not in page and "https://" not in page and "<script" not in page
 
     # A second run replaces the files and stays idempotent in what it writes.
@@ -112,3 +133,5 @@ def test_report_renders_in_headless_chromium(run_playbook, tmp_path):
     assert 'id="eas-only"' in dom.stdout and "Alex Wilber" in dom.stdout and "By client type" in dom.stdout
     assert 'id="unprotected"' in dom.stdout and "Patti Fernandez" in dom.stdout and 'id="phones"' in dom.stdout
     assert "Native mail app (Exchange ActiveSync)" in dom.stdout
+    assert 'id="enrolment"' in dom.stdout and "Android personal phones with a work profile" in dom.stdout
+    assert "Passcode required" in dom.stdout and 'id="by-compliance"' in dom.stdout

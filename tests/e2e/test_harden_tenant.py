@@ -224,6 +224,16 @@ def test_export_then_reapply_changes_nothing(run_playbook, graph_sandbox, tmp_pa
     assert outlook["display_name"] == "TG - Outlook - work or school accounts only"
     # Intune's placeholder is written so that Ansible renders it back as it is, not as a variable of its own.
     assert outlook["custom_settings"]["IntuneMAMUPN"] == "{{ '{{' }}userprincipalname{{ '}}' }}"
+    # The compliance policy as stored: rolled out report-only, it keeps the 365-day block it has; written enforced
+    # (as declared), so that re-applying it changes nothing.
+    [compliance] = exported["device_compliance_policies"]
+    assert compliance["display_name"] == "TG - Android corporate - Level 2" and compliance["rollout"] == "enforced"
+    assert compliance["platform"] == "android_fully_managed"
+    assert compliance["actions"]["block_after_hours"] == 8760 and not compliance["actions"]["notifications"]
+    assert compliance["assignments"]["include_groups"] == ["All Staff"]
+    assert compliance["assignments"]["exclude_groups"] == ["Emergency Access Accounts"]
+    [restriction] = exported["device_compliance_enrollment_restrictions"]
+    assert restriction["default"] is True and restriction["android_device_administrator"]["platform_blocked"] is True
 
     since = len(graph_sandbox.requests())
     reapplied = run_playbook(HARDEN, "--diff", extra_vars={"tenant_vars_file": str(exported_file)})

@@ -10,6 +10,7 @@ order (a bounded heap when a limit is set), spilled to a temporary file as compa
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import (
     SOURCES, FilterError, Filters, entra_matches, exchange_matches, intune_matches, joined_matches, mam_matches)
+from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.compliance import ComplianceIndex, add_compliance
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.join import join_devices
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import (
@@ -51,13 +52,26 @@ class Inventory:
         self.sent = {}
         self.compliance = bool(compliance) and source in ("intune", "all")
         self._index = None
+        self.compliance_note = None
 
     def _compliance_index(self, graph):
-        """Each Intune device's policies and failing settings (None when not asked for)."""
+        """Each Intune device's policies and failing settings (None when not asked for, or when the application may
+        not read compliance: the devices are listed without it and ``compliance_note`` says why)."""
         if not self.compliance:
             return None
         self._index = ComplianceIndex()
-        return self._index.load(graph())
+        try:
+            return self._index.load(graph())
+        except GraphError as exc:
+            if exc.status not in (401, 403):
+                raise
+            self._index.close()
+            self._index = None
+            self.compliance_note = (
+                "Compliance was not read: Graph answered %s to %s (the application needs "
+                "DeviceManagementConfiguration.Read.All); the devices are listed without it. "
+                "compliance_status: false skips this read." % (exc.status, exc.url))
+            return None
 
     def _rows(self, graph, exchange, users):
         filters, source = self.filters, self.source
@@ -104,6 +118,8 @@ class Inventory:
                 summary.add(row)
                 spill.add(key(row), row)
             result = summary.result()
+            if self.compliance_note:
+                result["compliance_note"] = self.compliance_note
             name_users(graph, result.get("outlook_unprotected_users"))
         except BaseException:
             spill.close()  # the scratch file goes with a failed read too

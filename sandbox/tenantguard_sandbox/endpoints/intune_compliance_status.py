@@ -24,8 +24,9 @@
 All of it is derived from what managed devices hold under ``deviceCompliancePolicyStates`` (a navigation, never
 rendered with the device): ``[{"id": <policy id>, "state": <complianceStatus>, "settingStates": [{"setting",
 "state"}]}]``; the policy's display name, platform and version come from the policy itself. A policy id that no
-stored policy has is Intune's 404. Paging: ``$top`` and ``$skip`` as the compliance policy list (the service's page
-size for these collections is **unverified**; issue microsoft-graph-explorer-v4#4043 reports pages of 51).
+stored policy has is Intune's 404. Paging: pages of 1,000 with ``@odata.nextLink``, ``$top`` and ``$skip`` (the
+service's page size for these collections is **unverified**; issue microsoft-graph-explorer-v4#4043 reports 51 rows
+where more were expected).
 Permissions: DeviceManagementConfiguration.Read.All for the policy and setting collections,
 DeviceManagementManagedDevices.Read.All for a device's policy states.
 """
@@ -65,7 +66,7 @@ def _not_found(key):
 
 def _spec(type_name, context, names):
     return ListSpec(type_name, context, properties=lambda version: set(names), directory=False, max_top=None,
-                    default_top=None, allow_skip=True, countable=False)
+                    default_top=1000, allow_skip=True, countable=False)
 
 
 def _status(value):
@@ -93,6 +94,29 @@ class ComplianceStatus:
         self.sandbox = sandbox
         self.devices = sandbox.store["managedDevices"]
         self.policies = sandbox.store["deviceCompliancePolicies"]
+        self._cache = (None, None)
+
+    def _indexed(self):
+        """``(by policy id: [(device, state)], by setting: [(platform, device, state)])``, built once per change of
+        the devices or policies (each page of a 100,000-device tenant would otherwise walk every device)."""
+        key = (id(self.devices), self.devices.version, id(self.policies), self.policies.version)
+        cached_key, cached = self._cache
+        if cached_key == key:
+            return cached
+        by_policy, by_setting = {}, {}
+        for device in self.devices.values():
+            for state in _states(device):
+                by_policy.setdefault(state.get("id"), []).append((device, state))
+                policy = self.policies.get(state.get("id"))
+                if policy is None:
+                    continue
+                platform = PLATFORM.get(_policy_type(policy), "all")
+                for item in state.get("settingStates") or []:
+                    if isinstance(item, dict) and item.get("setting"):
+                        row = (platform, device, _status(item.get("state")))
+                        by_setting.setdefault(item["setting"], []).append(row)
+        self._cache = (key, (by_policy, by_setting))
+        return by_policy, by_setting
 
     def _policy(self, key):
         policy = self.policies.get(key)
@@ -102,21 +126,18 @@ class ComplianceStatus:
 
     def device_status_rows(self, request, policy):
         rows = []
-        for device in self.devices.values():
-            for state in _states(device):
-                if state.get("id") != policy["id"]:
-                    continue
-                row = {"@odata.type": "#microsoft.graph.deviceComplianceDeviceStatus",
-                       "id": "%s_%s_%s" % (device["id"], policy["id"], device.get("userId") or ""),
-                       "deviceDisplayName": device.get("deviceName"), "userName": device.get("userDisplayName"),
-                       "deviceModel": device.get("model"),
-                       "complianceGracePeriodExpirationDateTime": _grace(device),
-                       "status": _status(state.get("state")),
-                       "lastReportedDateTime": device.get("lastSyncDateTime") or EPOCH,
-                       "userPrincipalName": device.get("userPrincipalName")}
-                if request.version == "beta":
-                    row["platform"] = 0
-                rows.append(row)
+        for device, state in self._indexed()[0].get(policy["id"], []):
+            row = {"@odata.type": "#microsoft.graph.deviceComplianceDeviceStatus",
+                   "id": "%s_%s_%s" % (device["id"], policy["id"], device.get("userId") or ""),
+                   "deviceDisplayName": device.get("deviceName"), "userName": device.get("userDisplayName"),
+                   "deviceModel": device.get("model"),
+                   "complianceGracePeriodExpirationDateTime": _grace(device),
+                   "status": _status(state.get("state")),
+                   "lastReportedDateTime": device.get("lastSyncDateTime") or EPOCH,
+                   "userPrincipalName": device.get("userPrincipalName")}
+            if request.version == "beta":
+                row["platform"] = 0
+            rows.append(row)
         return rows
 
     def device_statuses(self, request, key):
@@ -141,17 +162,12 @@ class ComplianceStatus:
         body.update(counts)
         return Response(200, body)
 
-    def _setting_rows(self):
-        """(setting, platformType, device, state) for every setting state of every device, in store order."""
-        for device in self.devices.values():
-            for state in _states(device):
-                policy = self.policies.get(state.get("id"))
-                if policy is None:
-                    continue
-                platform = PLATFORM.get(_policy_type(policy), "all")
-                for item in state.get("settingStates") or []:
-                    if isinstance(item, dict) and item.get("setting"):
-                        yield item["setting"], platform, device, _status(item.get("state"))
+    def _setting_rows(self, only=None):
+        """(setting, platformType, device, state) for every setting state of every device (of setting ``only``)."""
+        by_setting = self._indexed()[1]
+        for setting in ([only] if only is not None else list(by_setting)):
+            for platform, device, state in by_setting.get(setting, []):
+                yield setting, platform, device, state
 
     def summaries_by_setting(self):
         out = {}
@@ -184,9 +200,7 @@ class ComplianceStatus:
 
     def setting_states(self, request, key):
         rows = []
-        for setting, _platform, device, state in self._setting_rows():
-            if setting != key:
-                continue
+        for setting, _platform, device, state in self._setting_rows(key):
             rows.append({"@odata.type": "#microsoft.graph.deviceComplianceSettingState",
                          "id": "%s_%s" % (device["id"], setting), "setting": setting, "settingName": setting,
                          "deviceId": device["id"], "deviceName": device.get("deviceName"),
