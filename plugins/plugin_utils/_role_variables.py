@@ -187,6 +187,7 @@ ROLE_VARIABLES = {
     },
     "rollout_readiness": {
         "options": (
+            "rollout_readiness_accepted_users",
             "rollout_readiness_continue_on_error",
             "rollout_readiness_dir",
             "rollout_readiness_emergency_access",
@@ -194,6 +195,8 @@ ROLE_VARIABLES = {
             "rollout_readiness_policies",
             "rollout_readiness_sections",
             "rollout_readiness_title",
+            "rollout_readiness_window_days",
+            "rollout_readiness_window_end",
             "rollout_readiness_write_in_check_mode",
         ),
         "internal": (
@@ -201,6 +204,7 @@ ROLE_VARIABLES = {
             "rollout_readiness_devices",
             "rollout_readiness_directory",
             "rollout_readiness_licences",
+            "rollout_readiness_signins",
             "rollout_readiness_write",
         ),
     },

@@ -216,7 +216,7 @@ def filter_properties(node, lambda_vars=()):
 
 
 def uses_advanced_operators(node):
-    """True when the filter needs Entra ID's advanced query mode (ne, not, endswith, null checks)."""
+    """True when the filter needs Entra ID's advanced query mode (ne, not, endswith, null checks, ``/$count``)."""
     tag = node[0]
     if tag == "not":
         return True
@@ -224,6 +224,9 @@ def uses_advanced_operators(node):
         if node[1] == "ne":
             return True
         if node[3] == ("lit", None):
+            return True
+        if node[2][0] == "prop" and node[2][1].lower().endswith("/$count"):
+            # "$filter with /$count" is an advanced query (learn.microsoft.com/graph/aad-advanced-queries)
             return True
         return uses_advanced_operators(node[2])
     if tag == "call":
@@ -239,6 +242,10 @@ def uses_advanced_operators(node):
 
 # -- evaluation -------------------------------------------------------------------------------------
 def _lookup(obj, path, env):
+    if path.lower().endswith("/$count"):
+        # a collection's count (assignedLicenses/$count eq 0); a collection is never null, so an absent one is 0
+        value = _lookup(obj, path[:-len("/$count")], env)
+        return len(value) if isinstance(value, list) else 0
     parts = path.split("/")
     if parts[0] in env:
         value = env[parts[0]]

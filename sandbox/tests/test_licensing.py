@@ -93,6 +93,19 @@ def test_assigned_licenses_on_select_and_in_a_lambda_filter(graph):
     assert {u["id"] for u in exchange_only} == {PATTI, "c6f92407-083a-5876-881d-0fdace9a801a"}
 
 
+def test_users_without_a_licence_by_count_is_an_advanced_query(graph):
+    """``assignedLicenses/$count eq 0`` (the user resource: "Supports $filter (eq, not, /$count eq 0, /$count ne 0)")
+    needs ConsistencyLevel: eventual and $count=true, as every /$count in a filter does (advanced queries)."""
+    url = "/v1.0/users?$filter=assignedLicenses/$count eq 0&$select=id,userPrincipalName"
+    assert_graph_error(graph.get(url), 400, "Request_UnsupportedQuery")
+    body = graph.get(url + "&$count=true", headers={"ConsistencyLevel": "eventual"}).json()
+    assert [u["userPrincipalName"] for u in body["value"]] == ["partner_fabrikam.com#EXT#@contoso.onmicrosoft.com"]
+    assert body["@odata.count"] == 1
+    licensed = graph.get("/v1.0/users?$filter=assignedLicenses/$count ne 0&$count=true&$select=id",
+                         headers={"ConsistencyLevel": "eventual"}).json()
+    assert licensed["@odata.count"] == 16
+
+
 @pytest.mark.parametrize("permission,skus,details", [
     ("Organization.Read.All", 200, 403),
     ("LicenseAssignment.Read.All", 200, 200),

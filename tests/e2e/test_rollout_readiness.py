@@ -126,12 +126,14 @@ def test_readiness_page_per_policy(run_playbook, graph_sandbox, tmp_path):
     assert "Lynne Robbins" in page and "Patti Fernandez" in page and "Pradeep Gupta" in page
 
 
-def test_without_evidence_no_policy_is_ready_and_check_mode_writes_nothing(run_playbook, tmp_path):
+def test_without_sign_ins_no_policy_is_ready_and_check_mode_writes_nothing(run_playbook, tmp_path):
+    """No evidence given: the role reads the sign-in logs, where the demo tenant has none."""
     report, run = _run(run_playbook, tmp_path, None)
     assert run.rc == 0, run
     data = json.loads((report / "readiness.json").read_text())
-    assert data["sections"]["report_only"] == {"collected": False,
-                                               "reason": "no evidence was given (rollout_readiness_evidence)"}
+    assert data["sections"]["report_only"]["collected"] is True
+    assert data["sections"]["report_only"]["source"] == "the sign-in logs"
+    assert all(p["report_only"]["verdict"] == "no_evidence" for p in data["policies"])
     assert {p["id"]: p["verdict"] for p in data["policies"]} == {
         LEGACY: "not_ready", PILOT_MFA: "no_evidence", SALES_BLOCK: "not_ready"}
     checked, run = _run(run_playbook, tmp_path / "check", None, "--check")
@@ -228,3 +230,40 @@ def test_a_read_that_is_refused_is_said_on_the_page(run_playbook, graph_sandbox,
     verdicts = {p["id"]: p["verdict"] for p in data["policies"]}
     assert verdicts == {LEGACY: "not_ready", PILOT_MFA: "incomplete"}
     assert "Not collected: the read failed" in (report / "readiness.html").read_text()
+
+
+SIGN_INS = json.loads((REPO / "sandbox" / "tests" / "data" / "sign_ins_report_only.json").read_text(encoding="utf-8"))
+
+
+def test_the_whole_page_from_the_sign_in_logs(run_playbook, graph_sandbox, tmp_path):
+    """The role reads the sign-in logs itself: Microsoft's documented List signIns shape, written by hand
+    (sandbox/tests/data/sign_ins_report_only.json), naming the seed's report-only legacy policy. In the window
+    (2026-11-28 to 2026-12-06) Adele's two Exchange ActiveSync sign-ins would have failed and Alex's one been
+    interrupted; Alex is accepted, so only Adele holds the policy back."""
+    text = json.dumps(SIGN_INS["signIns"]).replace('"POLICY_NAME"', json.dumps(
+        "Legacy: require approved client app for mobile")).replace('"POLICY"', json.dumps(LEGACY))
+    graph_sandbox.seed({"signIns": json.loads(text)})
+    report = tmp_path / "signins"
+    run = run_playbook(REPO / "playbooks" / "rollout_readiness.yml", extra_vars={
+        "rollout_readiness_dir": str(report), "rollout_readiness_window_end": "2026-12-06T00:00:00Z",
+        "rollout_readiness_window_days": 8, "rollout_readiness_accepted_users": ["alex@contoso.onmicrosoft.com"]})
+    assert run.rc == 0, run
+    data = json.loads((report / "readiness.json").read_text())
+    section = data["sections"]["report_only"]
+    assert section["source"] == "the sign-in logs"
+    assert section["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-12-06T00:00:00Z"}
+    legacy = {p["id"]: p for p in data["policies"]}[LEGACY]
+    evidence = legacy["report_only"]
+    assert evidence["sign_ins"] == 7
+    assert evidence["result_counts"] == {"reportOnlySuccess": 2, "reportOnlyFailure": 2, "reportOnlyInterrupted": 1,
+                                         "reportOnlyNotApplied": 2}
+    assert [(f["user_principal_name"], f["result"], f["sign_ins"]) for f in evidence["failures"]] == [
+        ("adele@contoso.onmicrosoft.com", "failure", 2), ("alex@contoso.onmicrosoft.com", "interrupted", 1)]
+    assert [f["user_principal_name"] for f in evidence["blocking_failures"]] == ["adele@contoso.onmicrosoft.com"]
+    assert "1 user(s) had sign-ins report-only would have failed or interrupted" in legacy["reasons"]
+    assert legacy["verdict"] == "not_ready"
+    # the other report-only policies: no sign-in recorded a result for them
+    assert {p["id"]: p["verdict"] for p in data["policies"] if p["id"] != LEGACY} == {
+        PILOT_MFA: "no_evidence", SALES_BLOCK: "not_ready"}
+    page = (report / "readiness.html").read_text()
+    assert "Adele Vance" in page and "interrupted (accepted)" in page and "the sign-in logs, 2026-11-28" in page
