@@ -88,6 +88,27 @@ ROLE_VARIABLES = {
             "device_report_write",
         ),
     },
+    "exchange_mobile_access": {
+        "options": (
+            "exchange_mobile_access_admin_mail_recipients",
+            "exchange_mobile_access_default_access_level",
+            "exchange_mobile_access_preview_rows",
+            "exchange_mobile_access_purge_rules",
+            "exchange_mobile_access_rollout",
+            "exchange_mobile_access_rules",
+            "exchange_mobile_access_user_mail_insert",
+        ),
+        "internal": (
+            "exchange_mobile_access_declared_rules",
+            "exchange_mobile_access_enforced",
+            "exchange_mobile_access_preview",
+            "exchange_mobile_access_rules_check",
+            "exchange_mobile_access_rules_result",
+            "exchange_mobile_access_settings_check",
+            "exchange_mobile_access_settings_result",
+            "exchange_mobile_access_writes",
+        ),
+    },
     "outlook_mobile": {
         "options": (
             "outlook_mobile_app_protection",

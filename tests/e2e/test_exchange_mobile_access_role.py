@@ -1,0 +1,115 @@
+"""The exchange_mobile_access role against the sandbox: its preview names exactly the devices and users that the
+sandbox then quarantines or blocks; four steps (check, apply, check, apply: changed, changed, unchanged,
+unchanged); the stages; the gateway commands of a first run and of a no-op counted from the request log."""
+
+import pytest
+
+from conftest import settled
+from test_exchange_mobile_access import CONTOSO, OUTLOOK, commands, exo, writes
+
+PLAY = "exchange_mobile_access_role.yml"
+
+
+@pytest.fixture
+def sandbox_seed():
+    return CONTOSO
+
+
+def run_role(run_playbook, variables, check=False):
+    args = ["--check", "--diff"] if check else []
+    run = run_playbook(PLAY, *args, extra_vars=variables)
+    assert run.rc == 0 and run.recap["failed"] == 0, run.stdout[-3000:]
+    return run, run.output("role")
+
+
+def access(sandbox):
+    """Every partnership's access as the sandbox holds it: {device id: (state, reason, rule, mailbox)}."""
+    return dict((d["DeviceId"], (d["DeviceAccessState"], d["DeviceAccessStateReason"], d.get("DeviceAccessControlRule"),
+                                 d["Identity"].split("\\", 1)[0]))
+                for d in exo(sandbox, "Get-MobileDevice", {"ResultSize": "Unlimited"}))
+
+
+ENFORCED = {"exchange_mobile_access_rollout": "enforced",
+            "exchange_mobile_access_admin_mail_recipients": ["admin@contoso.onmicrosoft.com"],
+            "exchange_mobile_access_rules": [{"query_string": "SM-S918B", "characteristic": "DeviceModel",
+                                              "access_level": "Block"}]}
+
+
+def test_preview_names_exactly_what_the_sandbox_then_does(run_playbook, graph_sandbox):
+    before = access(graph_sandbox)
+    assert set(s[0] for s in before.values()) == {"Allowed"}
+    _run, report = run_role(run_playbook, ENFORCED, check=True)
+    preview = report["preview"]
+    assert preview["counts"]["devices"] == len(before)
+    # nothing was written by the check
+    assert access(graph_sandbox) == before
+    run_role(run_playbook, ENFORCED)
+    after = access(graph_sandbox)
+    quarantined = sorted(d for d, s in after.items() if s[0] == "Quarantined")
+    blocked = sorted(d for d, s in after.items() if s[0] == "Blocked")
+    assert quarantined and blocked
+    assert sorted(d["DeviceId"] for d in preview["quarantined"]) == quarantined
+    assert sorted(d["DeviceId"] for d in preview["blocked"]) == blocked
+    assert preview["quarantined_users"] == sorted(set(after[d][3] for d in quarantined), key=str.lower)
+    assert preview["blocked_users"] == sorted(set(after[d][3] for d in blocked), key=str.lower)
+    # each device's state, reason and deciding rule as the preview planned them
+    for device in preview["changes"]:
+        planned = device["planned"]
+        assert after[device["DeviceId"]][:3] == (planned["DeviceAccessState"], planned["DeviceAccessStateReason"],
+                                                 planned["DeviceAccessControlRule"])
+    assert sorted(d["DeviceId"] for d in preview["changes"]) == sorted(d for d in after if after[d] [0] != "Allowed")
+    # Outlook stays allowed, by its rule
+    assert all(s[:3] == ("Allowed", "DeviceRule", OUTLOOK + " (DeviceModel)") for d, s in after.items()
+               if s[3] in ("adele", "diego", "megan") or d == "9E427287472A543DAB4C7D7880951391")
+
+
+def test_role_in_four_steps_with_commands_counted(run_playbook, graph_sandbox):
+    results, sent, counts = [], [], []
+    for check in (True, False, True, False):
+        mark = len(settled(graph_sandbox))
+        run, report = run_role(run_playbook, ENFORCED, check=check)
+        results.append(run.recap["changed"] > 0)
+        sent.append(writes(graph_sandbox, mark))
+        counts.append(len(commands(graph_sandbox, mark)))
+    assert results == [True, True, False, False]
+    assert [len(s) for s in sent] == [0, 3, 0, 0]
+    # rules before the default access level
+    assert [c[0] for c in sent[1]] == ["New-ActiveSyncDeviceAccessRule", "New-ActiveSyncDeviceAccessRule",
+                                       "Set-ActiveSyncOrganizationSettings"]
+    assert all(status == 200 for _cmdlet, status in sent[1])
+    stored = exo(graph_sandbox, "Get-ActiveSyncOrganizationSettings")[0]
+    assert stored["DefaultAccessLevel"] == "Quarantine"
+    assert stored["AdminMailRecipients"] == ["admin@contoso.onmicrosoft.com"]
+    rules = dict((r["Identity"], r["AccessLevel"]) for r in exo(graph_sandbox, "Get-ActiveSyncDeviceAccessRule"))
+    assert rules == {OUTLOOK + " (DeviceModel)": "Allow", "SM-S918B (DeviceModel)": "Block"}
+    # the no-op: the two checks' reads, nothing else
+    assert counts[3] <= 4 and counts[2] <= 4
+    print("exchange_mobile_access commands: check %d, first run %d, check again %d, no-op %d" % tuple(counts))
+
+
+@pytest.mark.parametrize("stage", ["report_only", "pilot"])
+def test_stages_before_enforcement(run_playbook, graph_sandbox, stage):
+    before = access(graph_sandbox)
+    mark = len(settled(graph_sandbox))
+    run, report = run_role(run_playbook, dict(ENFORCED, exchange_mobile_access_rollout=stage))
+    sent = writes(graph_sandbox, mark)
+    assert report["preview"]["counts"]["quarantined"] > 0
+    settings = exo(graph_sandbox, "Get-ActiveSyncOrganizationSettings")[0]
+    assert settings["DefaultAccessLevel"] == "Allow"
+    rules = dict((r["Identity"], r["AccessLevel"]) for r in exo(graph_sandbox, "Get-ActiveSyncDeviceAccessRule"))
+    if stage == "report_only":
+        assert sent == [] and rules == {} and run.recap["changed"] == 0
+        assert settings["AdminMailRecipients"] == []
+    else:
+        # the allow rule and the notification; no block rule, the default untouched
+        assert [c[0] for c in sent] == ["New-ActiveSyncDeviceAccessRule", "Set-ActiveSyncOrganizationSettings"]
+        assert rules == {OUTLOOK + " (DeviceModel)": "Allow"}
+        assert settings["AdminMailRecipients"] == ["admin@contoso.onmicrosoft.com"]
+    # no device changed state: the allow rule only re-labels Outlook (allowed by the rule, not the default)
+    assert set(s[0] for s in access(graph_sandbox).values()) == set(s[0] for s in before.values())
+
+
+def test_disabled_reads_nothing(run_playbook, graph_sandbox):
+    mark = len(settled(graph_sandbox))
+    run_role(run_playbook, dict(ENFORCED, exchange_mobile_access_rollout="disabled"))
+    assert commands(graph_sandbox, mark) == []
