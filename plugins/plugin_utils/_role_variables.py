@@ -99,11 +99,13 @@ ROLE_VARIABLES = {
             "exchange_mobile_access_user_mail_insert",
         ),
         "internal": (
+            "exchange_mobile_access_changes",
             "exchange_mobile_access_declared_rules",
             "exchange_mobile_access_enforced",
             "exchange_mobile_access_preview",
             "exchange_mobile_access_rules_check",
             "exchange_mobile_access_rules_result",
+            "exchange_mobile_access_sent",
             "exchange_mobile_access_settings_check",
             "exchange_mobile_access_settings_result",
             "exchange_mobile_access_writes",
@@ -194,6 +196,7 @@ ROLE_VARIABLES = {
         "options": (
             "tenant_hardening_acknowledge_eas_only_users",
             "tenant_hardening_baselines",
+            "tenant_hardening_conditional_access",
             "tenant_hardening_device_report",
             "tenant_hardening_device_report_dir",
             "tenant_hardening_device_report_write_in_check_mode",

@@ -4,7 +4,7 @@ unchanged); the stages; the gateway commands of a first run and of a no-op count
 
 import pytest
 
-from conftest import settled
+from conftest import REPO, settled
 from test_exchange_mobile_access import CONTOSO, OUTLOOK, commands, exo, writes
 
 PLAY = "exchange_mobile_access_role.yml"
@@ -113,3 +113,31 @@ def test_disabled_reads_nothing(run_playbook, graph_sandbox):
     mark = len(settled(graph_sandbox))
     run_role(run_playbook, dict(ENFORCED, exchange_mobile_access_rollout="disabled"))
     assert commands(graph_sandbox, mark) == []
+
+
+HARDEN = REPO / "playbooks" / "harden_tenant.yml"
+
+
+def test_harden_without_entra_id_p1_converges_exchange_in_few_commands(run_playbook, graph_sandbox):
+    """tenant_hardening for a tenant without Entra ID P1: no conditional access read or written, the Exchange
+    layer enforced; the Exchange commands of each run counted (first run, then the no-op)."""
+    variables = {"tenant_hardening_conditional_access": False, "exchange_mobile_access_rollout": "enforced"}
+    counts, changed, runs = [], [], []
+    for check in (True, False, True, False):
+        mark = len(settled(graph_sandbox))
+        run = run_playbook(HARDEN, *(["--check"] if check else []), extra_vars=variables)
+        assert run.rc == 0 and run.recap["failed"] == 0, run.stdout[-3000:]
+        runs.append(run)
+        counts.append(len(commands(graph_sandbox, mark)))
+        changed.append([c for c in commands(graph_sandbox, mark) if not c[0].startswith("Get-")])
+        ca = [r for r in settled(graph_sandbox)[mark:] if "/identity/conditionalAccess/" in r.get("path", "")]
+        assert ca == [], ca
+    assert [len(c) for c in changed] == [0, 2, 0, 0]
+    # the summary names what changed in Exchange, in check mode and when applied
+    for run in runs[:2]:
+        assert "Exchange: New-ActiveSyncDeviceAccessRule Outlook for iOS and Android" in run.stdout, run.stdout[-3000:]
+        assert "Exchange: Set-ActiveSyncOrganizationSettings" in run.stdout
+    assert "Nothing changed." in runs[3].stdout
+    assert counts[3] <= 4
+    print("harden, Exchange layer commands: check %d, first run %d, check again %d, no-op %d" % tuple(counts))
+    assert exo(graph_sandbox, "Get-ActiveSyncOrganizationSettings")[0]["DefaultAccessLevel"] == "Quarantine"

@@ -22,7 +22,8 @@ ROLES_DIR = os.path.join(ROOT, "roles")
 ROLES = sorted(os.listdir(ROLES_DIR))
 # The roles whose namespaces each role checks in its first task: its own and those it drives.
 CHECKED = {
-    "tenant_hardening": ["tenant_hardening", "conditional_access", "outlook_mobile", "app_protection", "device_report"],
+    "tenant_hardening": ["tenant_hardening", "conditional_access", "outlook_mobile", "app_protection", "device_report",
+                         "exchange_mobile_access"],
     "outlook_mobile": ["outlook_mobile", "conditional_access", "app_protection"],
 }
 
@@ -159,8 +160,8 @@ def test_the_generated_cases_cover_every_documented_variable():
     assert set((role, option) for role, option, _variant in CASES) == documented
     # 57 variables and 2850-odd variants when this was written, 62 since the guards of conditional_access, 66 since
     # the check-mode report switches and the Exchange ActiveSync acknowledgement, 68 since the device report's phone
-    # rows and tenant name; at least 40 variants per variable.
-    assert len(documented) == 68
+    # rows and tenant name, 76 with the exchange_mobile_access role and the Entra ID P1 switch; at least 40 variants per variable.
+    assert len(documented) == 76
     assert len(CASES) >= 40 * len(documented)
 
 
