@@ -27,7 +27,7 @@ options:
     required: true
   roles:
     description: The roles whose namespaces are checked (C(app_protection), C(conditional_access), C(device_report),
-      C(outlook_mobile), C(posture_report), C(tenant_export), C(tenant_hardening)).
+      C(outlook_mobile), C(posture_report), C(rollout_readiness), C(tenant_export), C(tenant_hardening)).
     type: list
     elements: str
     required: true

@@ -123,6 +123,19 @@ options:
     elements: str
     choices: [browser, mobileAppsAndDesktopClients, exchangeActiveSync, other]
     default: [browser, mobileAppsAndDesktopClients, exchangeActiveSync, other]
+  compliance:
+    description:
+      - Read the tenant's device compliance policies and their assignments (one request, made only when an enabled or
+        report-only policy names C(compliantDevice)) and show, per persona and mobile platform (iOS, Android), whether
+        a requirement of a compliant device is backed by a compliance policy assigned to the persona (C(compliance),
+        C(compliance_gaps)); cells where it is not carry the gap C(no_compliance_policy).
+      - A compliance policy covers a persona when it is assigned to all users, all devices or a group the persona
+        belongs to, and excludes no group of the persona's. With the default O(personas), a member of each group the
+        compliance policies name is a persona too.
+      - Without the permission to read them (C(DeviceManagementConfiguration.Read.All)), a warning says so and the
+        matrix is drawn without them (C(compliance_known) false).
+    type: bool
+    default: true
   api_version:
     description: The Graph version policies are read with.
     type: str
@@ -186,7 +199,8 @@ coverage:
         - One per combination, with C(persona), C(application), C(platform), C(client_app_type), C(outcome) (C(block),
           C(grant) or C(allow)), C(requirements) (one per enforced policy with grant controls, each with C(policy),
           C(policy_id), C(operator), C(controls), C(authentication_strength), C(terms_of_use)), C(gap) (null,
-          C(no_mfa_or_block) or C(no_app_protection)), C(gap_kinds) (every gap of the cell), C(enforced) and
+          C(no_mfa_or_block), C(no_app_protection) or C(no_compliance_policy)), C(gap_kinds) (every gap of the cell),
+          C(enforced) and
           C(report_only) (names of the policies that apply) and C(emergency).
       type: list
       elements: dict
@@ -218,13 +232,33 @@ coverage:
       type: list
       elements: dict
       returned: always
+    compliance_known:
+      description: Whether the tenant's device compliance policies were read (see O(compliance)).
+      type: bool
+      returned: always
+    compliance:
+      description:
+        - One row per persona and mobile platform of the matrix when C(compliance_known), with C(persona), C(kind),
+          C(emergency), C(platform), C(required_by) (the policies whose requirements a cell of the row meets only
+          with a compliant device), C(compliance_policies) (the compliance policies assigned to the persona for the
+          platform) and C(gap) (required and not backed).
+      type: list
+      elements: dict
+      returned: always
+      sample: [{"persona": "member of Sales", "kind": "group", "emergency": false, "platform": "iOS",
+                "required_by": ["TG - Compliant phones"], "compliance_policies": [], "gap": true}]
+    compliance_gaps:
+      description: The rows of C(compliance) with C(gap), emergency-access personas included.
+      type: list
+      elements: dict
+      returned: always
     counts:
-      description: C(cells), C(gaps), C(unused_policies), C(emergency_blocked), C(no_mfa_or_block) and
-        C(no_app_protection) (cells with that gap).
+      description: C(cells), C(gaps), C(unused_policies), C(emergency_blocked), C(compliance_gaps) (rows),
+        C(no_mfa_or_block), C(no_app_protection) and C(no_compliance_policy) (cells with that gap).
       type: dict
       returned: always
-      sample: {"cells": 360, "gaps": 24, "unused_policies": 0, "emergency_blocked": 0, "no_mfa_or_block": 0,
-               "no_app_protection": 24}
+      sample: {"cells": 360, "gaps": 24, "unused_policies": 0, "emergency_blocked": 0, "compliance_gaps": 0,
+               "no_mfa_or_block": 0, "no_app_protection": 24, "no_compliance_policy": 0}
     report_only_as_enforced:
       description: The value of O(report_only_as_enforced).
       type: bool
@@ -244,6 +278,9 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     emergency_personas,
     policy_groups,
     policy_roles,
+)
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
+    needs_compliant_device,
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.coverage_input import (
     resolve_applications,
@@ -292,14 +329,20 @@ def run(module):
         engine, resolver, policies = _live(module, params)
     named_locations = engine.named_locations()
     identities = engine.emergency_identities()
+    assignments = None
+    if params["compliance"] and any(needs_compliant_device(p) and str(p.get("state") or "").lower() in (
+            "enabled", "enabledforreportingbutnotenforced") for p in policies):
+        assignments = engine.compliance_assignments()
     if params["personas"] is None:
         groups = policy_groups(policies)
+        known = set(str(g).lower() for g in groups)
+        groups += [g for g in (assignments.groups() if assignments is not None else []) if g not in known]
         if groups:
             resolver.resolve({"group": groups})
         names = resolver.names_by_id().get("group") or {}
         group_names = dict((g, names.get(str(g).lower(), g)) for g in groups)
         role_names = dict((role, role_name(role) or role) for role in policy_roles(policies))
-        personas = default_personas(policies, group_names, role_names, identities)
+        personas = default_personas(policies, group_names, role_names, identities, groups)
     else:
         personas = resolve_personas(module, resolver, params["personas"]) + emergency_personas(identities)
     # A member of a group is a member of every group that holds it (nested): one read per group.
@@ -307,7 +350,7 @@ def run(module):
                                       and p.user.get("id") is None])
     applications = resolve_applications(resolver, params["applications"])
     result = coverage(policies, named_locations, personas, applications, params["platforms"],
-                      params["client_app_types"], identities, params["report_only_as_enforced"])
+                      params["client_app_types"], identities, params["report_only_as_enforced"], assignments)
     result["policies"] = [{"display_name": p.get("displayName"), "id": p.get("id"), "state": p.get("state")}
                           for p in policies]
     return {"changed": False, "coverage": result}
@@ -318,6 +361,7 @@ def main():
         argument_spec=dict(
             conditional_access_policies=dict(type="list", elements="dict"),
             include_live_policies=dict(type="bool", default=False),
+            compliance=dict(type="bool", default=True),
             report_only_as_enforced=dict(type="bool", default=False),
             emergency_access=dict(type="dict", options=emergency_access_options()),
             personas=dict(type="list", elements="dict", options=dict(

@@ -132,9 +132,11 @@ options:
         O(emergency_access) is given. A mistake in such a policy can lock every administrator out of the tenant.
       - It has no effect once O(emergency_access) is given; the exclusions and the lockout pre-flight are then
         always checked.
-      - It also accepts an enforcing policy whose platform condition names iOS or Android and that requires a
-        compliant device there while no Intune device compliance policy is assigned for that platform (everyone it
-        applies to there would be blocked); without it, such a policy is refused before anything is written.
+      - It also accepts an enforcing policy that requires a compliant device on iOS or Android (a policy for all
+        platforms included) of an emergency-access account, or of everyone it applies to on that platform, while no
+        Intune device compliance policy is assigned to them there (they would be blocked); without it, such a policy
+        is refused before anything is written. A gap for only some of its users, or one the policy already had while
+        enforced, is a warning.
       - With O(conditional_access_policies), the default of each item that sets none.
     type: bool
     default: false

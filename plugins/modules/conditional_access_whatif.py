@@ -133,6 +133,12 @@ options:
           - The device, for device filters, as a dict of the properties a device filter rule uses (C(isCompliant),
             C(trustType), C(deviceOwnership), C(operatingSystem), C(model), C(extensionAttribute1), ...), or
             C(unmanaged) for a phone or PC that is neither registered nor compliant.
+          - C(isCompliant) (Graph's C(deviceInfo) name; C(compliant) is accepted for it) is the device's compliance
+            state and decides the C(compliantDevice) grant too, with the device's platform in O(scenarios[].platform).
+            C(false) cannot satisfy it, C(true) can.
+          - When the compliance state is not stated, a user's sign-in on iOS or Android cannot satisfy
+            C(compliantDevice) while no device compliance policy is assigned to the user for that platform (see
+            O(compliance)); the result's C(compliance_gap) names the policies that then deny access.
         type: raw
       sign_in_risk:
         description: The sign-in risk, one of C(none), C(low), C(medium), C(high).
@@ -212,6 +218,18 @@ options:
         they are listed in C(report_only) and never count in the outcome.
     type: bool
     default: false
+  compliance:
+    description:
+      - Read the tenant's device compliance policies and their assignments (one request, made only when a scenario
+        signs a user in on iOS or Android without stating the device's compliance and a policy evaluated names
+        C(compliantDevice)). Such a sign-in cannot satisfy C(compliantDevice) while no compliance policy is assigned
+        to the user for the platform (to all users, all devices or a group of the user's, less the groups it
+        excludes), as the coverage matrix and the compliance pre-flight of
+        M(tenantguard.m365.conditional_access_policy) count it.
+      - Without the permission to read them (C(DeviceManagementConfiguration.Read.All)), a warning says so and the
+        scenarios are evaluated without them.
+    type: bool
+    default: true
   use_graph:
     description:
       - Also ask Graph (C(POST /identity/conditionalAccess/evaluate), all scenarios in C($batch)) and report
@@ -377,6 +395,14 @@ scenarios:
       type: str
       returned: always
       sample: "cannot satisfy TG - Mobile: require app protection (OR compliantApplication) with mfa"
+    compliance_gap:
+      description:
+        - The policies whose requirements the sign-in would meet but for a compliant device it cannot have (the
+          device is stated not compliant, or no compliance policy is assigned to the user for the platform).
+      type: list
+      elements: str
+      returned: always
+      sample: ["TG - Compliant phones"]
     matches_expected:
       description:
         - Whether C(outcome) (and C(expected_controls)) match C(expected), or with C(expected=denied), whether
@@ -450,6 +476,7 @@ def main():
             purge_name_pattern=dict(type="str"),
             report_only_as_enforced=dict(type="bool", default=False),
             use_graph=dict(type="bool", default=False),
+            compliance=dict(type="bool", default=True),
             api_version=dict(type="str", choices=["v1.0", "beta"], default="v1.0"),
         ),
         supports_check_mode=True,

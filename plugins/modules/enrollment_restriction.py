@@ -120,6 +120,103 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  enrollment_restrictions:
+    description:
+      - 'Set mode: a list of restrictions, each with the options of one restriction (the default one with
+        C(default: true)), converged in one task with one list request.'
+      - Every item is checked and planned before anything is written.
+      - Cannot be combined with the options of a single restriction.
+    type: list
+    elements: dict
+    suboptions:
+      display_name:
+        description: As O(display_name).
+        type: str
+      id:
+        description: As O(id).
+        type: str
+      default:
+        description: As O(default).
+        type: bool
+        default: false
+      description:
+        description: As O(description).
+        type: str
+      priority:
+        description: As O(priority).
+        type: int
+      assignments:
+        description: As O(assignments).
+        type: dict
+        suboptions:
+          include_groups:
+            description: Groups, by display name or object id.
+            type: list
+            elements: str
+            default: []
+      ios:
+        description: As O(ios).
+        type: dict
+        suboptions:
+          platform_blocked:
+            description: Block enrolment of the platform.
+            type: bool
+          personal_device_enrollment_blocked:
+            description: Block personally owned devices.
+            type: bool
+          os_minimum_version:
+            description: The oldest OS version allowed.
+            type: str
+          os_maximum_version:
+            description: The newest OS version allowed.
+            type: str
+      android_device_administrator:
+        description: As O(android_device_administrator).
+        type: dict
+        suboptions:
+          platform_blocked:
+            description: Block enrolment of the platform.
+            type: bool
+          personal_device_enrollment_blocked:
+            description: Block personally owned devices.
+            type: bool
+          os_minimum_version:
+            description: The oldest OS version allowed.
+            type: str
+          os_maximum_version:
+            description: The newest OS version allowed.
+            type: str
+      android_work_profile:
+        description: As O(android_work_profile).
+        type: dict
+        suboptions:
+          platform_blocked:
+            description: Block enrolment of the platform.
+            type: bool
+          personal_device_enrollment_blocked:
+            description: Block personally owned devices.
+            type: bool
+          os_minimum_version:
+            description: The oldest OS version allowed.
+            type: str
+          os_maximum_version:
+            description: The newest OS version allowed.
+            type: str
+      state:
+        description: As O(state); the task's O(state) when left out.
+        type: str
+        choices: [present, absent]
+  purge:
+    description:
+      - With O(enrollment_restrictions), delete the custom restrictions that no item declares and whose display name
+        matches O(purge_name_pattern). The default restriction is never purged. Purging without a pattern is refused.
+    type: bool
+    default: false
+  purge_name_pattern:
+    description:
+      - A regular expression matched against the whole display name (without regard to case) of the restrictions
+        that O(purge) may delete, such as V(TG - .*).
+    type: str
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.backup
@@ -168,13 +265,27 @@ enrollment_restriction:
   description:
     - The restriction as Graph stores it after the task, as Graph JSON, with C(assignments). In check mode, the
       predicted restriction (without C(id) for one that would be created). Null when absent.
-  returned: always
+  returned: when O(enrollment_restrictions) is not used
   type: dict
   sample: {"displayName": "All users and all devices", "priority": 0,
            "androidRestriction": {"platformBlocked": true, "personalDeviceEnrollmentBlocked": false}}
+enrollment_restrictions:
+  description: The restrictions of the items that are present, as for RV(enrollment_restriction).
+  returned: when O(enrollment_restrictions) is used
+  type: list
+  elements: dict
+actions:
+  description:
+    - One entry per restriction created, updated or deleted (or that would be, in check mode); C(purged=true) for
+      those deleted by O(purge).
+  returned: when O(enrollment_restrictions) is used
+  type: list
+  elements: dict
+  sample: [{"display_name": "All users and all devices", "id": "c7a1e0b8-4f1d-4e23-9a51-2d1c6f7a8b90_DefaultPlatformRestrictions",
+            "action": "updated", "purged": false}]
 action:
   description: What the task did (or would do in check mode) to the restriction.
-  returned: always
+  returned: when O(enrollment_restrictions) is not used
   type: str
   choices: [created, updated, deleted, unchanged]
   sample: updated
@@ -190,23 +301,29 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._intune.enrollmen
     DEFAULT_ID, EnrollmentRestrictionEngine, EnrollmentRestrictionType, object_options, options_to_graph)
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.engine import GroupNames
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import Declared
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import option_field
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_module import ResourceModule
 
 
 class EnrollmentRestrictionModule(ResourceModule):
     """One platform restriction configuration (the default or a custom one)."""
 
+    list_option = "enrollment_restrictions"
     object_options = staticmethod(object_options)
     groups = None
 
     def argument_spec(self):
         spec = super().argument_spec()
         spec["api_version"] = dict(type="str", choices=["v1.0", "beta"], default="beta")
+        spec[self.list_option]["required_one_of"] = [["display_name", "id", "default"]]
+        spec[self.list_option]["mutually_exclusive"] = [["default", "display_name"], ["default", "id"]]
         return spec
 
     def module_rules(self):
-        return dict(required_one_of=[["display_name", "id", "default"]],
-                    mutually_exclusive=[["default", "display_name"], ["default", "id"]])
+        rules = super().module_rules()
+        rules["required_one_of"] = [["display_name", "id", "default", self.list_option]]
+        rules["mutually_exclusive"] = rules["mutually_exclusive"] + [["default", "display_name"], ["default", "id"]]
+        return rules
 
     def prepare(self, module, items):
         self.groups = GroupNames(lambda: module.graph, module.warn)
@@ -215,7 +332,7 @@ class EnrollmentRestrictionModule(ResourceModule):
             if state != "present":
                 continue
             for index, value in enumerate((item.get("assignments") or {}).get("include_groups") or []):
-                references.append(("assignments.include_groups[%d]" % index, value))
+                references.append((option_field(field, "assignments.include_groups[%d]" % index), value))
             options_to_graph(item, None, field, module.params["api_version"])
         self.groups.resolve(references)
 

@@ -29,7 +29,8 @@ options:
       - Where the devices come from.
       - V(exchange) is C(Get-MobileDevice) with C(ResultSize Unlimited); it needs the C(Exchange.ManageAsApp)
         permission and an Exchange administrator role for the application.
-      - V(intune) is C(/deviceManagement/managedDevices) (permission C(DeviceManagementManagedDevices.Read.All)).
+      - V(intune) is the beta C(/deviceManagement/managedDevices) (permission
+        C(DeviceManagementManagedDevices.Read.All)).
       - V(entra) is C(/devices) (permission C(Device.Read.All)).
       - V(mam) is the beta C(/deviceAppManagement/managedAppRegistrations) with their applied and intended app
         protection policies and operations (permission C(DeviceManagementApps.Read.All)); one row per app on a
@@ -133,6 +134,16 @@ options:
         C(StatisticsNote) that says so.
     type: bool
     default: false
+  compliance_status:
+    description:
+      - With O(source=intune) or O(source=all), add to each Intune device the compliance policies that evaluate
+        it, the settings it fails and when its grace period ends (see RV(devices)).
+      - Read per policy and per failing setting, not per device (beta C(deviceCompliancePolicies) with their
+        C(deviceStatuses), C(deviceCompliancePolicySettingStateSummaries) with the C(deviceComplianceSettingStates)
+        of each setting some device fails), so it needs C(DeviceManagementConfiguration.Read.All) too.
+      - V(false) leaves these fields out and sends none of these requests.
+    type: bool
+    default: true
   limit:
     description:
       - Return at most this many records (the first in the sort order). The summary still counts every match.
@@ -250,6 +261,18 @@ devices:
       C(compliance), C(apps), C(app_protection) (V(applied) when every Outlook registration of the phone has an
       applied app protection policy, V(missing) when one has none, null without registrations), C(last_seen), and
       the parts C(exchange), C(intune), C(entra) and C(mam) (null when a source did not see the phone).
+    - Joined records also carry C(ownership) (V(company), V(personal) or null), C(enrollment) (how the phone is
+      managed: V(android_personal_work_profile), V(android_fully_managed), V(android_dedicated),
+      V(android_corporate_work_profile), V(android_device_administrator), V(ios_personal), V(ios_corporate),
+      V(other_managed), V(mam_only) for a phone known only by its app registrations, V(unmanaged) for one only
+      Exchange or Entra ID know), and, for an Intune device with O(compliance_status=true),
+      C(compliance_policies) (C(policy) by display name and C(status) for each policy that evaluates the device),
+      C(noncompliance_reasons) (the settings it fails, in words, such as V(Passcode required)) and
+      C(grace_period_expires) (when the compliance grace period of a failing device ends, null when none runs).
+    - Intune rows (V(intune), and C(intune) of joined records) add C(deviceEnrollmentType), C(ownerType),
+      C(joinType), C(deviceType) and C(complianceGracePeriodExpirationDateTime) as Graph (beta) names them and,
+      with O(compliance_status=true), C(compliance_policies), C(noncompliance_settings) (Intune's setting keys,
+      such as V(IosCompliancePolicy.PasscodeRequired)), C(noncompliance_reasons) and C(grace_period_expires).
   returned: when neither O(dest) nor O(csv_dest) is set and O(return_devices=true), or the first O(return_first)
     records when it is set
   type: list
@@ -271,6 +294,8 @@ summary:
       registration has no applied app protection policy (C(user_id), C(user), C(display_name) when another
       source names them, and C(devices) with the intended policies), whom a C(compliantApplication) requirement
       blocks.
+    - C(by_compliance) (sources V(intune) and V(all)) counts Intune devices by C(complianceState);
+      C(by_enrollment) (source V(all)) counts phones by C(enrollment).
   returned: when O(summary=true)
   type: dict
   sample:
@@ -344,6 +369,7 @@ def argument_spec():
         filters=dict(type="dict", options=suboptions),
         server_side_filters=dict(type="bool", default=True),
         statistics=dict(type="bool", default=False),
+        compliance_status=dict(type="bool", default=True),
         limit=dict(type="int"),
         summary=dict(type="bool", default=True),
         return_devices=dict(type="bool", default=True),
@@ -362,7 +388,8 @@ def run(module):
     params = module.params
     try:
         inventory = Inventory(params["source"], params["filters"], server_side_filters=params["server_side_filters"],
-                              statistics=params["statistics"], limit=params["limit"])
+                              statistics=params["statistics"], limit=params["limit"],
+                              compliance=params["compliance_status"])
     except FilterError as exc:
         raise config_error(exc)
     for option in ("dest", "csv_dest"):

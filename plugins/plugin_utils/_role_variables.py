@@ -173,6 +173,25 @@ ROLE_VARIABLES = {
             "posture_report_write",
         ),
     },
+    "rollout_readiness": {
+        "options": (
+            "rollout_readiness_continue_on_error",
+            "rollout_readiness_dir",
+            "rollout_readiness_emergency_access",
+            "rollout_readiness_evidence",
+            "rollout_readiness_policies",
+            "rollout_readiness_sections",
+            "rollout_readiness_title",
+            "rollout_readiness_write_in_check_mode",
+        ),
+        "internal": (
+            "rollout_readiness_data",
+            "rollout_readiness_devices",
+            "rollout_readiness_directory",
+            "rollout_readiness_licences",
+            "rollout_readiness_write",
+        ),
+    },
     "tenant_export": {
         "options": (
             "tenant_export_app_protection",

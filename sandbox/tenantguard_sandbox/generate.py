@@ -9,6 +9,8 @@ import json
 import random
 import uuid
 
+from . import skus
+
 FIRST = ("Adele", "Alex", "Allan", "Bianca", "Cameron", "Christie", "Debra", "Diego", "Emily", "Enrico", "Grady",
          "Henrietta", "Isaiah", "Johanna", "Joni", "Lee", "Lidia", "Lynne", "Megan", "Miriam", "Nestor", "Patti",
          "Pradeep", "Raul", "Sakura", "Yusuf", "Zrinka", "Omar", "Ingrid", "Tomasz")
@@ -60,7 +62,12 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
     native_mail = {}  # owner alias -> [(easDeviceId, model, os), ...] of enrolled phones with native mail
     # Managed app registrations draw from a third stream: half of the enrolled phones run Outlook (some Teams too).
     mam = random.Random(seed * 104729 + 11)
+    # Licences draw from a fourth: a mix of Microsoft 365 E3 and E5, Business Premium, Office 365 E3 (no Entra ID P1)
+    # and Exchange Online only (no Office apps), some E3 with the Office apps plan disabled, a few with none.
+    licences = random.Random(seed * 15485863 + 17)
     enrolled_phones = []  # (managed id, Azure AD device id, owner, os, model, maker, os version, device name)
+    # Enrolment types and compliance reasons draw from a fourth stream, so the devices stay as before otherwise.
+    enrol = random.Random(seed * 15485863 + 17)
     user_rows = []
     for index in range(users):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -77,9 +84,12 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                        "mailNickname": alias, "accountEnabled": rng.random() > 0.03, "userType": "Member",
                        "department": rng.choice(DEPARTMENTS), "jobTitle": None, "businessPhones": [],
                        "mobilePhone": None, "officeLocation": None, "preferredLanguage": "en-US",
-                       "usageLocation": "US", "createdDateTime": _stamp(rng)}
+                       "usageLocation": "US", "createdDateTime": _stamp(rng),
+                       "assignedLicenses": licence_mix(licences)}
 
         counts["users"] = writer.collection("users", user_items())
+        if users:
+            counts["subscribedSkus"] = writer.collection("subscribedSkus", subscribed_skus(users))
 
         def group_items():
             for index in range(groups):
@@ -110,7 +120,7 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                 if app_registrations and item["operatingSystem"] in ("iOS", "Android") and mam.random() < 0.5:
                     enrolled_phones.append((item["id"], item["azureADDeviceId"], item["userId"], item["operatingSystem"],
                                             item["model"], item["manufacturer"], item["osVersion"], item["deviceName"]))
-                yield item
+                yield _with_compliance(enrol, item)
 
         def _managed_items():
             for index in range(managed_devices):
@@ -134,6 +144,9 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                        "exchangeAccessState": "allowed", "exchangeAccessStateReason": "compliant"}
 
         counts["managedDevices"] = writer.collection("managedDevices", managed_items())
+        if managed_devices:
+            counts["deviceCompliancePolicies"] = writer.collection("deviceCompliancePolicies",
+                                                                   iter(COMPLIANCE_POLICIES.values()))
 
         def exchange_items():
             for index in range(exchange_devices):
@@ -189,6 +202,90 @@ def generate_seed(path, users=0, groups=0, devices=0, managed_devices=0, exchang
                 "managedAppRegistrations", registration_items(mam, app_registrations, enrolled_phones, user_rows))
         writer.close()
     return counts
+
+
+# (share, product, plans disabled in the assignment); the rest of the users have no licence
+LICENCE_MIX = ((0.35, "SPE_E3", ()), (0.05, "SPE_E3", ("OFFICESUBSCRIPTION",)), (0.15, "SPE_E5", ()),
+               (0.15, "SPB", ()), (0.1, "ENTERPRISEPACK", ()), (0.1, "EXCHANGESTANDARD", ()), (0.05, "SPE_F1", ()))
+
+
+def licence_mix(rng):
+    draw = rng.random()
+    for share, product, disabled in LICENCE_MIX:
+        if draw < share:
+            return [skus.assigned(product, disabled)]
+        draw -= share
+    return []
+
+
+def subscribed_skus(users):
+    """Every product of the mix, with seats for all users (``id`` and ``consumedUnits`` are made when served)."""
+    out = []
+    for product in sorted({p for _, p, _ in LICENCE_MIX}):
+        sku = skus.subscribed_sku("TENANT", product, users)
+        for key in ("id", "accountId", "accountName"):
+            sku.pop(key)
+        out.append(sku)
+    return out
+
+
+# The generated tenant's compliance policies: one per kind of phone, evaluated on every enrolled phone of that kind
+# (devices name them in deviceCompliancePolicyStates; intune_compliance_status serves the statuses from there).
+COMPLIANCE_POLICIES = {
+    "ios": {"@odata.type": "#microsoft.graph.iosCompliancePolicy", "id": "c0a11a00-0000-4000-8000-0000000000a1",
+            "displayName": "Generated compliance (iOS)", "passcodeRequired": True, "osMinimumVersion": "17.6",
+            "securityBlockJailbrokenDevices": True},
+    "work_profile": {"@odata.type": "#microsoft.graph.androidWorkProfileCompliancePolicy",
+                     "id": "c0a11a00-0000-4000-8000-0000000000a2",
+                     "displayName": "Generated compliance (Android work profile)", "passwordRequired": True,
+                     "osMinimumVersion": "14", "storageRequireEncryption": True},
+    "device_owner": {"@odata.type": "#microsoft.graph.androidDeviceOwnerCompliancePolicy",
+                     "id": "c0a11a00-0000-4000-8000-0000000000a3",
+                     "displayName": "Generated compliance (Android fully managed)", "passwordRequired": True,
+                     "osMinimumVersion": "14", "storageRequireEncryption": True},
+}
+COMPLIANCE_SETTINGS = {"ios": ("IosCompliancePolicy.PasscodeRequired", "IosCompliancePolicy.OsMinimumVersion",
+                               "IosCompliancePolicy.SecurityBlockJailbrokenDevices"),
+                       "work_profile": ("AndroidWorkProfileCompliancePolicy.PasswordRequired",
+                                        "AndroidWorkProfileCompliancePolicy.OsMinimumVersion",
+                                        "AndroidWorkProfileCompliancePolicy.StorageRequireEncryption"),
+                       "device_owner": ("AndroidDeviceOwnerCompliancePolicy.PasswordRequired",
+                                        "AndroidDeviceOwnerCompliancePolicy.OsMinimumVersion",
+                                        "AndroidDeviceOwnerCompliancePolicy.StorageRequireEncryption")}
+ANDROID_CORPORATE = (("androidEnterpriseFullyManaged", "androidEnterprise"),
+                     ("androidEnterpriseDedicatedDevice", "androidEnterprise"),
+                     ("androidEnterpriseCorporateWorkProfile", "androidForWork"))
+
+
+def _with_compliance(rng, item):
+    """A generated managed device with its enrolment type, ownership (beta ``ownerType``), join type and, for phones,
+    the compliance policy it is evaluated against with the settings that make it non-compliant."""
+    os_name, owner = item["operatingSystem"], item["managedDeviceOwnerType"]
+    item["ownerType"] = owner
+    item["joinType"] = "azureADJoined" if owner == "company" else "azureADRegistered"
+    if os_name == "iOS":
+        kind = "ios"
+        item["deviceEnrollmentType"] = "appleBulkWithUser" if owner == "company" else "userEnrollment"
+        item["deviceType"] = "iPhone"
+    elif os_name == "Android":
+        if owner == "company":
+            item["deviceEnrollmentType"], item["deviceType"] = rng.choice(ANDROID_CORPORATE)
+            kind = "work_profile" if item["deviceType"] == "androidForWork" else "device_owner"
+        else:
+            item["deviceType"] = "androidForWork"
+            kind = "work_profile"
+    else:
+        return item
+    failing = item["complianceState"] in ("noncompliant", "inGracePeriod")
+    settings = COMPLIANCE_SETTINGS[kind]
+    bad = set(rng.sample(settings, rng.randint(1, 2))) if failing else set()
+    item["complianceGracePeriodExpirationDateTime"] = (
+        "2026-%02d-%02dT00:00:00Z" % (rng.randint(1, 12), rng.randint(1, 28))
+        if item["complianceState"] == "inGracePeriod" else "9999-12-31T23:59:59.9999999Z")
+    item["deviceCompliancePolicyStates"] = [{
+        "id": COMPLIANCE_POLICIES[kind]["id"], "state": "nonCompliant" if failing else "compliant",
+        "settingStates": [{"setting": s, "state": "nonCompliant" if s in bad else "compliant"} for s in settings]}]
+    return item
 
 
 APPS = {"iOS": (("#microsoft.graph.iosMobileAppIdentifier", "bundleId", "com.microsoft.Office.Outlook"),

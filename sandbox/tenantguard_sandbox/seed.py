@@ -28,7 +28,7 @@ CONDITIONAL_ACCESS = ("namedLocations", "authenticationStrengthPolicies", "condi
                       "authenticationContextClassReferences")
 KNOWN = set(DIRECTORY) | set(INTUNE) | set(CONDITIONAL_ACCESS) | {
     "applications", "directoryRoles", "exchangeMobileDevices", "tenant"} | {
-    "managedAppRegistrations", "managedAppStatuses"}
+    "managedAppRegistrations", "managedAppStatuses", "deviceCompliancePolicies", "subscribedSkus"}
 SERVER_FIELDS = ("id", "createdDateTime", "modifiedDateTime", "deletedDateTime", "templateId",
                  "partialEnablementStrategy")
 _POLICY_TYPES = {"iosManagedAppProtections": "iosManagedAppProtection",
@@ -152,8 +152,47 @@ def apply_seed(sandbox, document, source="seed"):
             for obj in items:
                 store[name].put(_with_id(name, 0, _graph_object(obj)))
             counts[name] = len(items)
+        counts["deviceCompliancePolicies"] = _apply_compliance(store, _objects(document, "deviceCompliancePolicies"))
+        # the tenant's subscribed SKUs (endpoints/licensing.py): id <tenant id>_<skuId> as Graph makes it
+        items = _objects(document, "subscribedSkus")
+        for obj in items:
+            obj = _graph_object(dict(obj))
+            obj.setdefault("id", "%s_%s" % (tenant.id, obj.get("skuId")))
+            store["subscribedSkus"].put(obj)
+        counts["subscribedSkus"] = len(items)
         _apply_conditional_access(store, document, counts)
     return counts
+
+
+def _apply_compliance(store, items):
+    """Device compliance policies as the compliance endpoint stores a POST followed by ``assign``: every property
+    of the type (beta defaults where the seed is silent), ``scheduledActionsForRule`` (a block at once when the
+    seed gives none, as Graph requires one on create) and ``assignments`` with ids ``<policy id>_<group id>``."""
+    for obj in items:
+        obj = _graph_object(obj)
+        type_name = str(obj.get("@odata.type") or "").rsplit(".", 1)[-1]
+        if not type_name:
+            raise SeedError("deviceCompliancePolicies: each policy needs its @odata.type "
+                            "(#microsoft.graph.iosCompliancePolicy, ...)")
+        if not obj.get("id"):
+            obj["id"] = stable_id("seed", "deviceCompliancePolicies", json.dumps(obj, sort_keys=True))
+        from .endpoints.intune_compliance import checked_rules  # the endpoints import the store, not the seed
+        rules = checked_rules("beta", obj.pop("scheduledActionsForRule", None) or [{
+            "ruleName": "PasswordRequired", "scheduledActionConfigurations": [
+                {"actionType": "block", "gracePeriodHours": 0, "notificationTemplateId": ""}]}],
+            "scheduledActionsForRule")
+        assignments = obj.pop("assignments", None) or []
+        obj.setdefault("createdDateTime", "2026-01-01T00:00:00Z")
+        obj.setdefault("lastModifiedDateTime", obj["createdDateTime"])
+        obj.setdefault("version", 1)
+        stored = defaults.complete("beta", type_name, {k: v for k, v in obj.items() if k != "@odata.type"})
+        stored["@odata.type"] = "#microsoft.graph." + type_name
+        stored["scheduledActionsForRule"] = rules
+        stored["assignments"] = [dict(a, id=a.get("id") or "%s_%s" % (
+            obj["id"], (a.get("target") or {}).get("groupId") or stable_id("seed", obj["id"], str(index))))
+            for index, a in enumerate(assignments)]
+        store["deviceCompliancePolicies"].put(stored)
+    return len(items)
 
 
 def _apply_tenant(sandbox, spec):

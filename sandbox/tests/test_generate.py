@@ -17,8 +17,20 @@ def test_generated_seed_is_deterministic_json(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     seed = json.loads(first.read_text())
     assert {k: len(v) for k, v in seed.items()} == {"users": 40, "groups": 4, "devices": 10, "managedDevices": 8,
-                                                    "exchangeMobileDevices": 12}
+                                                    "exchangeMobileDevices": 12, "subscribedSkus": 6,
+                                                    "deviceCompliancePolicies": 3}
+    policies = {p["id"] for p in seed["deviceCompliancePolicies"]}
+    for device in seed["managedDevices"]:
+        for state in device.get("deviceCompliancePolicyStates", []):
+            assert state["id"] in policies
+            failing = [s for s in state["settingStates"] if s["state"] == "nonCompliant"]
+            # a failing phone names at least one failing setting; a compliant one none
+            assert bool(failing) == (device["complianceState"] in ("noncompliant", "inGracePeriod")), device
     user_ids = {u["id"] for u in seed["users"]}
+    # every assigned licence is of a subscribed SKU, and the mix has users without Office apps or without P1
+    subscribed = {s["skuId"] for s in seed["subscribedSkus"]}
+    assigned = [a["skuId"] for u in seed["users"] for a in u["assignedLicenses"]]
+    assert assigned and set(assigned) <= subscribed and len(set(assigned)) >= 4
     assert all(len(g["members"]) == 5 and set(g["members"]) <= user_ids for g in seed["groups"])
 
 

@@ -160,3 +160,24 @@ def test_custom_restrictions_priority_and_assign(sb, graph):
     expanded = graph.get(CONFIGS + "/" + second["id"], params={"$expand": "assignments"}).json()
     assert expanded["assignments"][0]["target"]["groupId"] == GROUP
     assert graph.delete(CONFIGS + "/" + second["id"]).status_code == 204
+
+
+def test_seeded_compliance_policies_read_as_created_and_assigned(tmp_path):
+    """A seeded compliance policy reads back as one created and assigned through the API: every property, the block
+    action Graph requires, assignments with ids <policy>_<group>."""
+    seed = {"deviceCompliancePolicies": [{
+        "@odata.type": "#microsoft.graph.iosCompliancePolicy", "displayName": "Seeded iOS", "osMinimumVersion": "17.0",
+        "assignments": [{"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": GROUP}}]}]}
+    with running_sandbox(tmp_path, seed=seed) as running:
+        client = Client(running, running.token())
+        listed = client.get(POLICIES, params={"$expand": "assignments"}).json()["value"]
+        assert [p["displayName"] for p in listed] == ["Seeded iOS"]
+        (policy,) = listed
+        assert policy["@odata.type"] == "#microsoft.graph.iosCompliancePolicy" and policy["osMinimumVersion"] == "17.0"
+        assert policy["roleScopeTagIds"] == ["0"] and "passcodeRequired" in policy
+        assert [(a["id"], a["target"]["groupId"]) for a in policy["assignments"]] == [
+            ("%s_%s" % (policy["id"], GROUP), GROUP)]
+        rules = client.get(POLICIES + "/" + policy["id"], params={
+            "$expand": "scheduledActionsForRule($expand=scheduledActionConfigurations)"}).json()
+        actions = [c["actionType"] for r in rules["scheduledActionsForRule"] for c in r["scheduledActionConfigurations"]]
+        assert actions == ["block"]

@@ -103,3 +103,47 @@ def test_a_compliant_device_requirement_that_locks_out_an_emergency_account_is_r
                              platforms="[all]", apps="All"))
     assert refused.rc != 0 and writes == [], (writes, refused)
     assert "Lockout pre-flight" in refused.stdout and "Emergency Access" in refused.stdout
+
+
+def test_groups_side_all_platforms_existing_gaps_and_emergency_accounts(run_playbook, graph_sandbox, tmp_path):
+    """Groups, not only platforms: a policy for all platforms is checked on iOS and Android; a gap the policy already
+    has while enforced is a warning; a gap for some of its users only is reported and written; a gap that blocks an
+    emergency-access account on a phone is refused even when other users have a compliance policy."""
+    acknowledged, writes = run(run_playbook, graph_sandbox, tmp_path, "all_platforms",
+                               ca("E2E pilot phones", ack="true", platforms="[all]"))
+    assert acknowledged.rc == 0 and [w[0] for w in writes] == ["POST"], (writes, acknowledged)
+    output = acknowledged.stdout + acknowledged.stderr
+    assert "Compliance pre-flight" in output and "iOS and android" in output and "member of Mobile Pilot" in output
+
+    # The same policy changed, not acknowledged: the gap is the one it already has, so the change goes through.
+    existing, writes = run(run_playbook, graph_sandbox, tmp_path, "existing",
+                           ca("E2E pilot phones", platforms="[all]", apps="All"))
+    assert existing.rc == 0 and [w[0] for w in writes] == ["PATCH"], (writes, existing)
+    assert "this task does not change it" in existing.stdout + existing.stderr
+
+    assert run(run_playbook, graph_sandbox, tmp_path, "compliance", COMPLIANCE)[0].rc == 0
+    # Everyone but the pilot has no compliance policy: reported, written (the pilot's phones are covered).
+    partial, writes = run(run_playbook, graph_sandbox, tmp_path, "partial", """
+    - name: Compliant phones for everyone
+      tenantguard.m365.conditional_access_policy:
+        display_name: E2E everyone on compliant phones
+        policy_state: enabled
+        conditions:
+          users: {include_users: [All], exclude_groups: [Emergency Access]}
+          applications: {include_applications: [Office365]}
+          platforms: {include_platforms: [iOS, android]}
+          client_app_types: [all]
+        grant_controls: {built_in_controls: [compliantDevice]}
+""")
+    assert partial.rc == 0 and [w[0] for w in writes] == ["POST"], (writes, partial)
+    output = partial.stdout + partial.stderr
+    assert "Compliance pre-flight" in output and "all members" in output and "member of Mobile Pilot" not in output
+
+    # The emergency-access accounts on an iPhone: the lockout pre-flight (an unmanaged Windows device) lets it
+    # through, the compliance pre-flight refuses it: no compliance policy is assigned to them.
+    refused, writes = run(run_playbook, graph_sandbox, tmp_path, "emergency",
+                          ca("E2E emergency phones", group="Emergency Access", excluded="Mobile Pilot",
+                             platforms="[iOS]"))
+    assert refused.rc != 0 and writes == [], (writes, refused)
+    assert "Compliance pre-flight" in refused.stdout and "emergency-access account" in refused.stdout
+    assert "breakglass1@contoso.onmicrosoft.com" in refused.stdout

@@ -95,8 +95,23 @@ def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph
         ("breakglass1@contoso.onmicrosoft.com", "Live: Azure portal from compliant devices")]
     unused = [(u["display_name"], u["reason"]) for u in live["unused_policies"]]
     assert unused == [("Live: Windows Phone", "devicePlatform")]
-    assert set(g["gap"] for g in live["gaps"]) == {"no_app_protection"}
+    assert set(g["gap"] for g in live["gaps"]) == {"no_app_protection", "no_compliance_policy"}
     assert live["counts"]["no_app_protection"] == 4 * 2 * 2 * 4
+    # No compliance policy is assigned in the tenant: the Azure portal from compliant devices is a compliance gap for
+    # All Staff on both phones (browser and modern clients; legacy clients are blocked anyway), and for breakglass1,
+    # an emergency-access account the policy does not exclude.
+    assert live["compliance_known"] is True
+    assert sorted((c["persona"], c["platform"], c["client_app_type"]) for c in live["gaps"]
+                  if c["gap"] == "no_compliance_policy") == sorted(
+        ("member of All Staff", p, c) for p in ("iOS", "android") for c in ("browser", "mobileAppsAndDesktopClients"))
+    assert live["counts"]["no_compliance_policy"] == 4
+    assert sorted((r["persona"], r["platform"], r["emergency"]) for r in live["compliance_gaps"]) == sorted(
+        (persona, p, emergency) for persona, emergency in (("member of All Staff", False),
+                                                            ("breakglass1@contoso.onmicrosoft.com", True))
+        for p in ("iOS", "android"))
+    assert all(r["required_by"] == ["Live: Azure portal from compliant devices"] and r["compliance_policies"] == []
+               for r in live["compliance_gaps"])
+    assert not any(r["gap"] for r in live["compliance"] if r["persona"] in ("all members", "guests"))
     pilot = next(c for c in live["cells"] if c["persona"] == "member of Mobile Pilot"
                  and c["application"] == "Exchange Online" and c["platform"] == "iOS"
                  and c["client_app_type"] == "browser")

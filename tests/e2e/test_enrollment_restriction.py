@@ -66,3 +66,28 @@ def test_the_default_is_never_deleted(run_playbook, graph_sandbox, tmp_path):
     assert run.rc != 0, run
     assert "never deleted" in run.stdout and "state" in run.stdout
     assert graph_writes(graph_sandbox, since) == []
+
+
+def test_info_reads_what_reapplies_as_a_no_op(run_playbook, graph_sandbox):
+    assert run_playbook("enrollment_restriction.yml").rc == 0
+    since = len(settled(graph_sandbox))
+    run = run_playbook("enrollment_restriction_export.yml")
+    assert run.rc == 0, run
+    assert run.recap["changed"] == 0, run
+    assert graph_writes(graph_sandbox, since) == []
+    read = run.output("enrollment_info")
+    stored_ids = sorted(o["id"] for o in stored(graph_sandbox, "deviceEnrollmentConfigurations")
+                        if o.get("@odata.type", "").endswith("PlatformRestrictionsConfiguration"))
+    assert sorted(o["id"] for o in read["all"]) == stored_ids
+    assert [o["priority"] for o in read["all"]] == sorted(o["priority"] for o in read["all"])
+    default = read["all"][0]
+    assert default["params"]["default"] is True and "display_name" not in default["params"]
+    assert default["params"]["android_device_administrator"]["platform_blocked"] is True
+    assert default["params"]["ios"]["os_minimum_version"] == "17.0"
+    assert [o["id"] for o in read["default"]] == [default["id"]]
+    custom = next(o for o in read["all"] if o["displayName"] == "E2E - Pilot - corporate phones only")
+    assert custom["params"]["assignments"] == {"include_groups": ["Mobile Pilot"]}
+    assert custom["params"]["priority"] == 1
+    assert custom["params"]["ios"]["personal_device_enrollment_blocked"] is True
+    assert read["set"]["changed"] is False and read["set"]["actions"] == []
+    assert sorted(o["id"] for o in read["set"]["enrollment_restrictions"]) == stored_ids

@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CONTOSO = json.loads((REPO / "sandbox" / "seeds" / "contoso.json").read_text(encoding="utf-8"))
-DEVICE_PATHS = ("/v1.0/deviceManagement/managedDevices", "/v1.0/devices",
+DEVICE_PATHS = ("/beta/deviceManagement/managedDevices", "/v1.0/devices",
                 "/beta/deviceAppManagement/managedAppRegistrations")
 OUTLOOK = "Outlook for iOS and Android"
 
@@ -171,7 +171,8 @@ def test_every_filter_gives_the_same_answer_server_side_and_client_side(run_play
     pilot = get("exchange", {"group": ["Mobile Pilot"], "client_type": ["REST"]})
     assert sorted(r["Identity"].split("\\")[0] for r in pilot["devices"]) == ["adele", "grady", "megan"]
     non = get("intune", {"compliance": ["noncompliant"]})
-    assert non["server_side"]["intune"] == {"$filter": "complianceState eq 'noncompliant'"} and non["count"] == 1
+    assert non["server_side"]["intune"] == {"$filter": "complianceState eq 'noncompliant'"}
+    assert non["count"] == sum(1 for d in _seed()["managedDevices"] if d["complianceState"] == "noncompliant") == 2
     recent = get("exchange", {"last_seen_after": "2026-01-01"})
     assert all(r["LastSuccessSync"] >= "2026-01-01" for r in recent["devices"])
     assert OUTLOOK not in [r["DeviceModel"] for r in recent["devices"]]
@@ -267,7 +268,17 @@ def test_paging_in_every_source(big_seed, tmp_path, collections_path):
     # whose Outlook has no applied app protection policy and whom only an app registration knows
     users = [r for r in log if r["path"] == "/v1.0/users"]
     assert len(users) == 1
-    assert both["requests"] == {"graph": 3 + 3 + 2 + len(users), "exchange": 4}
+    # compliance: per policy and per failing setting, never per device (2,300 Intune devices here)
+    compliance = [r for r in log if "Compliance" in r["path"]]
+    generated = json.loads(big_seed.read_text())
+    failing = {s["setting"] for d in generated["managedDevices"] for p in d.get("deviceCompliancePolicyStates", [])
+               for s in p["settingStates"] if s["state"] == "nonCompliant"}
+    statuses = [r for r in compliance if r["path"].endswith("/deviceStatuses")]
+    settings = [r for r in compliance if r["path"].endswith("/deviceComplianceSettingStates")]
+    assert len(statuses) == len(generated["deviceCompliancePolicies"]) == 3
+    assert sorted(r["path"].split("/")[-2] for r in settings) == sorted(failing)
+    assert len(compliance) == 1 + len(statuses) + 1 + len(settings) < 20
+    assert both["requests"] == {"graph": 3 + 3 + 2 + len(users) + len(compliance), "exchange": 4}
 
 
 BAD = [
@@ -292,3 +303,74 @@ def test_bad_input_fails_clearly_with_no_device_request(run_playbook, graph_sand
         assert word in answer["msg"], (query, answer["msg"])
     assert "Accepted" in answers[2]["msg"] and "YYYY-MM-DD" in answers[2]["msg"]
     assert _device_requests(graph_sandbox) == []
+
+
+def _graph_get(sandbox, path):
+    """A page read straight from the sandbox with its own token, not through the module."""
+    answer = sandbox.session().get(sandbox.base_url + path, headers={"Authorization": "Bearer " + sandbox.token()},
+                                   timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["value"]
+
+
+def test_intune_devices_carry_their_compliance_policies_reasons_and_grace(run_playbook, graph_sandbox):
+    """Each Intune device's policies (by name), failing settings in words and grace expiry, and each phone's
+    ownership and enrolment, as the sandbox's own status resources report them."""
+    intune, joined = _queries(run_playbook, [{"source": "intune"}, {"source": "all"}], "--check")
+    policies = _graph_get(graph_sandbox, "/beta/deviceManagement/deviceCompliancePolicies")
+    expected_policies, expected_grace = {}, {}
+    for policy in policies:
+        for row in _graph_get(graph_sandbox, "/beta/deviceManagement/deviceCompliancePolicies/%s/deviceStatuses"
+                              % policy["id"]):
+            device = row["id"].split("_")[0]
+            expected_policies.setdefault(device, []).append({"policy": policy["displayName"], "status": row["status"]})
+            if not row["complianceGracePeriodExpirationDateTime"].startswith("9999") and row["status"] != "compliant":
+                expected_grace[device] = row["complianceGracePeriodExpirationDateTime"]
+    expected_settings = {}
+    for summary in _graph_get(graph_sandbox, "/beta/deviceManagement/deviceCompliancePolicySettingStateSummaries"):
+        for row in _graph_get(graph_sandbox, "/beta/deviceManagement/deviceCompliancePolicySettingStateSummaries/%s"
+                              "/deviceComplianceSettingStates" % summary["id"]):
+            if row["state"] == "nonCompliant":
+                expected_settings.setdefault(row["deviceId"], set()).add(row["setting"])
+    assert expected_settings and expected_grace  # the seed has failing phones, one of them in its grace period
+    rows = intune["devices"]
+    assert len(rows) == len(_seed()["managedDevices"])
+    for row in rows:
+        assert sorted(row["compliance_policies"], key=lambda p: p["policy"]) == sorted(
+            expected_policies.get(row["id"], []), key=lambda p: p["policy"])
+        assert row["noncompliance_settings"] == sorted(expected_settings.get(row["id"], ()))
+        assert row["grace_period_expires"] == expected_grace.get(row["id"])
+        assert len(row["noncompliance_reasons"]) == len(row["noncompliance_settings"])
+    megan = next(r for r in rows if r["userPrincipalName"].startswith("megan"))
+    assert megan["noncompliance_reasons"] == ["Passcode required"]
+    assert megan["compliance_policies"] == [{"policy": "Contoso iOS compliance", "status": "nonCompliant"}]
+    grady = next(r for r in rows if r["deviceType"] == "androidForWork")
+    assert grady["noncompliance_reasons"] == ["OS minimum version", "Storage require encryption"]
+    assert intune["summary"]["by_compliance"] == dict(
+        (state, sum(1 for d in _seed()["managedDevices"] if d["complianceState"] == state))
+        for state in {d["complianceState"] for d in _seed()["managedDevices"]})
+    # joined records: ownership and enrolment from the Intune part, read back from the sandbox's devices
+    stored = dict((d["id"], d) for d in _graph_get(graph_sandbox, "/beta/deviceManagement/managedDevices"))
+    enrolments = {}
+    for record in joined["devices"]:
+        enrolments[record["enrollment"]] = enrolments.get(record["enrollment"], 0) + 1
+        if record["intune"]:
+            device = stored[record["intune"]["id"]]
+            assert record["ownership"] == device["ownerType"]
+            assert record["compliance_policies"] == record["intune"]["compliance_policies"]
+            assert record["noncompliance_reasons"] == record["intune"]["noncompliance_reasons"]
+        else:
+            assert record["ownership"] is None and not record["compliance_policies"]
+            assert record["enrollment"] == ("mam_only" if record["mam"] else "unmanaged")
+    by_type = dict((stored[r["intune"]["id"]]["deviceEnrollmentType"], r["enrollment"])
+                   for r in joined["devices"] if r["intune"])
+    assert by_type["androidEnterpriseFullyManaged"] == "android_fully_managed"
+    assert by_type["appleBulkWithUser"] == "ios_corporate"
+    assert {"android_personal_work_profile", "ios_personal", "unmanaged"} <= set(enrolments)
+    assert joined["summary"]["by_enrollment"] == enrolments
+
+
+def test_compliance_status_false_sends_no_compliance_request(run_playbook, graph_sandbox):
+    [answer] = _queries(run_playbook, [{"source": "intune", "compliance_status": False}], "--check")
+    assert "compliance_policies" not in answer["devices"][0]
+    assert not [r for r in graph_sandbox.requests() if "Compliance" in r["path"]]

@@ -249,6 +249,19 @@ def test_posture_report_shows_the_tenant_and_the_planted_gap(run_playbook, tmp_p
     assert "no_app_protection" in cell_of[(nobody,) + planted]["gap_kinds"]
     assert "no_app_protection" not in cell_of[(pilot,) + planted]["gap_kinds"]
     assert [r["controls"] for r in cell_of[(pilot,) + planted]["requirements"]] == [[COMPLIANT_APPLICATION]]
+    # The planted compliance gap: Sales must use a compliant Android phone for Exchange Online, and Sales has a
+    # compliance policy for iPhones only.
+    (sales,) = [p["name"] for p in dimensions["personas"] if p["kind"] == "group" and "Sales" in p["name"]]
+    assert coverage["compliance_known"] is True
+    assert [(r["persona"], r["platform"], r["required_by"], r["compliance_policies"])
+            for r in coverage["compliance_gaps"]] == [
+        (sales, "android", ["Sales: compliant Android phones for Exchange Online"], [])]
+    sales_ios = [r for r in coverage["compliance"] if r["persona"] == sales and r["platform"] == "iOS"]
+    assert sales_ios == [dict(sales_ios[0], required_by=[], compliance_policies=["Sales: iPhone compliance"],
+                              gap=False)]
+    assert "no_compliance_policy" in cell_of[(sales,) + planted]["gap_kinds"]
+    assert coverage["counts"]["no_compliance_policy"] == len(
+        [c for c in cells if "no_compliance_policy" in c["gap_kinds"]]) == 2  # browser and Outlook
 
     # Scenarios: the shipped examples against the live policies; the seed enforces only the legacy block and the
     # pilot's app protection, so the baseline's expectations that need more (MFA at high risk) are not met.
@@ -317,6 +330,12 @@ def test_posture_report_shows_the_tenant_and_the_planted_gap(run_playbook, tmp_p
     pilot_cell = dom.matrix(pilot, dimensions)[planted]
     assert pilot_cell.words() == "app" and "no app protection" not in pilot_cell.attrs.get("title", "")
     assert len(dom.by_id("coverage-gaps-list").find("tbody")[0].find("tr")) == coverage["counts"]["gaps"]
+    assert dom.tile("compliance-gaps") == coverage["counts"]["compliance_gaps"] == 1
+    assert dom.tile("coverage-no-compliance-policy") == coverage["counts"]["no_compliance_policy"]
+    assert [tuple(td.words() for td in row.find("td")) for row in dom.by_id("compliance-gaps-table").find("tr", class_="gap")] == [
+        (sales, "android", "Sales: compliant Android phones for Exchange Online", "none")]
+    compliance_cell = dom.matrix(sales, dimensions)[planted]
+    assert "gap-no_compliance_policy" in compliance_cell.classes() and "no compliance policy" in compliance_cell.attrs["title"]
 
     assert dom.tile("scenarios-unexpected") == scenarios["counts"]["not_as_expected"]
     scenario_rows = dom.by_id("scenarios").find("tbody")[0].find("tr")

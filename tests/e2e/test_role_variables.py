@@ -18,6 +18,9 @@ CASES = {
                         "conditional_access_purge_name_patern": "conditional_access_purge_name_pattern"}),
     "posture_report": (REPO / "playbooks" / "posture_report.yml", {"posture_report_dir": "{{ out_dir }}/posture"},
                        {"posture_report_sectons": "posture_report_sections"}),
+    "rollout_readiness": (REPO / "playbooks" / "rollout_readiness.yml",
+                          {"rollout_readiness_dir": "{{ out_dir }}/readiness"},
+                          {"rollout_readiness_evidense": "rollout_readiness_evidence"}),
     "tenant_export": (REPO / "playbooks" / "export_tenant.yml", {"tenant_export_file": "{{ out_dir }}/tenant.yml"},
                       {"tenant_export_app_protecton": "tenant_export_app_protection"}),
     # The issue's own examples: every namespace tenant_hardening drives is checked before its first read.

@@ -22,6 +22,13 @@ condition leaves a persona out is set aside once for all of that persona's cells
   joined) would pass. Where both apply the cell carries the first, and ``gap_kinds`` both.
   Emergency-access personas are excluded from policies on purpose: their cells carry no gap, their
   check is ``emergency_blocked``.
+* with ``compliance`` (``_conditional_access.compliance_coverage.ComplianceAssignments``, the tenant's assigned
+  device compliance policies), ``no_compliance_policy`` for an iOS or Android cell whose requirements a client able
+  to satisfy every control would meet only with a compliant device, while no compliance policy is assigned to the
+  persona for the platform (``Evaluation.compliance_gap``). ``compliance`` then lists one row per persona and
+  mobile platform: the policies that require a compliant device there (``required_by``), the compliance policies
+  assigned (``compliance_policies``), and ``gap`` when the first is not backed by the second; emergency-access
+  personas have rows too (``emergency``), which ``compliance_gaps`` lists with the others.
 
 ``unused_policies``: the enabled and report-only policies that apply to no cell, each with the
 reason the engine gives most often (``users``, ``application``, ``devicePlatform``, ...). A policy
@@ -44,6 +51,7 @@ import copy
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.evaluation import (
     AZURE_PORTAL_APP_ID,
+    Evaluation,
     EXCHANGE_ONLINE_APP_ID,
     MICROSOFT_GRAPH_APP_ID,
     OFFICE365_APP_IDS,
@@ -81,6 +89,7 @@ MODERN_CLIENTS = frozenset(("browser", "mobileappsanddesktopclients"))
 
 NO_MFA_OR_BLOCK = "no_mfa_or_block"
 NO_APP_PROTECTION = "no_app_protection"
+NO_COMPLIANCE_POLICY = "no_compliance_policy"
 # The controls that make a sign-in prove more than a password; requirements_pass takes the rest.
 STRONG_CONTROLS = frozenset(("mfa", "compliantdevice", "domainjoineddevice", "authenticationstrength",
                              "riskremediation"))
@@ -178,15 +187,16 @@ def policy_roles(policies):
     return found
 
 
-def default_personas(policies, group_names=None, role_names=None, emergency=()):
-    """A member of each group the policies name (and of no other), a holder of each role they name,
+def default_personas(policies, group_names=None, role_names=None, emergency=(), groups=None):
+    """A member of each group the policies name (and of no other; ``groups``: these group ids instead, such as
+    those the policies and the compliance policies name), a holder of each role they name,
     a member with no group, a guest, and the emergency-access identities (a group of emergency
     accounts is a persona once, as an emergency-access identity)."""
     group_names = group_names or {}
     role_names = role_names or {}
     personas = []
     emergency_groups = set(str(i["id"]).lower() for i in emergency or () if i.get("kind") == "group")
-    for group in policy_groups(policies):
+    for group in policy_groups(policies) if groups is None else groups:
         if str(group).lower() in emergency_groups:
             continue  # the emergency-access identity of that group stands for its members
         personas.append(Persona("member of %s" % group_names.get(group, group),
@@ -211,7 +221,16 @@ def emergency_personas(emergency):
 # Cells
 
 
-def _cell_gaps(persona, application, platform, client_app_type, evaluation):
+def compliance_need(evaluation, platform, compliance):
+    """The names of the policies whose requirements this cell meets only with a compliant device (none when
+    ``compliance`` is not known or the platform is not a mobile one)."""
+    if compliance is None or str(platform).lower() not in MOBILE_PLATFORMS or evaluation.outcome != "grant":
+        return []
+    without = Evaluation(evaluation.results, dict(evaluation.sign_in, compliance_policy_assigned=False))
+    return [r.get("policy") for r in without.compliance_gap()]
+
+
+def _cell_gaps(persona, application, platform, client_app_type, evaluation, needing=(), backed=True):
     if persona.emergency or evaluation.outcome == "block":
         return []
     gaps = []
@@ -222,6 +241,8 @@ def _cell_gaps(persona, application, platform, client_app_type, evaluation):
             and str(client_app_type).lower() in MODERN_CLIENTS
             and requirements_pass(requirements, ALL_CONTROLS - PROTECTING_CONTROLS)):
         gaps.append(NO_APP_PROTECTION)
+    if needing and not backed:
+        gaps.append(NO_COMPLIANCE_POLICY)
     return gaps
 
 
@@ -230,7 +251,7 @@ def _names(results):
 
 
 def coverage(policies, named_locations=(), personas=(), applications=None, platforms=PLATFORMS,
-             client_app_types=CLIENT_APP_TYPES, emergency=(), report_only_as_enforced=False):
+             client_app_types=CLIENT_APP_TYPES, emergency=(), report_only_as_enforced=False, compliance=None):
     """The coverage result (see the module docstring): ``dimensions``, ``cells``, ``gaps``,
     ``unused_policies``, ``emergency_blocked`` and ``counts``."""
     applications = default_applications() if applications is None else list(applications)
@@ -244,6 +265,7 @@ def coverage(policies, named_locations=(), personas=(), applications=None, platf
     reasons = collections.defaultdict(collections.Counter)
     details = {}
     per_persona = len(applications) * len(platforms) * len(client_app_types)
+    rows = collections.OrderedDict()
     for persona in personas:
         # The users condition depends on the persona only and is checked first: a policy that does not
         # assign the persona is left out of its cells, counted as not applied for "users" in each.
@@ -267,7 +289,19 @@ def coverage(policies, named_locations=(), personas=(), applications=None, platf
                     for result in evaluation.not_applied:
                         reasons[_key(result)][result.reason] += 1
                         details.setdefault((_key(result), result.reason), result.detail)
-                    kinds = _cell_gaps(persona, application, platform, client_app_type, evaluation)
+                    needing = compliance_need(evaluation, platform, compliance)
+                    backed = True
+                    if compliance is not None and str(platform).lower() in MOBILE_PLATFORMS:
+                        assigned = compliance.policies_for(platform, persona.user)
+                        backed = bool(assigned)
+                        row = rows.setdefault((persona.name, platform), {
+                            "persona": persona.name, "kind": persona.kind, "emergency": persona.emergency,
+                            "platform": platform, "required_by": [], "compliance_policies": assigned, "gap": False})
+                        for name in needing:
+                            if name not in row["required_by"]:
+                                row["required_by"].append(name)
+                        row["gap"] = bool(row["required_by"]) and not backed
+                    kinds = _cell_gaps(persona, application, platform, client_app_type, evaluation, needing, backed)
                     cells.append({
                         "persona": persona.name, "application": application.name, "platform": platform,
                         "client_app_type": client_app_type, "outcome": evaluation.outcome,
@@ -279,6 +313,7 @@ def coverage(policies, named_locations=(), personas=(), applications=None, platf
                              applied, reasons, details, location)
     blocked = emergency_blocked(policies, named_locations, emergency)
     gaps = [c for c in cells if c["gap"]]
+    compliance_rows = list(rows.values())
     return {
         "dimensions": {
             "personas": [p.as_dict() for p in personas],
@@ -291,8 +326,13 @@ def coverage(policies, named_locations=(), personas=(), applications=None, platf
         "gaps": gaps,
         "unused_policies": unused,
         "emergency_blocked": blocked,
+        "compliance_known": compliance is not None,
+        "compliance": compliance_rows,
+        "compliance_gaps": [r for r in compliance_rows if r["gap"]],
         "counts": {"cells": len(cells), "gaps": len(gaps), "unused_policies": len(unused),
                    "emergency_blocked": len(blocked),
+                   "compliance_gaps": sum(1 for r in compliance_rows if r["gap"]),
+                   NO_COMPLIANCE_POLICY: sum(1 for c in cells if NO_COMPLIANCE_POLICY in c["gap_kinds"]),
                    NO_MFA_OR_BLOCK: sum(1 for c in cells if NO_MFA_OR_BLOCK in c["gap_kinds"]),
                    NO_APP_PROTECTION: sum(1 for c in cells if NO_APP_PROTECTION in c["gap_kinds"])},
     }

@@ -33,6 +33,9 @@ empty, is known):
   ``country`` puts it there);
 * ``device``: device-filter properties (``UNMANAGED_DEVICE`` is an unregistered device, every
   property null; properties missing from a given device are null);
+* ``compliance_policy_assigned``: whether an Intune device compliance policy is assigned to the user for the
+  device platform (``_conditional_access.compliance_coverage``); false, with the device's ``isCompliant`` not
+  stated, means ``compliantDevice`` cannot be satisfied (``compliance_reason``, ``Evaluation.compliance_gap``);
 * ``sign_in_risk``, ``user_risk``, ``service_principal_risk``: none|low|medium|high;
   ``insider_risk``: minor|moderate|elevated; ``authentication_flow``: deviceCodeFlow |
   authenticationTransfer | none.
@@ -762,8 +765,28 @@ CONTROL_PLATFORMS = {
 }
 
 
-def unsatisfiable_controls(sign_in):
-    """{control (lower case) or "*": why the sign-in cannot satisfy it}."""
+def compliance_reason(sign_in):
+    """Why the sign-in's device cannot be compliant, or None: the device states ``isCompliant: false``, or (its
+    compliance not stated) ``compliance_policy_assigned`` is false: no Intune device compliance policy is assigned
+    to the user for the platform, so no device of theirs there is evaluated as compliant ("Conditional Access:
+    Grant", require device to be marked as compliant: the device must be compliant with the Intune compliance
+    policies assigned to it; "Device compliance settings": without the "Mark devices with no compliance policy
+    assigned as Not compliant" setting an enrolled device with no policy counts as compliant, which checks nothing,
+    so the requirement does not do what it says either way)."""
+    device = (sign_in or {}).get("device")
+    if isinstance(device, dict) and device.get("isCompliant") is not None:
+        if str(device.get("isCompliant")).strip().lower() == "false":
+            return "the device is not compliant (device.isCompliant is false)"
+        return None
+    if _has(sign_in, "compliance_policy_assigned") and not sign_in["compliance_policy_assigned"]:
+        return ("no device compliance policy is assigned to the user for platform %s, so no device of theirs there "
+                "is compliant" % (sign_in.get("device_platform") or "of the sign-in"))
+    return None
+
+
+def unsatisfiable_controls(sign_in, compliance=True):
+    """{control (lower case) or "*": why the sign-in cannot satisfy it}. ``compliance`` False leaves out what the
+    device's compliance state (``compliance_reason``) rules out."""
     sign_in = sign_in or {}
     if _has(sign_in, "service_principal"):
         return {"*": "a workload identity cannot perform multifactor authentication or any other grant control "
@@ -781,6 +804,9 @@ def unsatisfiable_controls(sign_in):
             if platform not in platforms:
                 found.setdefault(control, "not supported on platform %s (Conditional Access: Grant)"
                                  % sign_in["device_platform"])
+    reason = compliance_reason(sign_in) if compliance else None
+    if reason:
+        found.setdefault("compliantdevice", reason)
     return found
 
 
@@ -840,9 +866,23 @@ class Evaluation(object):
     def unmet_requirements(self, satisfied_controls):
         """The requirements (``requirements`` entries) a client that can satisfy ``satisfied_controls``
         does not meet (see ``satisfied_by``); a block is not a requirement."""
+        return self._unmet(satisfied_controls, self.unsatisfiable_controls)
+
+    def compliance_gap(self):
+        """The requirements that a client able to satisfy every control would meet, but for the compliant device
+        this sign-in cannot have (``compliance_reason``): what the compliance coverage, the compliance pre-flight
+        and the what-if call a compliance gap. Empty when blocked, when nothing is required, or when the
+        requirement cannot be met on this sign-in anyway."""
+        if self.outcome != "grant" or compliance_reason(self.sign_in) is None:
+            return []
+        every = ("mfa", "compliantdevice", "domainjoineddevice", "approvedapplication", "compliantapplication",
+                 "passwordchange", "riskremediation", "authenticationstrength", "termsofuse")
+        with_compliance = self._unmet(every, unsatisfiable_controls(self.sign_in, compliance=False))
+        return [r for r in self._unmet(every, self.unsatisfiable_controls) if r not in with_compliance]
+
+    def _unmet(self, satisfied_controls, impossible):
         unmet = []
         have = set(_lower(c) for c in satisfied_controls or ())
-        impossible = self.unsatisfiable_controls
         if "*" in impossible:
             have = set()
         have -= set(_lower(c) for c in impossible)
@@ -905,7 +945,8 @@ def evaluate_policy(policy, sign_in, named_locations=(), include_disabled=False,
 
 SIGN_IN_KEYS = ("user", "service_principal", "application", "user_action", "authentication_context",
                 "device_platform", "client_app_type", "ip_address", "country", "named_location", "device",
-                "sign_in_risk", "user_risk", "insider_risk", "service_principal_risk", "authentication_flow")
+                "sign_in_risk", "user_risk", "insider_risk", "service_principal_risk", "authentication_flow",
+                "compliance_policy_assigned")
 USER_KEYS = ("id", "groups", "roles", "user_type", "external_user_types", "external_tenant_id")
 SERVICE_PRINCIPAL_KEYS = ("id", "app_id")
 _CHOICES = {
@@ -961,6 +1002,9 @@ def sign_in_problems(sign_in):
             known = set(_lower(n) for n in names)
             problems.extend("sign_in.device.%s is not a device filter property; expected one of %s"
                             % (key, ", ".join(names)) for key in device if _lower(key) not in known)
+    if _has(sign_in, "compliance_policy_assigned") and not isinstance(sign_in["compliance_policy_assigned"], bool):
+        problems.append("sign_in.compliance_policy_assigned is %r; expected true or false"
+                        % (sign_in["compliance_policy_assigned"],))
     if _has(sign_in, "ip_address"):
         try:
             ipaddress.ip_address(str(sign_in["ip_address"]).strip())

@@ -56,7 +56,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError, TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
-    COLLECTION as COMPLIANCE_COLLECTION, coverage_gaps, covered_platforms, gap_message, needs_compliant_device)
+    COLLECTION as COMPLIANCE_COLLECTION, ComplianceAssignments, gap_key, gap_message, named_users,
+    needs_compliant_device, preflight_findings, preflight_personas, targeted_platforms)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.templates import (
     PLACEHOLDER_EXCLUDED_USER,
@@ -610,45 +611,83 @@ class ConditionalAccessEngine(ResourceEngine):
         if problems:
             raise PolicyInputError(problems)
 
+    def compliance_assignments(self):
+        """The tenant's device compliance policies with their assignments (``ComplianceAssignments``): one paged
+        read, kept for the task; None when the application may not read them (a warning says so)."""
+        if getattr(self, "_compliance", False) is False:
+            try:
+                self._compliance = ComplianceAssignments(list(self.graph.list(
+                    COMPLIANCE_COLLECTION, api_version="beta", query={"$expand": "assignments"})))
+            except GraphError as exc:
+                if exc.status not in (401, 403):
+                    raise
+                self.warn("Compliance check skipped: the device compliance policies could not be read (%s); the "
+                          "application needs DeviceManagementConfiguration.Read.All for it." % exc.describe())
+                self._compliance = None
+        return self._compliance
+
+    def compliance_personas(self, policies, assignments):
+        """The pre-flight's personas (``preflight_personas``): each group named, with the groups that hold it (one
+        read per group, kept), everyone else, and the emergency-access identities."""
+        groups = []
+        for policy in policies:
+            users = ((policy.get("conditions") or {}).get("users")) or {}
+            groups.extend(str(g).lower() for side in ("includeGroups", "excludeGroups") for g in users.get(side) or [])
+        groups.extend(assignments.groups())
+        holding = dict((g, self.group_memberships(g)[0]) for g in dict.fromkeys(groups))
+        known = self.resolver.names_by_id() if self.resolver is not None else {}
+        user_names = known.get("user") or {}
+        users = dict((u, (user_names.get(u) or u, self.user_memberships(u)[0])) for u in named_users(policies))
+        emergency = self.resource.emergency_access or {}
+        identities = self.emergency_identities() if (emergency.get("users") or emergency.get("groups")) else []
+        return preflight_personas(policies, assignments, known.get("group") or {}, identities, holding, users)
+
     def compliance_preflight(self, changes):
         """Refuse, before anything is written, an enforced policy created or changed that requires a compliant
-        device on a mobile platform where no compliance policy is assigned (``_conditional_access.compliance_coverage``),
-        unless its item acknowledges the lockout risk (then a warning). In check mode it is a warning too: an earlier
-        task of the play may assign the compliance policy, which check mode did not write. The compliance policies
-        are read once, and only when such a policy is written."""
+        device on iOS or Android of an emergency-access account, or of everyone it applies to there, without a
+        compliance policy assigned to them (``_conditional_access.compliance_coverage.preflight_findings``), unless its
+        item acknowledges the lockout risk (then a warning); a narrower gap is a warning, and so is a gap the policy
+        already had while enforced (this task does not change it). In check mode a refusal is a warning too: an
+        earlier task of the play may assign the compliance policy, which check mode did not write. The compliance
+        policies are read once, and only when such a policy is written."""
         if not getattr(self.resource, "lockout_guard", True):
             return
         touched = [c for c in changes if c.action in ("create", "update")
                    and str((c.predicted or c.body or {}).get("state") or "").lower() == "enabled"
-                   and needs_compliant_device(c.predicted or c.body)]
+                   and needs_compliant_device(c.predicted or c.body)
+                   and targeted_platforms(c.predicted or c.body)]
         if not touched:
             return
-        try:
-            compliance = list(self.graph.list(COMPLIANCE_COLLECTION, api_version="beta",
-                                              query={"$expand": "assignments"}))
-        except GraphError as exc:
-            if exc.status not in (401, 403):
-                raise
-            self.warn("Compliance pre-flight skipped: the device compliance policies could not be read (%s); the "
-                      "application needs DeviceManagementConfiguration.Read.All for it." % exc.describe())
+        assignments = self.compliance_assignments()
+        if assignments is None:
             return
-        covered = covered_platforms(compliance)
+        policies = [c.predicted or c.body for c in touched]
+        policies += [c.current for c in touched if c.current]
+        personas = self.compliance_personas(policies, assignments)
+        named_locations = self.named_locations(policies)
         problems = []
         for change in touched:
             policy = change.predicted or change.body
-            gaps = coverage_gaps(policy, covered)
-            if not gaps:
+            findings = preflight_findings(policy, assignments, personas, named_locations)
+            if not findings:
                 continue
             field = change.declared.field if change.declared is not None else ""
+            if change.current and gap_key(findings) <= gap_key(
+                    preflight_findings(change.current, assignments, personas, named_locations)):
+                self.warn(located(field, gap_message(policy, findings, existing=True)))
+                continue
+            refuse = any(f["refuse"] for f in findings.values())
             acknowledged = self.resource.context(field).acknowledge_lockout_risk
-            if acknowledged:
-                self.warn(gap_message(policy, gaps, True))
+            if not refuse:
+                self.warn(located(field, gap_message(policy, findings)))
+            elif acknowledged:
+                self.warn(gap_message(policy, findings, True))
             elif self.check_mode:
                 # An earlier task of the play may assign the compliance policy; check mode wrote nothing for it.
                 self.warn("%s (check mode: unless an earlier task assigns one, the task will refuse this)"
-                          % located(field, gap_message(policy, gaps, False)))
+                          % located(field, gap_message(policy, findings)))
             else:
-                problems.append(located(field, gap_message(policy, gaps, False)))
+                problems.append(located(field, gap_message(policy, findings)))
         if problems:
             raise PolicyInputError(problems)
 

@@ -23,6 +23,12 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     evaluate,
     sign_in_problems,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
+    COLLECTION as COMPLIANCE_COLLECTION,
+    ComplianceAssignments,
+    needs_compliant_device,
+    with_compliance,
+)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.policies import (
     COLLECTION,
     LIST_OPTION,
@@ -230,6 +236,7 @@ def shaped(evaluation, scenario):
     if satisfied is not None:
         out["access_granted"] = bool(evaluation.satisfied_by(set(satisfied)))
     out["access"], out["access_detail"] = access(evaluation, satisfied)
+    out["compliance_gap"] = [r.get("policy") for r in evaluation.compliance_gap()]
     return out
 
 
@@ -349,6 +356,24 @@ def graph_evaluate(graph, bodies):
     return out
 
 
+def compliance_assignments(module, sets, sign_ins):
+    """The tenant's assigned compliance policies (``ComplianceAssignments``), read once when a sign-in on a phone
+    does not state its compliance and a policy evaluated names ``compliantDevice``; None otherwise, or when the
+    application may not read them (a warning says so)."""
+    wanted = any(with_compliance(s, ComplianceAssignments([])) != s for s in sign_ins)
+    if not wanted or not any(needs_compliant_device(p) for policies in sets.values() for p in policies):
+        return None
+    try:
+        return ComplianceAssignments(list(module.graph.list(COMPLIANCE_COLLECTION, api_version="beta",
+                                                            query={"$expand": "assignments"})))
+    except GraphError as exc:
+        if exc.status not in (401, 403):
+            raise
+        module.warn("Compliance check skipped: the device compliance policies could not be read (%s); the "
+                    "application needs DeviceManagementConfiguration.Read.All for it." % exc.describe())
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # The task
 
@@ -391,6 +416,8 @@ def run_whatif(module):
 
     ScenarioResolver(graph, resolver, named_locations).resolve(scenarios)
     sign_ins = [sign_in(s, UNMANAGED_DEVICE) for s in scenarios]
+    assignments = compliance_assignments(module, sets, sign_ins) if params.get("compliance", True) else None
+    sign_ins = [with_compliance(s, assignments) for s in sign_ins]
     problems = []
     for scenario, signin in zip(scenarios, sign_ins):
         problems.extend("%s: %s" % (scenario.where("sign_in"), p) for p in sign_in_problems(signin))

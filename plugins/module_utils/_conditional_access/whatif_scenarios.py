@@ -79,6 +79,8 @@ DEVICE_PROPERTIES = (
     "operatingSystemVersion", "physicalIds", "profileType", "systemLabels", "trustType",
 )
 LIST_DEVICE_PROPERTIES = ("physicalIds", "systemLabels")
+# Shorter spellings of device properties: compliant is Graph's deviceInfo.isCompliant.
+DEVICE_ALIASES = {"compliant": "isCompliant"}
 AUTH_CONTEXT = re.compile(r"^c([1-9]|[1-9][0-9])$", re.IGNORECASE)
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 USER_SELECT = "id,displayName,userPrincipalName,userType"
@@ -328,7 +330,7 @@ def _check_device(scenario, device):
     out = {}
     problems = []
     for key, value in device.items():
-        name = _member(key, DEVICE_PROPERTIES)
+        name = _member(key, DEVICE_PROPERTIES) or DEVICE_ALIASES.get(_fold(key))
         if name is None:
             problems.append(_problem(scenario, "device", key, "is not a device filter property",
                                      ", ".join(DEVICE_PROPERTIES)))

@@ -10,6 +10,7 @@ order (a bounded heap when a limit is set), spilled to a temporary file as compa
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import (
     SOURCES, FilterError, Filters, entra_matches, exchange_matches, intune_matches, joined_matches, mam_matches)
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.compliance import ComplianceIndex, add_compliance
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.join import join_devices
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.sources import (
     add_statistics, entra_devices, exchange_devices, intune_devices, mam_registrations, resolve_users)
@@ -37,7 +38,7 @@ SORT_KEYS = {
 
 
 class Inventory:
-    def __init__(self, source, filters=None, server_side_filters=True, statistics=False, limit=None):
+    def __init__(self, source, filters=None, server_side_filters=True, statistics=False, limit=None, compliance=True):
         if source not in SOURCES:
             raise FilterError("source", "is not a source", source, ", ".join(SOURCES))
         self.source = source
@@ -48,6 +49,15 @@ class Inventory:
             raise FilterError("limit", "must be 1 or more", limit, "a positive integer, or no limit")
         self.limit = limit
         self.sent = {}
+        self.compliance = bool(compliance) and source in ("intune", "all")
+        self._index = None
+
+    def _compliance_index(self, graph):
+        """Each Intune device's policies and failing settings (None when not asked for)."""
+        if not self.compliance:
+            return None
+        self._index = ComplianceIndex()
+        return self._index.load(graph())
 
     def _rows(self, graph, exchange, users):
         filters, source = self.filters, self.source
@@ -62,7 +72,9 @@ class Inventory:
         if source == "intune":
             odata = filters.intune_filter() if self.server_side else None
             self.sent["intune"] = {"$filter": odata} if odata else {}
-            return (r for r in intune_devices(graph(), odata) if intune_matches(r, filters, users))
+            index = self._compliance_index(graph)
+            return (add_compliance(r, index) for r in intune_devices(graph(), odata)
+                    if intune_matches(r, filters, users))
         if source == "entra":
             self.sent["entra"] = {}
             return (r for r in entra_devices(graph()) if entra_matches(r, filters))
@@ -74,7 +86,9 @@ class Inventory:
         if self.statistics:
             ex_rows = list(ex_rows)
             add_statistics(exchange(), ex_rows)
-        joined = join_devices(ex_rows, intune_devices(graph()), entra_devices(graph()), mam_registrations(graph()))
+        index = self._compliance_index(graph)
+        joined = join_devices(ex_rows, intune_devices(graph()), entra_devices(graph()), mam_registrations(graph()),
+                              compliance=index)
         return (r for r in joined if joined_matches(r, filters, users))
 
     def collect(self, graph, exchange):
@@ -94,6 +108,9 @@ class Inventory:
         except BaseException:
             spill.close()  # the scratch file goes with a failed read too
             raise
+        finally:
+            if self._index is not None:
+                self._index.close()
         return spill, result
 
 

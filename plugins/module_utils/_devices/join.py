@@ -28,6 +28,7 @@ with the number of rows; records are read back one at a time.
 
 import json
 
+from ansible_collections.tenantguard.m365.plugins.module_utils._devices.compliance import add_compliance
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.scratch import Scratch
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.filters import (
@@ -79,6 +80,46 @@ def app_protection(mam):
     return "applied" if all(r.get("appliedPolicies") for r in outlook) else "missing"
 
 
+ANDROID_ENROLMENT = {"androidEnterpriseFullyManaged": "android_fully_managed",
+                     "androidEnterpriseDedicatedDevice": "android_dedicated",
+                     "androidEnterpriseCorporateWorkProfile": "android_corporate_work_profile"}
+APPLE_CORPORATE = ("appleBulkWithUser", "appleBulkWithoutUser", "deviceEnrollmentManager")
+
+
+def ownership(intune):
+    """``company`` or ``personal`` (beta ``ownerType``, else ``managedDeviceOwnerType``), None when unknown."""
+    value = intune.get("ownerType") or intune.get("managedDeviceOwnerType")
+    return value if value in ("company", "personal") else None
+
+
+def enrollment(intune, mam=None):
+    """How a phone is managed, for the report's groups:
+
+    * Android: ``android_fully_managed``, ``android_dedicated``, ``android_corporate_work_profile`` (the Android
+      Enterprise enrolment types), ``android_personal_work_profile`` (``deviceType`` ``androidForWork`` on another
+      enrolment type), ``android_device_administrator`` (the legacy enrolment: none of these);
+    * iOS/iPadOS: ``ios_corporate`` (Automated Device Enrollment, the enrolment manager, or owned by the company),
+      ``ios_personal`` (user or account-driven enrolment of a personal device);
+    * ``other_managed`` for another enrolled platform; ``mam_only`` for a phone known only by its app registrations;
+      ``unmanaged`` for one that only Exchange or Entra know.
+    """
+    if intune:
+        system = str(intune.get("operatingSystem") or "").lower()
+        kind = intune.get("deviceEnrollmentType")
+        if system.startswith("android"):
+            if kind in ANDROID_ENROLMENT:
+                return ANDROID_ENROLMENT[kind]
+            if intune.get("deviceType") == "androidForWork":
+                return "android_personal_work_profile"
+            if intune.get("deviceType") == "androidEnterprise":
+                return "android_fully_managed"
+            return "android_device_administrator"
+        if system.startswith("ios") or system.startswith("ipados"):
+            return "ios_corporate" if kind in APPLE_CORPORATE or ownership(intune) == "company" else "ios_personal"
+        return "other_managed"
+    return "mam_only" if mam else "unmanaged"
+
+
 def make_record(exchange=None, intune=None, entra=None, join=None, mam=None, mam_join=None):
     """A joined record: summary fields for reports, and each source's own fields under its name (``mam``: the
     phone's app registrations, one per app)."""
@@ -116,6 +157,11 @@ def make_record(exchange=None, intune=None, entra=None, join=None, mam=None, mam
         "compliance": compliance,
         "apps": sorted(set(r.get("app") for r in mam if r.get("app"))) if mam else [],
         "app_protection": app_protection(mam),
+        "ownership": ownership(it) if intune else None,
+        "enrollment": enrollment(intune, mam),
+        "compliance_policies": it.get("compliance_policies") or [],
+        "noncompliance_reasons": it.get("noncompliance_reasons") or [],
+        "grace_period_expires": it.get("grace_period_expires"),
         "last_seen": max(seen).strftime("%Y-%m-%dT%H:%M:%SZ") if seen else None,
         "exchange": exchange,
         "intune": intune,
@@ -251,9 +297,10 @@ def _apps(scratch, group):
                                                             (group,))]
 
 
-def join_devices(exchange_rows, intune_rows, entra_rows, mam_rows=None):
+def join_devices(exchange_rows, intune_rows, entra_rows, mam_rows=None, compliance=None):
     """Yield joined records: Exchange rows joined to nothing, Entra devices joined to nothing, then the Intune
-    devices with their parts, then the phones of app registrations that Intune does not know."""
+    devices with their parts (and their compliance from ``compliance``, a loaded ``ComplianceIndex``), then the
+    phones of app registrations that Intune does not know."""
     scratch = Scratch()
     try:
         db = scratch.db
@@ -277,7 +324,8 @@ def join_devices(exchange_rows, intune_rows, entra_rows, mam_rows=None):
                 "LEFT JOIN link_ex le ON le.iidx = i.idx LEFT JOIN ex e ON e.idx = le.eidx "
                 "LEFT JOIN link_en ln ON ln.iidx = i.idx LEFT JOIN en n ON n.idx = ln.enidx "
                 "LEFT JOIN link_grp lg ON lg.iidx = i.idx LEFT JOIN grp g ON g.rowid = lg.gid ORDER BY i.idx"):
-            yield make_record(exchange=_load(ex_data), intune=json.loads(it_data), entra=_load(en_data), join=how,
+            yield make_record(exchange=_load(ex_data), intune=add_compliance(json.loads(it_data), compliance),
+                              entra=_load(en_data), join=how,
                               mam=_apps(scratch, group), mam_join=mam_how)
         for group, ex_data, how, en_data in scratch.query(
                 "SELECT g.g, e.data, le.how, n.data FROM grp g "

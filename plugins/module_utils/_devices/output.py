@@ -25,7 +25,8 @@ CSV_COLUMNS = {
                  "ClientVersion", "DeviceAccessState", "DeviceAccessStateReason", "FirstSyncTime", "WhenChanged",
                  "LastSuccessSync", "Identity"),
     "intune": ("userPrincipalName", "deviceName", "operatingSystem", "osVersion", "model", "manufacturer",
-               "complianceState", "managementAgent", "lastSyncDateTime", "exchangeAccessState", "easDeviceId", "id"),
+               "complianceState", "managementAgent", "lastSyncDateTime", "exchangeAccessState", "easDeviceId", "id",
+               "deviceEnrollmentType", "ownerType", "noncompliance_reasons", "grace_period_expires"),
     "entra": ("displayName", "operatingSystem", "operatingSystemVersion", "model", "trustType", "isManaged",
               "isCompliant", "approximateLastSignInDateTime", "deviceId", "id"),
     "mam": ("userId", "deviceName", "platform", "platformVersion", "app", "applicationVersion", "deviceModel",
@@ -33,7 +34,8 @@ CSV_COLUMNS = {
             "intendedPolicies", "flaggedReasons", "id"),
     "all": ("user", "user_display_name", "device_name", "model", "os", "client_type", "access_state", "management",
             "compliance", "last_seen", "sources", "join", "exchange.DeviceId", "exchange.Identity", "intune.id",
-            "entra.id", "apps", "app_protection", "mam_join"),
+            "entra.id", "apps", "app_protection", "mam_join", "ownership", "enrollment", "noncompliance_reasons",
+            "grace_period_expires"),
 }
 
 
@@ -158,7 +160,7 @@ def csv_value(record, column):
     else:
         value = record.get(column)
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
+        return ("; " if column == "noncompliance_reasons" else " ").join(str(v) for v in value)
     if value is None:
         return ""
     return value

@@ -8,7 +8,9 @@ Not a public API.
   under Exchange's own names; optionally ``Get-MobileDeviceStatistics`` per mailbox for the sync
   times. Outlook for iOS and Android does not report ActiveSync sync times, so its rows carry
   ``LastSuccessSync: null`` and a ``StatisticsNote`` saying so; nothing is made up.
-* Intune: ``/deviceManagement/managedDevices`` with ``$select``.
+* Intune: beta ``/deviceManagement/managedDevices`` with ``$select`` (beta, because only beta carries ``ownerType``,
+  ``joinType`` and ``deviceType``, and names the Android Enterprise enrolment types that v1.0 shows as
+  ``unknownFutureValue``); the compliance of each device comes from ``compliance.py``.
 * Entra: ``/devices`` with ``$select`` and ``$top=999``.
 * Intune app protection: beta ``/deviceAppManagement/managedAppRegistrations`` with
   ``$expand=appliedPolicies,intendedPolicies,operations`` (beta, because only beta carries the registration's
@@ -27,7 +29,8 @@ STATISTICS_FIELDS = ("LastSuccessSync", "LastSyncAttemptTime", "Status")
 INTUNE_FIELDS = ("id", "deviceName", "operatingSystem", "osVersion", "model", "manufacturer", "complianceState",
                  "managementAgent", "managedDeviceOwnerType", "userId", "userPrincipalName", "userDisplayName",
                  "lastSyncDateTime", "enrolledDateTime", "exchangeAccessState", "exchangeAccessStateReason",
-                 "easDeviceId", "azureADDeviceId")
+                 "easDeviceId", "azureADDeviceId", "deviceEnrollmentType", "complianceGracePeriodExpirationDateTime",
+                 "ownerType", "joinType", "deviceType")
 ENTRA_FIELDS = ("id", "deviceId", "displayName", "operatingSystem", "operatingSystemVersion", "model", "manufacturer",
                 "trustType", "isManaged", "isCompliant", "accountEnabled", "approximateLastSignInDateTime",
                 "registrationDateTime")
@@ -117,7 +120,7 @@ def intune_devices(graph, odata_filter=None):
     query = {"$select": ",".join(INTUNE_FIELDS)}
     if odata_filter:
         query["$filter"] = odata_filter
-    for row in graph.list("/deviceManagement/managedDevices", query=query):
+    for row in graph.list("/deviceManagement/managedDevices", api_version="beta", query=query):
         yield dict((k, row.get(k)) for k in INTUNE_FIELDS)
 
 

@@ -33,6 +33,8 @@ class Summary:
         self.by_os = {}
         self.by_access_state = {}
         self.by_management = {}
+        self.by_enrollment = {}  # joined records: how each phone is managed (join.enrollment)
+        self.by_compliance = {}  # intune and joined records: Intune's complianceState
         self._mail_users = {}  # user -> [display name, has EAS, has Outlook mobile, EAS device count]
         self._unprotected = {}  # user id -> {user, display_name, devices: [...]}: Outlook without an applied policy
 
@@ -45,6 +47,9 @@ class Summary:
             _bump(self.by_os, record["os"])
             _bump(self.by_access_state, record["access_state"])
             _bump(self.by_management, record["management"])
+            _bump(self.by_enrollment, record.get("enrollment"))
+            if record.get("intune"):
+                _bump(self.by_compliance, record["intune"].get("complianceState"))
             exchange = record.get("exchange")
             self._outlook(record.get("mam"), record)
         elif self.source == "exchange":
@@ -58,6 +63,7 @@ class Summary:
             _bump(self.by_os, record.get("operatingSystem"))
             _bump(self.by_access_state, record.get("exchangeAccessState"))
             _bump(self.by_management, "managed")
+            _bump(self.by_compliance, record.get("complianceState"))
             exchange = None
         elif self.source == "mam":
             _bump(self.by_source, "mam")
@@ -123,6 +129,10 @@ class Summary:
             "by_management": self.by_management,
             "eas_only_users": eas_only if eas_only is not None else [],
         }
+        if self.source in ("intune", "all"):
+            out["by_compliance"] = self.by_compliance
+        if self.source == "all":
+            out["by_enrollment"] = self.by_enrollment
         unprotected = self.outlook_unprotected_users()
         if unprotected is not None:
             out["outlook_unprotected_users"] = unprotected

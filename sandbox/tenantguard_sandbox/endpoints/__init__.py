@@ -7,10 +7,10 @@ request's method and path serves it.
 
 from . import (batch, conditional_access, control, directory, exchange, intune, intune_rbac, login, msi,
                whatif)
-from . import app_registrations, intune_compliance, intune_enrollment
+from . import app_registrations, intune_compliance, intune_compliance_status, intune_enrollment, licensing
 
-AREAS = (control, login, msi, directory, conditional_access, whatif, intune, intune_rbac, intune_compliance,
-         intune_enrollment, batch, exchange, app_registrations)
+AREAS = (control, login, msi, directory, conditional_access, whatif, intune_compliance_status, intune, intune_rbac,
+         intune_compliance, intune_enrollment, batch, exchange, app_registrations, licensing)
 
 
 def route_table(sandbox):

@@ -69,10 +69,26 @@ def expand_removed(request):
 
 
 # -- managed devices --------------------------------------------------------------------------------
+# v1.0 does not know the Android Enterprise enrolment types beta added after ``unknownFutureValue``; Graph shows
+# such members of an evolvable enum as ``unknownFutureValue`` unless the client sends
+# ``Prefer: include-unknown-enum-members`` (https://learn.microsoft.com/graph/best-practices-concept, "Handling
+# future members in evolvable enumerations"; applied here to deviceEnrollmentType: **unverified** for Intune).
+V1_ENROLLMENT_TYPES = ("unknown", "userEnrollment", "deviceEnrollmentManager", "appleBulkWithUser",
+                       "appleBulkWithoutUser", "windowsAzureADJoin", "windowsBulkUserless", "windowsAutoEnrollment",
+                       "windowsBulkAzureDomainJoin", "windowsCoManagement", "windowsAzureADJoinUsingDeviceAuth",
+                       "appleUserEnrollment", "appleUserEnrollmentWithServiceAccount", "unknownFutureValue")
+DEVICE_NAVIGATIONS = ("deviceCompliancePolicyStates",)  # served by intune_compliance_status, never inline
+
+
 def render_device(obj, request):
     out = {"@odata.type": "#microsoft.graph.managedDevice"}
     version = request.version or "v1.0"
+    obj = {k: v for k, v in obj.items() if k not in DEVICE_NAVIGATIONS}
     out.update(defaults.complete(version, "managedDevice", project_onto(version, "managedDevice", obj)))
+    prefer = str(request.headers.get("Prefer") or "").lower() if hasattr(request, "headers") else ""
+    if (version == "v1.0" and out.get("deviceEnrollmentType") not in (None,) + V1_ENROLLMENT_TYPES
+            and "include-unknown-enum-members" not in prefer):
+        out["deviceEnrollmentType"] = "unknownFutureValue"
     return out
 
 

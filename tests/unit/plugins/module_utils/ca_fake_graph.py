@@ -41,14 +41,15 @@ class UnexpectedRequest(AssertionError):
 
 class Tenant:
     """Users, groups (members: user and group ids), directory role holders, named locations and
-    conditional access policies, as Graph JSON."""
+    conditional access policies, and device compliance policies (with their assignments), as Graph JSON."""
 
-    def __init__(self, users=(), groups=(), roles=None, named_locations=(), policies=()):
+    def __init__(self, users=(), groups=(), roles=None, named_locations=(), policies=(), compliance_policies=()):
         self.users = [dict(u) for u in users]
         self.groups = [dict(g) for g in groups]
         self.roles = dict((k, list(v)) for k, v in (roles or {}).items())  # role template id -> user ids
         self.named_locations = copy.deepcopy(list(named_locations))
         self.policies = copy.deepcopy(list(policies))
+        self.compliance_policies = copy.deepcopy(list(compliance_policies))
 
     def user(self, key):
         key = str(key).lower()
@@ -219,6 +220,8 @@ class FakeGraph:
                                   query)
         if lowered == "/serviceprincipals":
             return []
+        if lowered == "/devicemanagement/devicecompliancepolicies":
+            return copy.deepcopy(tenant.compliance_policies)
         raise UnexpectedRequest("no fake answer for %s %s" % (method, path))
 
     @staticmethod

@@ -76,8 +76,10 @@ def test_values_are_canonical_whatever_their_spelling():
     ({"expected_controls": ["sms"], "expected": "grant"}, "scenarios[0].expected_controls (scenario 's'): is not a "
                                                           "grant control (got 'sms')"),
     ({"satisfied_controls": ["block"]}, "is not a control a client satisfies (got 'block')"),
-    ({"device": {"compliant": True}}, "scenarios[0].device (scenario 's'): is not a device filter property "
-                                      "(got 'compliant')"),
+    ({"device": {"managed": True}}, "scenarios[0].device (scenario 's'): is not a device filter property "
+                                    "(got 'managed')"),
+    ({"device": {"compliant": "maybe"}}, "scenarios[0].device.isCompliant (scenario 's'): is not a boolean "
+                                         "(got 'maybe')"),
     ({"device": {"isCompliant": "yes"}}, "scenarios[0].device.isCompliant (scenario 's'): is not a boolean"),
     ({"device": "laptop"}, "scenarios[0].device (scenario 's'): is not a device (got 'laptop')"),
     ({"insider_risk": "none"}, "scenarios[0].insider_risk (scenario 's'): is not an insider risk level (got 'none'). "
