@@ -73,6 +73,8 @@ ROLE_VARIABLES = {
         "options": (
             "device_report_dir",
             "device_report_eas_only_rows",
+            "device_report_exchange_access",
+            "device_report_exchange_whatif",
             "device_report_filters",
             "device_report_phone_rows",
             "device_report_source",
@@ -83,6 +85,7 @@ ROLE_VARIABLES = {
         ),
         "internal": (
             "device_report_directory",
+            "device_report_exchange",
             "device_report_files",
             "device_report_inventory",
             "device_report_write",

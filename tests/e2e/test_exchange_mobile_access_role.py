@@ -141,3 +141,34 @@ def test_harden_without_entra_id_p1_converges_exchange_in_few_commands(run_playb
     assert counts[3] <= 4
     print("harden, Exchange layer commands: check %d, first run %d, check again %d, no-op %d" % tuple(counts))
     assert exo(graph_sandbox, "Get-ActiveSyncOrganizationSettings")[0]["DefaultAccessLevel"] == "Quarantine"
+
+
+def test_device_report_names_who_a_change_would_cut_off_and_the_sandbox_agrees(run_playbook, graph_sandbox, tmp_path):
+    """The device report's Exchange section: each device's access and what decides it; with a what-if (default
+    Quarantine, only Outlook allowed) the users it names as cut off are exactly those who, once the change is made in
+    the sandbox, have no allowed device left."""
+    import json as _json
+    report = tmp_path / "report"
+    whatif = {"default_access_level": "Quarantine",
+              "rules": [{"query_string": OUTLOOK, "characteristic": "DeviceModel", "access_level": "Allow"}]}
+    run = run_playbook(REPO / "playbooks" / "audit_devices.yml", extra_vars={
+        "device_report_dir": str(report), "device_report_exchange_access": True,
+        "device_report_exchange_whatif": whatif})
+    assert run.rc == 0, run.stdout[-3000:]
+    summary = _json.loads((report / "summary.json").read_text())["exchange_access"]
+    html = (report / "report.html").read_text()
+    assert 'id="exchange-access"' in html and "Who the change would cut off" in html
+    before = access(graph_sandbox)
+    assert summary["counts"]["devices"] == len(before)
+    # nothing was written by the report
+    assert set(s[0] for s in before.values()) == {"Allowed"}
+    exo(graph_sandbox, "New-ActiveSyncDeviceAccessRule", {"QueryString": OUTLOOK, "Characteristic": "DeviceModel",
+                                                         "AccessLevel": "Allow"})
+    exo(graph_sandbox, "Set-ActiveSyncOrganizationSettings", {"DefaultAccessLevel": "Quarantine"})
+    after = access(graph_sandbox)
+    mailboxes = set(s[3] for s in after.values())
+    cut_off = sorted(m for m in mailboxes if not any(s[0] == "Allowed" for s in after.values() if s[3] == m))
+    assert cut_off and sorted(u["mailbox"] for u in summary["cut_off_users"]) == cut_off
+    for user in summary["cut_off_users"]:
+        assert user["mailbox"] in html
+    assert sorted(d["DeviceId"] for d in summary["changes"]) == sorted(d for d, s in after.items() if s[0] != "Allowed")
