@@ -40,8 +40,9 @@ options:
   default_access_level:
     description:
       - The organisation's default access level to evaluate. Omitted, the tenant's current one.
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(Allow), V(Block), V(Quarantine).
     type: str
-    choices: [Allow, Block, Quarantine]
   return_devices:
     description:
       - Return every device in RV(devices); false returns only the changes and the lists of users.
@@ -145,7 +146,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module im
 from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.access import (
     DEVICE_FIELDS, MAILBOX_FIELDS, preview)
 from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.activesync import (
-    ACCESS_LEVELS, DeviceAccessRule, OrganizationSettings, desired_rules, rule_identity)
+    ACCESS_LEVEL, DeviceAccessRule, OrganizationSettings, desired_rules, rule_identity)
 from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.engine import read
 
 SPELLINGS = {"query_string": ("query_string", "QueryString"), "characteristic": ("characteristic", "Characteristic"),
@@ -175,6 +176,7 @@ def declared_rules(items):
 def run(module):
     params = module.params
     rules = declared_rules(params["rules"]) if params["rules"] is not None else None
+    level = ACCESS_LEVEL.convert(params["default_access_level"], "default_access_level")
     if params["purge"] and rules is None:
         raise ConfigError("purge", "applies only together with rules", value=True, kind="Option",
                           accepted="purge together with rules")
@@ -186,7 +188,6 @@ def run(module):
         else:
             declared = set(rule_identity(r["QueryString"], r["Characteristic"]).lower() for r in rules)
             rules = [r for r in current if DeviceAccessRule().key(r) not in declared] + rules
-    level = params["default_access_level"]
     if level is None:
         level = read(exchange, OrganizationSettings())[0].get("DefaultAccessLevel") or "Allow"
     devices = list(exchange.invoke("Get-MobileDevice", {"ResultSize": "Unlimited"}, select=DEVICE_FIELDS))
@@ -202,7 +203,7 @@ def run(module):
 def main():
     module = TenantGuardModule(argument_spec=dict(
         rules=dict(type="list", elements="dict"),
-        default_access_level=dict(type="str", choices=list(ACCESS_LEVELS)),
+        default_access_level=dict(type="str"),
         purge=dict(type="bool", default=False),
         return_devices=dict(type="bool", default=True),
     ), supports_check_mode=True)

@@ -47,11 +47,8 @@ MODULES = {"graph_request", "conditional_access_policy", "conditional_access_pol
            "backup_restore", "device_compliance_policy", "device_compliance_policy_info", "enrollment_restriction",
            "enrollment_restriction_info",
            "activesync_organization_settings", "activesync_device_access_rule", "mobile_device_mailbox_policy",
-<<<<<<< HEAD
-           "cas_mailbox_mobile", "activesync_quarantine", "managed_app_wipe", "activesync_access_info"}
-=======
-           "cas_mailbox_mobile", "activesync_quarantine", "managed_app_wipe", "license_readiness_info"}
->>>>>>> main
+           "cas_mailbox_mobile", "activesync_quarantine", "managed_app_wipe", "license_readiness_info",
+           "activesync_access_info"}
 TWIN_SALES_ID = "e0e0e0e0-0000-4000-8000-0000000000b2"
 CONTOSO = json.loads((Path(__file__).resolve().parents[2] / "sandbox" / "seeds" / "contoso.json")
                      .read_text(encoding="utf-8"))

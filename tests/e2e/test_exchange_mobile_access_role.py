@@ -172,3 +172,25 @@ def test_device_report_names_who_a_change_would_cut_off_and_the_sandbox_agrees(r
     for user in summary["cut_off_users"]:
         assert user["mailbox"] in html
     assert sorted(d["DeviceId"] for d in summary["changes"]) == sorted(d for d, s in after.items() if s[0] != "Allowed")
+
+
+def test_exchange_values_in_any_case_are_stored_and_reported_in_exchanges_spelling(run_playbook, graph_sandbox):
+    """Exchange takes its enum values in any case: so do the modules, and they report Exchange's spelling; the same
+    values in another case again change nothing."""
+    def steps(characteristic, level, default):
+        run = run_playbook("exchange_mobile_access.yml", extra_vars={"steps": [
+            {"module": "rule", "args": {"query_string": OUTLOOK, "characteristic": characteristic,
+                                        "access_level": level}},
+            {"module": "settings", "args": {"default_access_level": default}}]})
+        assert run.rc == 0, run.stdout[-3000:]
+        return run.output("exchange")
+
+    first = steps("devicemodel", "allow", "quarantine")
+    rule, settings = first["rule"][0], first["settings"][0]
+    assert not rule.get("failed") and not settings.get("failed"), (rule, settings)
+    assert rule["changed"] and settings["changed"]
+    assert [(r["Characteristic"], r["AccessLevel"]) for r in rule["rules"]] == [("DeviceModel", "Allow")]
+    assert settings["settings"]["DefaultAccessLevel"] == "Quarantine"
+    assert exo(graph_sandbox, "Get-ActiveSyncOrganizationSettings")[0]["DefaultAccessLevel"] == "Quarantine"
+    again = steps("DEVICEMODEL", "ALLOW", "QUARANTINE")
+    assert not again["rule"][0]["changed"] and not again["settings"][0]["changed"], again
