@@ -30,13 +30,15 @@ options:
   characteristic:
     description:
       - The device property the query string is matched against (C(Characteristic)).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(DeviceType), V(DeviceModel), V(DeviceOS), V(UserAgent), V(XMSWLHeader).
     type: str
-    choices: [DeviceType, DeviceModel, DeviceOS, UserAgent, XMSWLHeader]
   access_level:
     description:
       - C(AccessLevel) of the devices the rule matches. Required with O(state=present).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(Allow), V(Block), V(Quarantine).
     type: str
-    choices: [Allow, Block, Quarantine]
   state:
     description:
       - V(present) creates the rule or sets its access level; V(absent) removes it (nothing happens when there is
@@ -56,15 +58,19 @@ options:
         type: str
         required: true
       characteristic:
-        description: The device property the value is matched against.
+        description:
+          - The device property the value is matched against.
+          - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+            V(DeviceType), V(DeviceModel), V(DeviceOS), V(UserAgent), V(XMSWLHeader).
         type: str
         required: true
-        choices: [DeviceType, DeviceModel, DeviceOS, UserAgent, XMSWLHeader]
       access_level:
-        description: The access level of the matching devices.
+        description:
+          - The access level of the matching devices.
+          - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+            V(Allow), V(Block), V(Quarantine).
         type: str
         required: true
-        choices: [Allow, Block, Quarantine]
   purge:
     description:
       - With O(rules), remove every rule of the tenant that the list does not hold.
@@ -138,20 +144,20 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors impo
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import backup_options
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
 from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.activesync import (
-    ACCESS_LEVELS, CHARACTERISTICS, DeviceAccessRule, desired_rule, desired_rules)
+    DeviceAccessRule, desired_rule, desired_rules)
 from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.engine import converge, task_result
 
 
 def argument_spec():
     spec = dict(
         query_string=dict(type="str"),
-        characteristic=dict(type="str", choices=list(CHARACTERISTICS)),
-        access_level=dict(type="str", choices=list(ACCESS_LEVELS)),
+        characteristic=dict(type="str"),
+        access_level=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         rules=dict(type="list", elements="dict", options=dict(
             query_string=dict(type="str", required=True),
-            characteristic=dict(type="str", required=True, choices=list(CHARACTERISTICS)),
-            access_level=dict(type="str", required=True, choices=list(ACCESS_LEVELS)),
+            characteristic=dict(type="str", required=True),
+            access_level=dict(type="str", required=True),
         )),
         purge=dict(type="bool", default=False),
     )

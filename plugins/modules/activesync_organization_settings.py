@@ -26,8 +26,9 @@ options:
         administrators in O(admin_mail_recipients) are told); V(Block) refuses them.
       - Before setting V(Quarantine) or V(Block), add an allow rule for the clients that must keep working, such as
         C(Outlook for iOS and Android) (C(DeviceModel)).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(Allow), V(Block), V(Quarantine).
     type: str
-    choices: [Allow, Block, Quarantine]
   admin_mail_recipients:
     description:
       - C(AdminMailRecipients), the email addresses told when a device is quarantined. The list replaces the current

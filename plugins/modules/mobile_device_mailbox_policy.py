@@ -180,33 +180,39 @@ options:
   allow_bluetooth:
     description:
       - C(AllowBluetooth). Exchange's default is V(Allow).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(Allow), V(Disable), V(HandsfreeOnly).
     type: str
-    choices: [Allow, Disable, HandsfreeOnly]
   allow_smime_encryption_algorithm_negotiation:
     description:
       - C(AllowSMIMEEncryptionAlgorithmNegotiation). Exchange's default is V(AllowAnyAlgorithmNegotiation).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(AllowAnyAlgorithmNegotiation), V(BlockNegotiation), V(OnlyStrongAlgorithmNegotiation).
     type: str
-    choices: [AllowAnyAlgorithmNegotiation, BlockNegotiation, OnlyStrongAlgorithmNegotiation]
   max_calendar_age_filter:
     description:
       - C(MaxCalendarAgeFilter). Exchange's default is V(All).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(All), V(TwoWeeks), V(OneMonth), V(ThreeMonths), V(SixMonths).
     type: str
-    choices: [All, TwoWeeks, OneMonth, ThreeMonths, SixMonths]
   max_email_age_filter:
     description:
       - C(MaxEmailAgeFilter). Exchange's default is V(All).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(All), V(OneDay), V(ThreeDays), V(OneWeek), V(TwoWeeks), V(OneMonth).
     type: str
-    choices: [All, OneDay, ThreeDays, OneWeek, TwoWeeks, OneMonth]
   require_encryption_smime_algorithm:
     description:
       - C(RequireEncryptionSMIMEAlgorithm). Exchange's default is V(TripleDES).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(DES), V(TripleDES), V(RC240bit), V(RC264bit), V(RC2128bit).
     type: str
-    choices: [DES, TripleDES, RC240bit, RC264bit, RC2128bit]
   require_signed_smime_algorithm:
     description:
       - C(RequireSignedSMIMEAlgorithm). Exchange's default is V(SHA1).
+      - Accepted values, matched without regard to case (the result uses Exchange's spelling) -
+        V(SHA1), V(MD5).
     type: str
-    choices: [SHA1, MD5]
   min_password_complex_characters:
     description:
       - C(MinPasswordComplexCharacters). An integer from 1 to 4. Exchange's default is V(1).

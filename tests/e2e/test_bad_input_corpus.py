@@ -48,7 +48,7 @@ MODULES = {"graph_request", "conditional_access_policy", "conditional_access_pol
            "enrollment_restriction_info",
            "activesync_organization_settings", "activesync_device_access_rule", "mobile_device_mailbox_policy",
            "cas_mailbox_mobile", "activesync_quarantine", "managed_app_wipe", "license_readiness_info",
-           "conditional_access_rollout_readiness"}
+           "conditional_access_rollout_readiness", "activesync_access_info"}
 TWIN_SALES_ID = "e0e0e0e0-0000-4000-8000-0000000000b2"
 CONTOSO = json.loads((Path(__file__).resolve().parents[2] / "sandbox" / "seeds" / "contoso.json")
                      .read_text(encoding="utf-8"))

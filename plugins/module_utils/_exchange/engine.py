@@ -388,7 +388,9 @@ def argument_spec(fields):
         if field.kind == "bool":
             spec[field.option] = dict(type="bool")
         elif field.kind == "enum":
-            spec[field.option] = dict(type="str", choices=list(field.choices))
+            # no choices here: Exchange takes its enum values in any case, so the Field checks them (naming the
+            # option, the value and what is accepted) and the result carries Exchange's spelling
+            spec[field.option] = dict(type="str")
         elif field.kind == "int":
             spec[field.option] = dict(type="int")
         elif field.kind in ("smtp_list", "str_list"):
