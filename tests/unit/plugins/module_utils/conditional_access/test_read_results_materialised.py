@@ -15,7 +15,8 @@ import pytest
 PLUGINS = pathlib.Path(__file__).resolve().parents[5] / "plugins"
 PAGED = ("list", "pages")
 # Callables that go over their argument once and keep nothing of the iterator.
-CONSUMERS = ("list", "sorted", "tuple", "set", "dict", "split_memberships")
+# prefetched: the sign-in summary's read-ahead wrapper, itself iterated where the pages are read
+CONSUMERS = ("list", "sorted", "tuple", "set", "dict", "split_memberships", "prefetched")
 
 
 def _paged_calls(tree):
