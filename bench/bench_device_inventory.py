@@ -28,7 +28,6 @@ import json
 import math
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,27 +37,6 @@ import harness
 TARGET_SECONDS = 30.0
 TARGET_MB = 300.0
 
-
-def run_module(sb, arguments):
-    workdir = Path(sb.workdir)
-    args_path = workdir / "args.json"
-    args_path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
-    env = sb.ansible_environment(workdir, harness.collections_path(workdir))
-    env["PYTHONPATH"] = harness.collections_path(workdir)
-    module = harness.REPO / "plugins" / "modules" / "mobile_device_info.py"
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(module), str(args_path)], env=env, capture_output=True, text=True,
-                          cwd=str(workdir), check=False)
-    took = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
-    if done.returncode != 0:
-        raise SystemExit("module failed:\n%s\n%s" % (done.stdout[-4000:], done.stderr[-4000:]))
-    if peak_kb <= before:
-        raise SystemExit("the module's peak RSS could not be told apart from an earlier child's (%d KiB)" % before)
-    return took, cpu, peak_kb / 1024.0, json.loads(done.stdout)
 
 
 def main():
@@ -86,7 +64,7 @@ def main():
             skip = len(sb.requests())
             dest = str(Path(sb.workdir) / "devices.json")
             load = os.getloadavg()[0]
-            took, cpu, peak_mb, result = run_module(sb, {"source": "all", "dest": dest})
+            took, cpu, peak_mb, result = harness.run_module(sb, "mobile_device_info", {"source": "all", "dest": dest})
             with open(dest, encoding="utf-8") as stream:
                 written = sum(1 for line in stream if line.startswith("{"))
             log = sb.requests()[skip:]

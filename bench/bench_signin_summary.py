@@ -17,11 +17,8 @@ import argparse
 import json
 import math
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import harness
@@ -39,27 +36,6 @@ def process_cpu(pid):
     except (OSError, ValueError, IndexError):
         return None
 
-
-def run_module(sb, arguments):
-    workdir = Path(sb.workdir)
-    args_path = workdir / "args.json"
-    args_path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
-    env = sb.ansible_environment(workdir, harness.collections_path(workdir))
-    env["PYTHONPATH"] = harness.collections_path(workdir)
-    module = harness.REPO / "plugins" / "modules" / "conditional_access_rollout_readiness.py"
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(module), str(args_path)], env=env, capture_output=True, text=True,
-                          cwd=str(workdir), check=False)
-    took = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
-    if done.returncode != 0:
-        raise SystemExit("module failed:\n%s\n%s" % (done.stdout[-4000:], done.stderr[-4000:]))
-    if peak_kb <= before:
-        raise SystemExit("the module's peak RSS could not be told apart from an earlier child's (%d KiB)" % before)
-    return took, cpu, peak_kb / 1024.0, json.loads(done.stdout)
 
 
 def main():
@@ -80,7 +56,7 @@ def main():
             skip = len(sb.requests())
             load = os.getloadavg()[0]
             sandbox_before = process_cpu(sb.process.pid)
-            took, cpu, peak_mb, result = run_module(sb, {
+            took, cpu, peak_mb, result = harness.run_module(sb, "conditional_access_rollout_readiness", {
                 "policies": [SIGN_IN_POLICY["displayName"]], "window_end": "2026-12-06T00:00:00Z",
                 "window_days": days, "max_users_listed": 50})
             sandbox_after = process_cpu(sb.process.pid)

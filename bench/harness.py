@@ -6,6 +6,7 @@ wall times are given with a baseline measured in the same run where one exists.
 """
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,3 +94,26 @@ def report(name, rows, figures):
 def load():
     """The one-minute load average and the CPU count, to print beside wall times."""
     return {"load_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count() or 1}
+
+
+def run_module(sb, name, arguments):
+    """Run module ``name`` once as Ansible would, against ``sb``: (wall s, CPU s, peak RSS MB, its result)."""
+    workdir = Path(sb.workdir)
+    args_path = workdir / "args.json"
+    args_path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
+    env = sb.ansible_environment(workdir, collections_path(workdir))
+    env["PYTHONPATH"] = collections_path(workdir)
+    module = REPO / "plugins" / "modules" / ("%s.py" % name)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, str(module), str(args_path)], env=env, capture_output=True, text=True,
+                          cwd=str(workdir), check=False)
+    took = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
+    if done.returncode != 0:
+        raise SystemExit("module failed:\n%s\n%s" % (done.stdout[-4000:], done.stderr[-4000:]))
+    if peak_kb <= before:
+        raise SystemExit("the module's peak RSS could not be told apart from an earlier child's (%d KiB)" % before)
+    return took, cpu, peak_kb / 1024.0, json.loads(done.stdout)
