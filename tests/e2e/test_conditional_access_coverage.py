@@ -106,8 +106,8 @@ def test_coverage_of_the_baseline_declared_and_of_the_tenant(run_playbook, graph
         ("member of All Staff", p, c) for p in ("iOS", "android") for c in ("browser", "mobileAppsAndDesktopClients"))
     assert live["counts"]["no_compliance_policy"] == 4
     assert sorted((r["persona"], r["platform"], r["emergency"]) for r in live["compliance_gaps"]) == sorted(
-        (persona, p, emergency) for persona, emergency in (("member of All Staff", False),
-                                                            ("breakglass1@contoso.onmicrosoft.com", True))
+        (persona, p, emergency)
+        for persona, emergency in (("member of All Staff", False), ("breakglass1@contoso.onmicrosoft.com", True))
         for p in ("iOS", "android"))
     assert all(r["required_by"] == ["Live: Azure portal from compliant devices"] and r["compliance_policies"] == []
                for r in live["compliance_gaps"])

@@ -37,7 +37,7 @@ def rules(draw):
     # Most rules aim at one device's own values, so that a block, a quarantine and an allow rule often meet on it.
     target = draw(st.sampled_from(DEVICES))
     out, seen = [], set()
-    for _ in range(draw(st.integers(0, 6))):
+    for _rule in range(draw(st.integers(0, 6))):
         characteristic = draw(st.sampled_from(CHARACTERISTICS[:3]))
         own = str(target.get(exchange_activesync.DEVICE_FIELD[characteristic]) or "x")
         query = draw(st.one_of(st.just(own), st.just(own), st.sampled_from(VALUES[characteristic])).flatmap(cased))

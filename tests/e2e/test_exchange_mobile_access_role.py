@@ -57,7 +57,7 @@ def test_preview_names_exactly_what_the_sandbox_then_does(run_playbook, graph_sa
         planned = device["planned"]
         assert after[device["DeviceId"]][:3] == (planned["DeviceAccessState"], planned["DeviceAccessStateReason"],
                                                  planned["DeviceAccessControlRule"])
-    assert sorted(d["DeviceId"] for d in preview["changes"]) == sorted(d for d in after if after[d] [0] != "Allowed")
+    assert sorted(d["DeviceId"] for d in preview["changes"]) == sorted(d for d in after if after[d][0] != "Allowed")
     # Outlook stays allowed, by its rule
     assert all(s[:3] == ("Allowed", "DeviceRule", OUTLOOK + " (DeviceModel)") for d, s in after.items()
                if s[3] in ("adele", "diego", "megan") or d == "9E427287472A543DAB4C7D7880951391")
@@ -162,8 +162,8 @@ def test_device_report_names_who_a_change_would_cut_off_and_the_sandbox_agrees(r
     assert summary["counts"]["devices"] == len(before)
     # nothing was written by the report
     assert set(s[0] for s in before.values()) == {"Allowed"}
-    exo(graph_sandbox, "New-ActiveSyncDeviceAccessRule", {"QueryString": OUTLOOK, "Characteristic": "DeviceModel",
-                                                         "AccessLevel": "Allow"})
+    exo(graph_sandbox, "New-ActiveSyncDeviceAccessRule",
+        {"QueryString": OUTLOOK, "Characteristic": "DeviceModel", "AccessLevel": "Allow"})
     exo(graph_sandbox, "Set-ActiveSyncOrganizationSettings", {"DefaultAccessLevel": "Quarantine"})
     after = access(graph_sandbox)
     mailboxes = set(s[3] for s in after.values())

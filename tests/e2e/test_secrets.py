@@ -36,6 +36,7 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,
 PERMISSIONS = ["User.Read.All", "Group.Read.All", "Directory.Read.All", "RoleManagement.Read.Directory",
                "Application.Read.All", "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess",
                "DeviceManagementApps.ReadWrite.All", "DeviceManagementManagedDevices.Read.All",
+               "DeviceManagementConfiguration.ReadWrite.All", "DeviceManagementServiceConfig.ReadWrite.All",
                "Exchange.ManageAsApp"]
 READ_ONLY = ["User.Read.All", "Group.Read.All", "Directory.Read.All", "RoleManagement.Read.Directory",
              "Application.Read.All", "Policy.Read.All", "DeviceManagementApps.Read.All"]
@@ -302,8 +303,10 @@ def test_certificates_pem_encrypted_pem_and_pfx(graph_sandbox, collections_path,
     pem, pem_cert, pem_key = certificate(credentials, "plain", "pem")
     locked, locked_cert, locked_key = certificate(credentials, "locked", "pem", password)
     pfx, pfx_cert, pfx_key = certificate(credentials, "bundle", "pfx", password)
+    # The example vars converge Exchange Online's mobile access layer too: Exchange Administrator.
     app = graph_sandbox.seed_app(permissions=PERMISSIONS, display_name="Certificate automation",
-                                 key_credentials=[{"key": c} for c in (pem_cert, locked_cert, pfx_cert)])
+                                 key_credentials=[{"key": c} for c in (pem_cert, locked_cert, pfx_cert)],
+                                 directory_roles=["Exchange Administrator"])
 
     def env(path, secret=None):
         return runs.env(AZURE_CLIENT_ID=app["appId"], AZURE_CLIENT_SECRET=None, AZURE_CLIENT_CERTIFICATE_PATH=path,
