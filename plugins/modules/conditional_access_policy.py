@@ -244,6 +244,30 @@ options:
         description: Its display name, as the tenant spells it.
         type: str
         required: true
+  compliance_policies_planned:
+    description:
+      - The device compliance policies that an earlier task of the play writes before this one, in Graph JSON as
+        M(tenantguard.m365.device_compliance_policy) returns them (its C(device_compliance_policies) result, from a
+        check-mode run too, where a policy to be created has no C(id)): C(@odata.type), C(displayName) and
+        C(assignments) with their C(target) (group ids, all users, all devices); other properties are ignored.
+      - The compliance pre-flight (see O(acknowledge_lockout_risk)) then reads the tenant's compliance policies with
+        these in place of the stored ones of the same C(id), or else of the same C(displayName) (case ignored), and
+        added when they match none; less those of O(compliance_policies_removed).
+      - With this option or O(compliance_policies_removed) set, check mode refuses a policy the pre-flight would
+        refuse, as a real run does, since the earlier task is accounted for; without both, check mode only warns
+        (an earlier task may assign a compliance policy that check mode did not write). An empty list says that no
+        earlier task writes any.
+      - The tenant_hardening role passes what its device compliance check found, so that a conditional access
+        policy that needs a compliance policy nobody assigns fails the run before anything is written.
+    type: list
+    elements: dict
+  compliance_policies_removed:
+    description:
+      - The stored device compliance policies that an earlier task of the play deletes (by purge or C(state=absent)),
+        by id or display name (case ignored), as the C(actions) of M(tenantguard.m365.device_compliance_policy) name
+        them. The compliance pre-flight leaves them out. See O(compliance_policies_planned).
+    type: list
+    elements: str
   acknowledge_unusable_emergency_access:
     description:
       - Go on although a user of O(emergency_access) is disabled (C(accountEnabled) false), or its groups have no
@@ -385,6 +409,31 @@ EXAMPLES = r'''
       replacement_display_name: Mobile - app protection
   check_mode: true
 
+- name: Plan the compliance policies that the compliant-device requirement needs
+  tenantguard.m365.device_compliance_policy:
+    device_compliance_policies:
+      - {display_name: TG - iOS - Level 2, platform: ios, baseline: level2, assignments: {all_users: true}}
+      - {display_name: TG - Android work profile - Level 2, platform: android_work_profile, baseline: level2,
+         assignments: {all_users: true}}
+  check_mode: true
+  register: compliance_plan
+
+- name: Check the policy in check mode as the real run will find it, the compliance policies above written
+  tenantguard.m365.conditional_access_policy:
+    display_name: TG - Compliant phones
+    policy_state: enabled
+    emergency_access: {groups: [Emergency Access]}
+    conditions:
+      users: {include_users: [All], exclude_groups: [Emergency Access]}
+      applications: {include_applications: [Office365]}
+      platforms: {include_platforms: [iOS, android]}
+      client_app_types: [all]
+    grant_controls: {built_in_controls: [compliantDevice]}
+    compliance_policies_planned: "{{ compliance_plan.device_compliance_policies }}"
+    compliance_policies_removed: >-
+      {{ compliance_plan.actions | selectattr('action', 'eq', 'deleted') | map(attribute='id') | list }}
+  check_mode: true
+
 - name: Delete a policy
   tenantguard.m365.conditional_access_policy:
     display_name: TG - Old policy
@@ -476,7 +525,13 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
     resolve_all,
     validated_items,
 )
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
+    PLANNED_OPTION,
+    REMOVED_OPTION,
+    planned_problems,
+)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.guards import Guards, guard_options
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.migration import (
     OPTION as MIGRATE,
     migrate,
@@ -510,6 +565,8 @@ def argument_spec():
         declared_authentication_strengths=dict(type="list", elements="str"),
         known_named_locations=dict(type="list", elements="dict", options=dict(
             id=dict(type="str", required=True), display_name=dict(type="str", required=True))),
+        compliance_policies_planned=dict(type="list", elements="dict"),
+        compliance_policies_removed=dict(type="list", elements="str"),
     )
     spec.update(guard_options())
     spec.update(purge_options())
@@ -521,9 +578,22 @@ def argument_spec():
 CA_DESIGNATING = DESIGNATING | frozenset(["acknowledge_lockout_risk"])
 
 
+def compliance_plan(params):
+    """``(planned, removed)`` of compliance_policies_planned and compliance_policies_removed, checked before any
+    request; None when neither is set."""
+    planned, removed = params.get(PLANNED_OPTION), params.get(REMOVED_OPTION)
+    problems = planned_problems(planned, removed)
+    if problems:
+        raise PolicyInputError(problems)
+    if planned is None and removed is None:
+        return None
+    return list(planned or []), list(removed or [])
+
+
 def run(module):
     params = dict(module.params)
     api_version = params["api_version"]
+    plan = compliance_plan(params)
     if params[LIST_OPTION] is not None:
         params[LIST_OPTION] = validated_items(params)
         for index, item in enumerate(params[LIST_OPTION]):
@@ -544,12 +614,14 @@ def run(module):
             emergency = resolve_all([], resolver, params["emergency_access"], module.warn)
         resource.emergency_access = emergency
         resource.contexts[MIGRATE] = ItemContext(params["acknowledge_lockout_risk"])
+        resource.compliance_plan = plan
         engine = ConditionalAccessEngine.for_task(module, resource, resolver, api_version)
         return migrate(engine, params)
 
     task = prepare_task(module, params, validated=True)
     engine, resource = task.engine, task.resource
     engine.guards = Guards(params)
+    resource.compliance_plan = plan
     declared = task.declared
     if params[LIST_OPTION] is not None:
         result = engine.converge_set(declared, purge=params["purge"], purge_name_pattern=params["purge_name_pattern"])

@@ -30,6 +30,13 @@ Only iOS and Android are checked: a policy for all platforms (no platform condit
 them too, since it requires a compliant phone just the same; Windows, macOS and Linux compliance is not this
 collection's to manage, so those platforms are left out rather than guessed.
 
+When an earlier task of the play writes compliance policies (``tenant_hardening`` converges them just before the
+conditional access policies), the pre-flight counts them: ``planned_compliance`` lays the policies that task plans
+(as ``device_compliance_policy`` returns them, ``compliance_policies_planned``) over the tenant's, replacing a stored
+policy of the same id, else of the same display name (case ignored), and adding the others, less the stored policies
+that task deletes (``compliance_policies_removed``, by id or display name). Check mode then refuses exactly what the
+real run would, before anything of the play is written.
+
 The read needs ``DeviceManagementConfiguration.Read.All``; without it the pre-flight is skipped with a warning, since
 refusing for want of a read permission would block tenants that manage devices elsewhere.
 """
@@ -42,6 +49,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
 )
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.rules import (
     grant_items, policy_label)
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.spec import is_guid
 
 COLLECTION = "/deviceManagement/deviceCompliancePolicies"
 # The compliance policy types of each conditional access platform (conditions.platforms values).
@@ -52,6 +60,12 @@ MOBILE_PLATFORMS = ("iOS", "android")
 MODERN_CLIENTS = ("browser", "mobileAppsAndDesktopClients")
 ALL_USERS = "alllicensedusersassignmenttarget"
 ALL_DEVICES = "alldevicesassignmenttarget"
+PLANNED_OPTION = "compliance_policies_planned"
+REMOVED_OPTION = "compliance_policies_removed"
+GROUP_TARGETS = ("groupassignmenttarget", "exclusiongroupassignmenttarget")
+TARGET_KINDS = GROUP_TARGETS + (ALL_USERS, ALL_DEVICES)
+PLANNED_ACCEPTED = ("Accepted: the policies tenantguard.m365.device_compliance_policy returns "
+                    "(device_compliance_policies), Graph JSON with @odata.type, displayName and assignments")
 
 
 def _kind(value):
@@ -246,15 +260,19 @@ def gap_key(findings):
     return set((platform, row["persona"]) for platform, found in findings.items() for row in found["gaps"])
 
 
-def gap_message(policy, findings, acknowledged=False, existing=False):
+def gap_message(policy, findings, acknowledged=False, existing=False, planned=False):
+    """The pre-flight's sentence about ``policy``; ``planned``: the compliance policies the play writes before the
+    task were counted (``compliance_policies_planned``)."""
     platforms = [p for p in MOBILE_PLATFORMS if p in findings]
     parts = []
     for platform in platforms:
         found = findings[platform]
         parts.append("on %s for %s (%s)" % (platform, ", ".join(r["persona"] for r in found["gaps"]), found["why"]))
     text = ("Compliance pre-flight: %s requires a compliant device on %s, but no device compliance policy for %s is "
-            "assigned to some of the users it applies to: %s" % (
-                policy_label(policy), " and ".join(platforms), " or ".join(platforms), "; ".join(parts)))
+            "assigned to some of the users it applies to%s: %s" % (
+                policy_label(policy), " and ".join(platforms), " or ".join(platforms),
+                " (counting the compliance policies the play writes before it)" if planned else "",
+                "; ".join(parts)))
     if existing:
         return text + ". The policy is already enforced with this gap; this task does not change it."
     if acknowledged:
@@ -264,3 +282,72 @@ def gap_message(policy, findings, acknowledged=False, existing=False):
     return text + ("; nothing was changed. Fix: assign a compliance policy for the platform to them "
                    "(tenantguard.m365.device_compliance_policy), exclude the platform "
                    "(conditions.platforms.exclude_platforms), or set acknowledge_lockout_risk: true to accept the risk.")
+
+
+def _key(value):
+    return str(value or "").strip().lower()
+
+
+def planned_problems(planned, removed):
+    """What is wrong with ``compliance_policies_planned`` and ``compliance_policies_removed``: one sentence per
+    problem, naming the option, the value and what is accepted (empty when both are usable)."""
+    problems = []
+    for index, policy in enumerate(planned or ()):
+        field = "%s[%d]" % (PLANNED_OPTION, index)
+        if not isinstance(policy, dict):
+            problems.append("%s: is not a compliance policy (got %r). %s." % (field, policy, PLANNED_ACCEPTED))
+            continue
+        kind = policy.get("@odata.type")
+        if not isinstance(kind, str) or not _kind(kind).endswith("compliancepolicy"):
+            problems.append("%s.@odata.type: is not a device compliance policy type (got %r). Accepted: a compliance "
+                            "policy type as device_compliance_policy returns it, such as "
+                            "#microsoft.graph.iosCompliancePolicy or #microsoft.graph.androidWorkProfileCompliancePolicy."
+                            % (field, kind))
+        if not any(isinstance(policy.get(k), str) and policy.get(k).strip() for k in ("id", "displayName")):
+            problems.append("%s: names no policy (got id %r, displayName %r). Accepted: a displayName, or the id of a "
+                            "stored policy." % (field, policy.get("id"), policy.get("displayName")))
+        assignments = policy.get("assignments")
+        if assignments is None:
+            continue
+        if not isinstance(assignments, list):
+            problems.append("%s.assignments: is not a list (got %r). %s." % (field, assignments, PLANNED_ACCEPTED))
+            continue
+        for number, assignment in enumerate(assignments):
+            where = "%s.assignments[%d].target" % (field, number)
+            target = assignment.get("target") if isinstance(assignment, dict) else None
+            target_kind = _kind(target.get("@odata.type")) if isinstance(target, dict) else None
+            if target_kind not in TARGET_KINDS:
+                problems.append("%s: is not an assignment target (got %r). Accepted: {\"@odata.type\": "
+                                "\"#microsoft.graph.groupAssignmentTarget\", \"groupId\": \"<group id>\"}, "
+                                "exclusionGroupAssignmentTarget, allLicensedUsersAssignmentTarget or "
+                                "allDevicesAssignmentTarget." % (where, target if target is not None else assignment))
+            elif target_kind in GROUP_TARGETS and not is_guid(target.get("groupId")):
+                problems.append("%s.groupId: is not a group id (got %r). Accepted: the object id (a GUID) of the "
+                                "group, as device_compliance_policy returns it." % (where, target.get("groupId")))
+    for index, value in enumerate(removed or ()):
+        if not isinstance(value, str) or not value.strip():
+            problems.append("%s[%d]: names no policy (got %r). Accepted: the id or display name of a stored compliance "
+                            "policy that an earlier task deletes." % (REMOVED_OPTION, index, value))
+    return problems
+
+
+def planned_compliance(stored, planned=None, removed=None):
+    """The tenant's compliance policies as an earlier task of the play leaves them: ``stored`` (the tenant's, as Graph
+    returns them) with each policy of ``planned`` in place of the stored ones of the same id, or else of the same
+    display name (case ignored), and added when it matches none; less the stored ones ``removed`` names (ids or
+    display names, case ignored). A planned policy without an id (one check mode would create) matches by name."""
+    gone = set(_key(v) for v in removed or () if _key(v))
+    planned = [p for p in planned or () if isinstance(p, dict)]
+    by_id = set(_key(p.get("id")) for p in planned if _key(p.get("id")))
+    by_name = set(_key(p.get("displayName")) for p in planned if _key(p.get("displayName")))
+    kept = []
+    for policy in stored or ():
+        key, name = _key(policy.get("id")), _key(policy.get("displayName"))
+        if (key and key in gone) or (name and name in gone):
+            continue
+        if key and key in by_id:
+            continue
+        if name and name in by_name:
+            continue
+        kept.append(policy)
+    return kept + planned

@@ -57,7 +57,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import GraphError, TenantGuardError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.compliance_coverage import (
     COLLECTION as COMPLIANCE_COLLECTION, ComplianceAssignments, gap_key, gap_message, named_users,
-    needs_compliant_device, preflight_findings, preflight_personas, targeted_platforms)
+    needs_compliant_device, planned_compliance, preflight_findings, preflight_personas, targeted_platforms)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.templates import (
     PLACEHOLDER_EXCLUDED_USER,
@@ -218,6 +218,9 @@ class ConditionalAccessPolicyType(ResourceType):
         self.lockout_guard = True
         # user id -> transitive group ids, read when the lockout guard needs it (set by the engine).
         self.groups_of = None
+        # (planned, removed): the compliance policies an earlier task of the play writes and deletes
+        # (compliance_policies_planned, compliance_policies_removed); None when the task was not told.
+        self.compliance_plan = None
 
     def context(self, field):
         return self.contexts.get(field) or ItemContext()
@@ -613,11 +616,17 @@ class ConditionalAccessEngine(ResourceEngine):
 
     def compliance_assignments(self):
         """The tenant's device compliance policies with their assignments (``ComplianceAssignments``): one paged
-        read, kept for the task; None when the application may not read them (a warning says so)."""
+        read, kept for the task, with the policies an earlier task of the play writes laid over them and those it
+        deletes left out (``planned_compliance``, when the task was told); None when the application may not read
+        them (a warning says so)."""
         if getattr(self, "_compliance", False) is False:
             try:
-                self._compliance = ComplianceAssignments(list(self.graph.list(
-                    COMPLIANCE_COLLECTION, api_version="beta", query={"$expand": "assignments"})))
+                stored = list(self.graph.list(COMPLIANCE_COLLECTION, api_version="beta",
+                                              query={"$expand": "assignments"}))
+                plan = getattr(self.resource, "compliance_plan", None)
+                if plan is not None:
+                    stored = planned_compliance(stored, plan[0], plan[1])
+                self._compliance = ComplianceAssignments(stored)
             except GraphError as exc:
                 if exc.status not in (401, 403):
                     raise
@@ -648,8 +657,10 @@ class ConditionalAccessEngine(ResourceEngine):
         compliance policy assigned to them (``_conditional_access.compliance_coverage.preflight_findings``), unless its
         item acknowledges the lockout risk (then a warning); a narrower gap is a warning, and so is a gap the policy
         already had while enforced (this task does not change it). In check mode a refusal is a warning too: an
-        earlier task of the play may assign the compliance policy, which check mode did not write. The compliance
-        policies are read once, and only when such a policy is written."""
+        earlier task of the play may assign the compliance policy, which check mode did not write; unless the task
+        was told what the earlier tasks write (``compliance_policies_planned``, ``compliance_policies_removed``):
+        then check mode refuses exactly what the real run would. The compliance policies are read once, and only
+        when such a policy is written."""
         if not getattr(self.resource, "lockout_guard", True):
             return
         touched = [c for c in changes if c.action in ("create", "update")
@@ -677,17 +688,18 @@ class ConditionalAccessEngine(ResourceEngine):
                 self.warn(located(field, gap_message(policy, findings, existing=True)))
                 continue
             refuse = any(f["refuse"] for f in findings.values())
+            planned = getattr(self.resource, "compliance_plan", None) is not None
             acknowledged = self.resource.context(field).acknowledge_lockout_risk
             if not refuse:
-                self.warn(located(field, gap_message(policy, findings)))
+                self.warn(located(field, gap_message(policy, findings, planned=planned)))
             elif acknowledged:
-                self.warn(gap_message(policy, findings, True))
-            elif self.check_mode:
+                self.warn(gap_message(policy, findings, True, planned=planned))
+            elif self.check_mode and not planned:
                 # An earlier task of the play may assign the compliance policy; check mode wrote nothing for it.
                 self.warn("%s (check mode: unless an earlier task assigns one, the task will refuse this)"
                           % located(field, gap_message(policy, findings)))
             else:
-                problems.append(located(field, gap_message(policy, findings)))
+                problems.append(located(field, gap_message(policy, findings, planned=planned)))
         if problems:
             raise PolicyInputError(problems)
 
