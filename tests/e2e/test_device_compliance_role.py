@@ -193,6 +193,6 @@ class TestHardening:
         assert "compliance" in run.stdout.lower() and COMPLIANT_PHONES["display_name"] in run.stdout
         stored_ca = [p["displayName"] for p in stored(graph_sandbox, "conditionalAccessPolicies")]
         assert COMPLIANT_PHONES["display_name"] not in stored_ca
-        # The check-mode pass only warns (a task before the policies may assign a compliance policy), so the writes
-        # before the conditional access task (app protection, the enrolment restriction) are made before the refusal.
-        assert not [w for w in graph_writes(graph_sandbox) if w[1] in ("policies", "deviceCompliancePolicies")]
+        # The conditional access check counts the compliance policies the device compliance check plans (none here)
+        # and refuses the policy before anything is written: no app protection, no enrolment restriction.
+        assert graph_writes(graph_sandbox) == []
