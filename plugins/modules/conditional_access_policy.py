@@ -248,8 +248,8 @@ options:
     description:
       - The device compliance policies that an earlier task of the play writes before this one, in Graph JSON as
         M(tenantguard.m365.device_compliance_policy) returns them (its C(device_compliance_policies) result, from a
-        check-mode run too, where a policy to be created has no C(id)): C(@odata.type), C(displayName) and
-        C(assignments) with their C(target) (group ids, all users, all devices); other properties are ignored.
+        check-mode run too, where a policy to be created has no C(id)). What counts is C(@odata.type), C(displayName)
+        and C(assignments) with their C(target) (group ids, all users, all devices); other properties are ignored.
       - The compliance pre-flight (see O(acknowledge_lockout_risk)) then reads the tenant's compliance policies with
         these in place of the stored ones of the same C(id), or else of the same C(displayName) (case ignored), and
         added when they match none; less those of O(compliance_policies_removed).

@@ -98,8 +98,8 @@ class TestHardening:
         for args in ([], ["--check", "--diff"]):
             run, rows = harden(run_playbook, graph_sandbox, extra, *args)
             assert run.rc != 0, (args, run)
-            print("\n%s refused run: %s\n%s" % (" ".join(args) or "apply", counts(rows),
-                                               run.stdout.split("fatal:", 1)[1].strip().splitlines()[0]))
+            message = run.stdout.split("fatal:", 1)[1].strip().splitlines()[0]
+            print("\n%s refused run: %s\n%s" % (" ".join(args) or "apply", counts(rows), message))
             assert writes(rows) == [], (args, writes(rows))
             # The run stopped at the conditional access check, in check mode, before app protection.
             failed = run.stdout.split("fatal:", 1)[1]
