@@ -32,10 +32,11 @@ ANDROID_EVERYONE = {"display_name": "TG - Android work profile - Level 2", "plat
                     "assignments": {"all_users": True}}
 
 
-def tenant_vars(tmp_path, compliance, name="tenant.yml"):
+def tenant_vars(tmp_path, compliance, name="tenant.yml", **extra):
     """The example vars with the enforced compliant-phone policy for everyone, and ``compliance`` as the device
     compliance policies (the example's own one replaced)."""
     tenant = yaml.safe_load((conftest.REPO / "playbooks" / "vars" / "contoso.yml").read_text(encoding="utf-8"))
+    tenant.update(extra)
     tenant["conditional_access_policies"] = tenant["conditional_access_policies"] + [EVERYONE_COMPLIANT]
     tenant["device_compliance_policies"] = compliance
     path = tmp_path / name
@@ -107,6 +108,11 @@ class TestHardening:
             assert EVERYONE_COMPLIANT["display_name"] in failed
             assert "counting the compliance policies the play writes before it" in failed
             assert "on android for" in failed and "everyone it applies to there would be blocked" in failed
+            # Named as the user wrote it: the variable and item, and the group the compliance policy assigns by name.
+            assert "conditional_access_policies[1] ('%s'): Compliance pre-flight" % EVERYONE_COMPLIANT["display_name"] \
+                in failed, failed
+            assert "on iOS for all members (those users would be blocked there)" in failed
+            assert "member of All Staff" in failed
             assert "nothing was changed" in failed
             assert "TASK [Converge the app protection policies]" not in run.stdout, args
             assert "TASK [tenantguard.m365.app_protection" not in run.stdout, args
@@ -114,6 +120,15 @@ class TestHardening:
                                                           stored(graph_sandbox, "conditionalAccessPolicies")]
         assert IOS_STAFF["display_name"] not in [p["displayName"] for p in
                                                  stored(graph_sandbox, "deviceCompliancePolicies")]
+
+    def test_without_entra_id_p1_no_conditional_access_is_checked_and_compliance_is_written(
+            self, run_playbook, graph_sandbox, tmp_path):
+        extra = tenant_vars(tmp_path, [IOS_STAFF], tenant_hardening_conditional_access=False)
+        run, rows = harden(run_playbook, graph_sandbox, extra)
+        assert run.rc == 0, run
+        assert not [r for r in rows if r["service"] == "graph" and "conditionalAccess" in r["path"]]
+        assert ("POST", "/beta/deviceManagement/deviceCompliancePolicies") in writes(rows), writes(rows)
+        assert "Compliance pre-flight" not in run.stdout + run.stderr
 
     def test_declared_compliance_for_both_platforms_passes_check_apply_and_a_second_apply(
             self, run_playbook, graph_sandbox, tmp_path):

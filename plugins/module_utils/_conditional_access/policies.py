@@ -90,7 +90,8 @@ def located(field, text):
     text = str(text)
     if not field:
         return text
-    if text.startswith("conditional access policy") or text.startswith("the conditional access policy"):
+    if text.startswith(("conditional access policy", "the conditional access policy", "Compliance pre-flight",
+                        "Lockout pre-flight")):
         return "%s: %s" % (field, text)
     return prefixed(field, text)
 
@@ -644,6 +645,16 @@ class ConditionalAccessEngine(ResourceEngine):
             groups.extend(str(g).lower() for side in ("includeGroups", "excludeGroups") for g in users.get(side) or [])
         groups.extend(assignments.groups())
         holding = dict((g, self.group_memberships(g)[0]) for g in dict.fromkeys(groups))
+        if self.resolver is not None:
+            # The groups only the compliance policies name, by name in the messages (one look-up by id).
+            named = self.resolver.names_by_id().get("group") or {}
+            unnamed = [g for g in assignments.groups() if g not in named]
+            if unnamed:
+                try:
+                    self.resolver.resolve({"group": unnamed})
+                except TenantGuardError as exc:
+                    self.warn("The compliance pre-flight shows group ids: their names could not be read (%s)"
+                              % exc.describe())
         known = self.resolver.names_by_id() if self.resolver is not None else {}
         user_names = known.get("user") or {}
         users = dict((u, (user_names.get(u) or u, self.user_memberships(u)[0])) for u in named_users(policies))
