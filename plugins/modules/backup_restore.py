@@ -197,7 +197,8 @@ def run(module):
     if params["emergency_access"]:
         context["emergency_access"] = resolve_all([], resolver, params["emergency_access"], module.warn)
     restorer = Restorer(lambda: module.graph, check_mode=module.check_mode, diff_mode=module.diff_mode,
-                        warn=module.warn, backup=backup_for(module), context=context)
+                        warn=module.warn, backup=backup_for(module), context=context,
+                        exchange_source=lambda: module.exchange)
     try:
         targets = restorer.restore(files, module.settings.tenant_id)
     except RestoreFailed as exc:
