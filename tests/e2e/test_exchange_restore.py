@@ -299,3 +299,26 @@ def test_what_exchange_refuses_is_refused_before_any_write(run_playbook, graph_s
     assert writes(graph_sandbox, mark) == []
     assert "E2E new default" in run.stdout and "default" in run.stdout and "entry 1" in run.stdout
     assert state(graph_sandbox) == current
+
+
+def test_quarantine_approval_restored(run_playbook, graph_sandbox, tmp_path):
+    role = run_playbook("exchange_mobile_access_role.yml", extra_vars=ENFORCED)
+    assert role.rc == 0 and role.recap["failed"] == 0, role.stdout[-3000:]
+    quarantined = state(graph_sandbox)
+    device = sorted(d for d, s in quarantined["devices"].items() if s[0] == "Quarantined")[0]
+    run = run_playbook("exchange_mobile_access.yml", extra_vars={
+        "steps": [{"module": "quarantine", "args": {"approve": [device]}}]})
+    assert run.rc == 0, run.stdout[-3000:]
+    approval = run.output("exchange")["quarantine"][0]
+    assert approval["changed"] is True and state(graph_sandbox)["devices"][device][0] == "Allowed"
+    entries = json.loads(open(approval["backup_file"], encoding="utf-8").read())["entries"]
+    assert [(e["collection"], e["action"], e["before"]["ActiveSyncAllowedDeviceIDs"]) for e in entries] == [
+        ("exchange:CASMailbox", "update", [])]
+
+    steps = restore_steps(run_playbook, graph_sandbox, play(tmp_path, "restore.yml", RESTORE),
+                          [approval["backup_file"]])
+    assert [len(s[1]) for s in steps] == [0, 1, 0, 0]
+    assert steps[1][1] == [("Set-CASMailbox", 200)]
+    after = state(graph_sandbox)
+    assert after["devices"][device][0] == "Quarantined"
+    assert after == quarantined, differences(quarantined, after)

@@ -45,6 +45,14 @@ ACCEPTED = "an entry as the Exchange modules of this collection write it (the ob
 # that a Set- command can send [unverified for Exchange Online; the sandbox refuses $null for them].
 NULLABLE = ("str", "str_list", "smtp_list")
 
+# What Exchange cannot undo: refused, naming the entry, before anything is sent. (The modules record no such entry;
+# a file that holds one was written by something else, or edited.)
+NOT_RESTORABLE = {
+    "exchange:MobileDevice": "a remote wipe (Clear-MobileDevice) or a removed device partnership (Remove-MobileDevice) "
+                             "cannot be undone: no command brings wiped data or a partnership back (the device "
+                             "syncs again and gets a new partnership)",
+}
+
 # Steps of the write order (see the module docstring).
 POLICIES, MAILBOXES, GIVING, SETTINGS, TAKING, REMOVED_POLICIES = range(6)
 
@@ -110,6 +118,8 @@ def exchange_target(resource, entry, path, field="backup_file"):
         if setting is None:
             refuse("holds %r, which is not a setting that the collection sets on a %s" % (name, resource.noun))
         if value is None:
+            if entry["action"] == "delete":
+                continue  # created again: what was not set is not sent
             if setting.kind not in NULLABLE:
                 refuse("records %s as not set; Exchange cannot be told to unset it, so it cannot be put back"
                        % name)
@@ -118,7 +128,7 @@ def exchange_target(resource, entry, path, field="backup_file"):
         try:
             settings[name] = setting.convert(value, where=name)
         except ConfigError as exc:
-            refuse("records a value Exchange would not take: %s" % exc.describe())
+            refuse("records %s %r, which %s (accepted: %s)" % (name, value, exc.problem, exc.accepted))
     return ExchangeTarget(entry, path, resource, key_row, settings)
 
 

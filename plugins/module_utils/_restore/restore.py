@@ -51,7 +51,7 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_acce
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import ACTION_WORDS, Declared, ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import fold, is_annotation
 from ansible_collections.tenantguard.m365.plugins.module_utils._restore.exchange import (
-    ExchangeRestorer, ExchangeTarget, exchange_target, resources as exchange_resources)
+    NOT_RESTORABLE, ExchangeRestorer, ExchangeTarget, exchange_target, resources as exchange_resources)
 
 # Resource types that others reference come first when restoring what exists, last when deleting.
 REFERENCED, REFERENCING = 0, 1
@@ -198,6 +198,11 @@ class Restorer:
         for _started, path, document in documents:
             for entry in sorted(document["entries"], key=lambda e: e.get("seq") or 0):
                 kind = self.kinds.get(entry["collection"])
+                if entry["collection"] in NOT_RESTORABLE:
+                    raise BackupFileError(field, "entry %s (%s %r) cannot be restored: %s; nothing was changed" % (
+                        entry.get("seq"), entry.get("noun") or entry["collection"], entry.get("display_name"),
+                        NOT_RESTORABLE[entry["collection"]]), value=path,
+                        accepted="entries of %s" % ", ".join(sorted(self.kinds)))
                 if kind is None:
                     raise BackupFileError(field, "entry %s names the collection %r, which this collection does not "
                                           "restore" % (entry.get("seq"), entry["collection"]), value=path,
