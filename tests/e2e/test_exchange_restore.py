@@ -97,11 +97,14 @@ def backup_files(sandbox, tmp_path):
     return sorted(str(folder / n) for n in os.listdir(folder)) if folder.is_dir() else []
 
 
-def restore_steps(run_playbook, sandbox, path, files, steps=((True, True), (False, True), (True, False),
-                                                              (False, False))):
-    """Each step (check, changed expected): the result, the writes and the commands it sent."""
+FOUR_STEPS = ((True, True), (False, True), (True, False), (False, False))
+
+
+def restore_steps(run_playbook, sandbox, path, files):
+    """Check, apply, check, apply (changed, changed, unchanged, unchanged): each step's result, the writes and the
+    commands it sent."""
     out = []
-    for check, changed in steps:
+    for check, changed in FOUR_STEPS:
         mark = len(settled(sandbox))
         run = run_playbook(path, *(["--check"] if check else []), extra_vars={"backup_files": files})
         assert run.rc == 0 and run.recap["failed"] == 0, run.stdout[-3000:]

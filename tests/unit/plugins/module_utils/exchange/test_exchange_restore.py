@@ -59,8 +59,8 @@ def test_tampered_entries_are_refused_naming_the_entry(resource, recorded, words
 
 
 def test_a_removed_policy_skips_what_was_not_set():
-    target = exchange_target(MailboxPolicy(), entry("delete", {"Name": "P", "MinPasswordLength": None,
-                                                                "PasswordEnabled": True}), "/b.json")
+    recorded = {"Name": "P", "MinPasswordLength": None, "PasswordEnabled": True}
+    target = exchange_target(MailboxPolicy(), entry("delete", recorded), "/b.json")
     assert target.settings == {"PasswordEnabled": True}
 
 
@@ -91,13 +91,13 @@ def test_write_order_gives_access_before_the_default_and_takes_it_after():
         "Get-ActiveSyncOrganizationSettings": [{"Identity": "Mobile Mailbox Settings", "DefaultAccessLevel": "Block"}],
         "Get-MobileDeviceMailboxPolicy": [{"Name": "Default", "IsDefault": True}, {"Name": "New", "IsDefault": False}],
     })
+    pixel = {"QueryString": "Pixel", "Characteristic": "DeviceModel", "AccessLevel": "Quarantine"}
     targets = [
-        exchange_target(DeviceAccessRule(), entry("create", body={"QueryString": OUTLOOK,
-                                                                   "Characteristic": "DeviceModel"}), "/b"),
-        exchange_target(DeviceAccessRule(), entry("create", body={"QueryString": "SM-S918B",
-                                                                   "Characteristic": "DeviceModel"}), "/b"),
-        exchange_target(DeviceAccessRule(), entry("delete", {"QueryString": "Pixel", "Characteristic": "DeviceModel",
-                                                              "AccessLevel": "Quarantine"}), "/b"),
+        exchange_target(DeviceAccessRule(), entry("create", body={"QueryString": OUTLOOK, "Characteristic": "DeviceModel"}),
+                        "/b"),
+        exchange_target(DeviceAccessRule(), entry("create", body={"QueryString": "SM-S918B", "Characteristic": "DeviceModel"}),
+                        "/b"),
+        exchange_target(DeviceAccessRule(), entry("delete", pixel), "/b"),
         exchange_target(OrganizationSettings(), entry("update", {"DefaultAccessLevel": "Allow"}), "/b"),
         exchange_target(MailboxPolicy(), entry("create", body={"Name": "New"}), "/b"),
     ]
@@ -122,8 +122,8 @@ def test_an_object_already_as_recorded_plans_nothing_and_the_default_policy_is_n
         "Get-ActiveSyncDeviceAccessRule": [rule(OUTLOOK, "Allow")],
         "Get-MobileDeviceMailboxPolicy": [{"Name": "Default", "IsDefault": True}],
     })
-    same = exchange_target(DeviceAccessRule(), entry("update", {"QueryString": OUTLOOK, "Characteristic": "DeviceModel",
-                                                                 "AccessLevel": "allow"}), "/b")
+    recorded = {"QueryString": OUTLOOK, "Characteristic": "DeviceModel", "AccessLevel": "allow"}
+    same = exchange_target(DeviceAccessRule(), entry("update", recorded), "/b")
     default = exchange_target(MailboxPolicy(), entry("create", body={"Name": "Default"}, seq=2,
                                                      noun="MobileDeviceMailboxPolicy"), "/b")
     problems = ExchangeRestorer(lambda: exchange).plan_all([same, default])
