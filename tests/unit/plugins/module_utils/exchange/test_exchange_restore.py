@@ -129,3 +129,48 @@ def test_an_object_already_as_recorded_plans_nothing_and_the_default_policy_is_n
     problems = ExchangeRestorer(lambda: exchange).plan_all([same, default])
     assert same.command is None
     assert len(problems) == 1 and "entry 2" in problems[0] and "default mobile device mailbox policy" in problems[0]
+
+
+class FailingExchange(FakeExchange):
+    def __init__(self, tables, fail):
+        super().__init__(tables)
+        self.fail = fail
+
+    def invoke(self, cmdlet, parameters=None):
+        if cmdlet == self.fail:
+            self.sent.append(cmdlet)
+            raise RuntimeError("refused by Exchange")
+        return super().invoke(cmdlet, parameters)
+
+
+def test_a_failed_command_names_its_entry_and_what_was_restored_before(tmp_path):
+    from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import BackupLog
+    exchange = FailingExchange({
+        "Get-ActiveSyncDeviceAccessRule": [rule(OUTLOOK, "Allow"), rule("SM-S918B", "Block")],
+        "Get-ActiveSyncOrganizationSettings": [{"Identity": "Mobile Mailbox Settings", "DefaultAccessLevel": "Block"}],
+    }, fail="Set-ActiveSyncOrganizationSettings")
+    targets = [
+        exchange_target(DeviceAccessRule(), entry("create", body={"QueryString": "SM-S918B", "Characteristic": "DeviceModel"},
+                                                  seq=1), "/b"),
+        exchange_target(OrganizationSettings(), entry("update", {"DefaultAccessLevel": "Allow"}, seq=2,
+                                                      noun="ActiveSyncOrganizationSettings"), "/b"),
+        exchange_target(DeviceAccessRule(), entry("create", body={"QueryString": OUTLOOK, "Characteristic": "DeviceModel"},
+                                                  seq=3), "/b"),
+    ]
+    log = BackupLog(str(tmp_path), "contoso", "tenantguard.m365.backup_restore")
+    restorer = ExchangeRestorer(lambda: exchange, backup=log)
+    assert restorer.plan_all(targets) == []
+    failures = []
+
+    def failed(error, target, done):
+        failures.append((str(error), target, done))
+        raise KeyError("stop")
+
+    with pytest.raises(KeyError):
+        restorer.write(targets, failed)
+    error, target, done = failures[0]
+    assert "refused by Exchange" in error and target is targets[1] and done == [targets[0]]
+    # the allow rule was never removed: the default did not go back to Allow
+    assert exchange.sent[-2:] == ["Remove-ActiveSyncDeviceAccessRule", "Set-ActiveSyncOrganizationSettings"]
+    assert [(e["action"], e["status"]) for e in log.entries] == [("delete", "done"), ("update", "failed")]
+    assert log.entries[0]["before"]["QueryString"] == "SM-S918B"
