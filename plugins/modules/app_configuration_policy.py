@@ -136,24 +136,6 @@ options:
         type: list
         elements: str
         default: []
-  known_groups:
-    description:
-      - Groups an earlier task of the play found by name, with their ids (as the app_protection role passes the
-        C(groups) that M(tenantguard.m365.app_protection_policy) returned), so that they are not looked up again.
-      - A group in O(assignments) given exactly as a listed O(known_groups[].display_name), or by its id, resolves to
-        that id; any other group is looked up as without this option. A name listed with two different ids is looked
-        up.
-    type: list
-    elements: dict
-    suboptions:
-      id:
-        description: The object id of the group (a GUID).
-        type: str
-        required: true
-      display_name:
-        description: Its display name, as the tenant spells it.
-        type: str
-        required: true
   state:
     description:
       - V(present) creates or updates the policy, V(absent) deletes it.
@@ -164,6 +146,7 @@ extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
+  - tenantguard.m365.known_groups
 attributes:
   check_mode:
     description: Reads the tenant and reports what would change, with the predicted policy; writes nothing.

@@ -30,20 +30,6 @@ description:
 author:
   - TenantGuard contributors (@tenantguard)
 options:
-  conditional_access_policies:
-    description:
-      - Evaluate these policies instead of the tenant's, in the form O(tenantguard.m365.conditional_access_policy#module:conditional_access_policies)
-        takes (names are resolved against the tenant, templates applied). An item that designates an existing policy
-        is that policy as it would be once the item is applied.
-      - A new policy without C(policy_state) is report-only, as the module would create it.
-    type: list
-    elements: dict
-  include_live_policies:
-    description:
-      - With O(conditional_access_policies), evaluate the whole tenant as it would be once they are applied, the
-        tenant's other policies too. Without it, only the declared policies count.
-    type: bool
-    default: false
   report_only_as_enforced:
     description:
       - Count report-only policies as enforced, to see the coverage a policy set staged in report-only will give once
@@ -136,15 +122,11 @@ options:
         matrix is drawn without them (C(compliance_known) false).
     type: bool
     default: true
-  api_version:
-    description: The Graph version policies are read with.
-    type: str
-    choices: [v1.0, beta]
-    default: v1.0
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
+  - tenantguard.m365.policy_source
 notes:
   - The application needs the Graph permission C(Policy.Read.All), and C(User.Read.All), C(Group.Read.All) and
     C(RoleManagement.Read.Directory) (or C(Directory.Read.All)) to resolve names and read memberships.

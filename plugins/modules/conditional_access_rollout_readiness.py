@@ -134,7 +134,9 @@ policies:
       returned: always
     blocking_failures: {description: The failures of users outside O(accepted_users)., type: list, elements: dict, returned: always}
     users_not_seen:
-      description: Users in the policy's scope with no sign-in in the window (C(id), C(user_principal_name), C(display_name)), at most O(max_users_listed).
+      description:
+        - Users in the policy's scope with no sign-in in the window (C(id), C(user_principal_name), C(display_name)),
+          at most O(max_users_listed), in order of user principal name.
       type: list
       elements: dict
       returned: always
@@ -160,6 +162,10 @@ refused:
 '''
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.directory import (
+    Directory,
+    policy_scope,
+)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.readiness import (
     REPORT_ONLY,
     Summary,
@@ -216,54 +222,17 @@ def _moving(policies, moves, suffix):
     return chosen
 
 
-def _members(graph, group_id):
-    return {m["id"].lower(): m for m in graph.list("/groups/%s/transitiveMembers" % group_id,
-                                                   query={"$select": USER_FIELDS})
-            if str(m.get("@odata.type", "#microsoft.graph.user")).endswith("user") and m.get("id")}
+def _not_seen(directory, policy, seen, limit):
+    """The users in the policy's scope with no sign-in of the window: at most ``limit`` of them, by user principal
+    name, and how many there are. Roles and guests are not expanded; the users the policy names by id are read only
+    when not seen."""
+    missing = policy_scope(policy, directory, roles=False, guests=False, read_named=False) - seen
+    directory.load(missing)
 
-
-def _not_seen(graph, policy, seen, limit, cache):
-    users = ((policy.get("conditions") or {}).get("users") or {})
-    excluded = {u.lower() for u in users.get("excludeUsers") or []}
-    for group in users.get("excludeGroups") or []:
-        if group not in cache:
-            cache[group] = _members(graph, group)
-        excluded |= set(cache[group])
-    listed, count = [], 0
-
-    def consider(user):
-        nonlocal count
-        key = str(user.get("id", "")).lower()
-        if not key or key in seen or key in excluded:
-            return
-        count += 1
-        if len(listed) < limit:
-            listed.append({"id": user["id"], "user_principal_name": user.get("userPrincipalName"),
-                           "display_name": user.get("displayName")})
-
-    include = users.get("includeUsers") or []
-    if "All" in include:
-        if "*all" not in cache:
-            cache["*all"] = None
-        for user in graph.list("/users", query={"$select": USER_FIELDS}):
-            consider(user)
-        return listed, count
-    done = set()
-    for user_id in include:
-        if user_id in ("None", "GuestsOrExternalUsers") or user_id.lower() in done:
-            continue
-        done.add(user_id.lower())
-        if user_id.lower() not in seen and user_id.lower() not in excluded:
-            response = graph.request("GET", "/users/%s" % user_id, query={"$select": USER_FIELDS})
-            consider(response.json or {"id": user_id})
-    for group in users.get("includeGroups") or []:
-        if group not in cache:
-            cache[group] = _members(graph, group)
-        for key, user in cache[group].items():
-            if key not in done:
-                done.add(key)
-                consider(user)
-    return listed, count
+    people = [directory.users.get(key) or {"id": key} for key in missing]
+    people.sort(key=lambda u: (str(u.get("userPrincipalName") or u["id"]).lower(), str(u["id"]).lower()))
+    return [{"id": u["id"], "user_principal_name": u.get("userPrincipalName"), "display_name": u.get("displayName")}
+            for u in people[:limit]], len(people)
 
 
 def run(module):
@@ -287,14 +256,14 @@ def run(module):
         for page in prefetched(graph.pages("/auditLogs/signIns", query={"$filter": sign_in_filter(start, end)})):
             body = page.json if isinstance(page.json, dict) else {}
             summary.add_page(body.get("value") or [])
-    cache = {}
+    directory = Directory(graph, USER_FIELDS)
     rows = []
     for policy in tracked:
         pid = policy["id"]
         failures = summary.failures_of(pid)
         for failure in failures:
             failure["accepted"] = is_accepted(failure, accepted)
-        not_seen, not_seen_count = _not_seen(graph, policy, summary.seen, params["max_users_listed"], cache)
+        not_seen, not_seen_count = _not_seen(directory, policy, summary.seen, params["max_users_listed"])
         row = {"id": pid, "display_name": policy.get("displayName"), "state": policy.get("state"),
                "sign_ins": summary.sign_ins[pid], "result_counts": summary.counts[pid], "failures": failures,
                "blocking_failures": [f for f in failures if not f["accepted"]],

@@ -49,7 +49,7 @@ options:
     description:
       - The groups a custom restriction applies to. Replaces the whole assignment set (C(assign)) when it differs.
     type: dict
-    suboptions:
+    suboptions: &assignment_groups
       include_groups:
         description: Groups, by display name or object id.
         type: list
@@ -59,7 +59,9 @@ options:
     description:
       - The iOS/iPadOS restriction (Graph C(iosRestriction)). Suboptions left out keep the tenant's value.
     type: dict
-    suboptions:
+    # The same four suboptions for every platform, here and in the items of O(enrollment_restrictions): written
+    # once and referred to by YAML alias.
+    suboptions: &platform_restriction
       platform_blocked:
         description: Block enrolment of the platform.
         type: bool
@@ -77,37 +79,13 @@ options:
       - The Android device administrator restriction (Graph C(androidRestriction)). Google ended device
         administrator support for devices with Google Mobile Services; blocking it is the usual choice.
     type: dict
-    suboptions:
-      platform_blocked:
-        description: Block enrolment of the platform.
-        type: bool
-      personal_device_enrollment_blocked:
-        description: Block personally owned devices.
-        type: bool
-      os_minimum_version:
-        description: The oldest OS version allowed, such as V(17.0).
-        type: str
-      os_maximum_version:
-        description: The newest OS version allowed.
-        type: str
+    suboptions: *platform_restriction
   android_work_profile:
     description:
       - The Android Enterprise personally-owned work profile restriction (Graph C(androidForWorkRestriction), beta
         only).
     type: dict
-    suboptions:
-      platform_blocked:
-        description: Block enrolment of the platform.
-        type: bool
-      personal_device_enrollment_blocked:
-        description: Block personally owned devices.
-        type: bool
-      os_minimum_version:
-        description: The oldest OS version allowed, such as V(17.0).
-        type: str
-      os_maximum_version:
-        description: The newest OS version allowed.
-        type: str
+    suboptions: *platform_restriction
   api_version:
     description:
       - The Graph version to use. V(beta) reaches O(android_work_profile).
@@ -148,60 +126,19 @@ options:
       assignments:
         description: As O(assignments).
         type: dict
-        suboptions:
-          include_groups:
-            description: Groups, by display name or object id.
-            type: list
-            elements: str
-            default: []
+        suboptions: *assignment_groups
       ios:
         description: As O(ios).
         type: dict
-        suboptions:
-          platform_blocked:
-            description: Block enrolment of the platform.
-            type: bool
-          personal_device_enrollment_blocked:
-            description: Block personally owned devices.
-            type: bool
-          os_minimum_version:
-            description: The oldest OS version allowed.
-            type: str
-          os_maximum_version:
-            description: The newest OS version allowed.
-            type: str
+        suboptions: *platform_restriction
       android_device_administrator:
         description: As O(android_device_administrator).
         type: dict
-        suboptions:
-          platform_blocked:
-            description: Block enrolment of the platform.
-            type: bool
-          personal_device_enrollment_blocked:
-            description: Block personally owned devices.
-            type: bool
-          os_minimum_version:
-            description: The oldest OS version allowed.
-            type: str
-          os_maximum_version:
-            description: The newest OS version allowed.
-            type: str
+        suboptions: *platform_restriction
       android_work_profile:
         description: As O(android_work_profile).
         type: dict
-        suboptions:
-          platform_blocked:
-            description: Block enrolment of the platform.
-            type: bool
-          personal_device_enrollment_blocked:
-            description: Block personally owned devices.
-            type: bool
-          os_minimum_version:
-            description: The oldest OS version allowed.
-            type: str
-          os_maximum_version:
-            description: The newest OS version allowed.
-            type: str
+        suboptions: *platform_restriction
       state:
         description: As O(state); the task's O(state) when left out.
         type: str

@@ -28,19 +28,6 @@ description:
 author:
   - TenantGuard contributors (@tenantguard)
 options:
-  conditional_access_policies:
-    description:
-      - Check these policies instead of the tenant's, in the form
-        O(tenantguard.m365.conditional_access_policy#module:conditional_access_policies) takes (names are resolved
-        against the tenant, templates applied).
-    type: list
-    elements: dict
-  include_live_policies:
-    description:
-      - With O(conditional_access_policies), check the whole tenant as it would be once they are applied, the tenant's
-        other policies too. Without it, only the declared policies are checked.
-    type: bool
-    default: false
   emergency_access:
     description:
       - The emergency-access accounts, as O(tenantguard.m365.conditional_access_policy#module:emergency_access) takes
@@ -76,15 +63,11 @@ options:
     type: list
     elements: str
     default: []
-  api_version:
-    description: The Graph version policies are read with.
-    type: str
-    choices: [v1.0, beta]
-    default: v1.0
 extends_documentation_fragment:
   - tenantguard.m365.connection
   - tenantguard.m365.attributes.actiongroup_m365
   - tenantguard.m365.attributes.info_module
+  - tenantguard.m365.policy_source
 notes:
   - The application needs the Graph permissions C(Policy.Read.All), C(Organization.Read.All) (or
     C(LicenseAssignment.Read.All)) for the subscribed SKUs, C(User.Read.All) for the users' licences,

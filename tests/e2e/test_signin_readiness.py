@@ -16,6 +16,7 @@ WINDOW = {"window_end": "2026-12-06T00:00:00Z", "window_days": 8}
 ROLE_WINDOW = {"conditional_access_evidence_window_end": "2026-12-06T00:00:00Z",
                "conditional_access_evidence_window_days": 8}
 ADELE, ALEX = "adele@contoso.onmicrosoft.com", "alex@contoso.onmicrosoft.com"
+EMERGENCY_GROUP = [g["id"] for g in CONTOSO["groups"] if g["displayName"] == "Emergency Access Accounts"][0]
 
 
 @pytest.fixture
@@ -51,8 +52,14 @@ def _created(run_playbook, graph_sandbox):
 def test_summary_per_policy_from_the_documented_shape(run_playbook, graph_sandbox):
     policy = _created(run_playbook, graph_sandbox)
     _seed_evidence(graph_sandbox, policy)
+    since = len(graph_sandbox.requests())
     run = run_playbook("signin_readiness.yml", extra_vars={"readiness_args": dict(WINDOW, accepted_users=[ALEX])})
     assert run.rc == 0, run
+    # the policies, one page of sign-ins, and the directory once for both policies (each includes all users, less
+    # the emergency-access group): 4 requests
+    paths = [r["path"] for r in graph_sandbox.requests()[since:]]
+    assert sorted(paths) == sorted(["/v1.0/identity/conditionalAccess/policies", "/v1.0/auditLogs/signIns",
+                                    "/v1.0/users", "/v1.0/groups/%s/transitiveMembers" % EMERGENCY_GROUP]), paths
     result = run.output("readiness")
     assert result["sign_ins_read"] == 7 and result["pages"] == 1  # Megan's of 2026-11-20 is outside the window
     assert result["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-12-06T00:00:00Z"}

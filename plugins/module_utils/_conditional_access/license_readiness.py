@@ -19,22 +19,23 @@ Plans are matched by ``servicePlanName`` in the tenant's own ``subscribedSkus`` 
 are the tenant's. A user holds a plan when an assigned SKU of the tenant carries it, the assignment does not list it
 in ``disabledPlans`` and the SKU's ``capabilityStatus`` is ``Enabled`` or ``Warning``.
 
-Reads are in bulk: the subscribed SKUs once; the users of a policy that includes all users in pages of 999 with
-``$select`` (``assignedLicenses`` is returned on ``$select`` only); each group's transitive members in pages, with
-the same ``$select`` (that Graph returns ``assignedLicenses`` of the user members of a ``directoryObject`` collection
-on ``$select`` is **unverified**; the members of a group are more commonly read with ``displayName`` and
-``userPrincipalName``); each directory role's members; users named one by one 15 at a time with ``$filter=id in``.
+Reads are in bulk: the subscribed SKUs once; the users in scope through the shared directory reader
+(``directory.Directory``: all users, groups' transitive members, role members, users named one by one 15 at a time)
+with ``assignedLicenses`` in ``$select`` (it is returned on ``$select`` only), a member read without it read again
+in bulk.
 Guests (``userType`` Guest) and disabled accounts are counted but not checked: guests are licensed by their home
 tenant or by monthly active users, and a disabled account cannot sign in.
 """
 
-import re
-
+from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.directory import (
+    GUID,
+    Directory as _Directory,
+    lower_all as _lower,
+    policy_scope,
+)
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.problems import PolicyInputError
 
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 USER_SELECT = "id,userPrincipalName,displayName,userType,accountEnabled,assignedLicenses"
-IN_LIMIT = 15  # values in one "in" filter on directory objects
 ACTIVE_SKU = ("enabled", "warning")
 REQUIREMENTS = {
     "entra_id_p1": ("AAD_PREMIUM", "AAD_PREMIUM_P2"),
@@ -44,11 +45,6 @@ REQUIREMENTS = {
 }
 REQUIREMENT_ORDER = ("entra_id_p1", "entra_id_p2", "office_apps", "intune")
 APP_PROTECTION_CONTROLS = ("compliantapplication", "approvedapplication")
-SPECIAL_USERS = ("all", "none", "guestsorexternalusers")
-
-
-def _lower(values):
-    return [str(v).lower() for v in values or [] if v]
 
 
 def policy_requirements(policy, checks):
@@ -105,103 +101,12 @@ def _person(user):
             "display_name": user.get("displayName")}
 
 
-class Directory:
-    """Users, group members and role members, read in bulk and kept for the task."""
+class Directory(_Directory):
+    """The directory reader with each user's licences (``assignedLicenses``, read again in bulk for members read
+    without them), account state and type."""
 
     def __init__(self, graph):
-        self.graph = graph
-        self.users = {}
-        self.everyone = None
-        self.groups = {}
-        self.roles = None
-        self.role_members = {}
-
-    def _keep(self, items):
-        ids = []
-        for item in items:
-            kind = str(item.get("@odata.type") or "#microsoft.graph.user").lower()
-            if not kind.endswith(".user") or not item.get("id"):
-                continue
-            key = str(item["id"]).lower()
-            known = self.users.get(key)
-            if known is None or ("assignedLicenses" not in known and "assignedLicenses" in item):
-                self.users[key] = item
-            ids.append(key)
-        return ids
-
-    def _complete(self, ids):
-        """Read again, 15 to a request, the users whose record came without ``assignedLicenses`` (a members read
-        that did not return it); returns ``ids``."""
-        self.load([i for i in ids if "assignedLicenses" not in self.users.get(i, {})])
-        return ids
-
-    def all_users(self):
-        if self.everyone is None:
-            users = list(self.graph.list("/users", api_version="v1.0",
-                                         query={"$select": USER_SELECT, "$top": "999"}))
-            self.everyone = set(self._keep(users))
-        return set(self.everyone)
-
-    def group(self, group_id):
-        key = str(group_id).lower()
-        if key not in self.groups:
-            self.groups[key] = set(self._complete(self._keep(list(self.graph.list(
-                "/groups/%s/transitiveMembers" % key, api_version="v1.0",
-                query={"$select": USER_SELECT, "$top": "999"})))))
-        return set(self.groups[key])
-
-    def role(self, template_id):
-        if self.roles is None:
-            self.roles = dict((str(r.get("roleTemplateId") or "").lower(), r.get("id"))
-                              for r in self.graph.list("/directoryRoles", api_version="v1.0"))
-        key = str(template_id).lower()
-        if key not in self.role_members:
-            role_id = self.roles.get(key)
-            self.role_members[key] = set(self._complete(self._keep(list(self.graph.list(
-                "/directoryRoles/%s/members" % role_id, api_version="v1.0",
-                query={"$select": USER_SELECT}))))) if role_id else set()
-        return set(self.role_members[key])
-
-    def load(self, user_ids):
-        """Read the users of ``user_ids`` not read yet, 15 to a request."""
-        # a policy holds object ids; anything else (never seen from Graph) is not put into a filter
-        missing = sorted(i for i in set(_lower(user_ids)) if GUID.match(i)
-                         and "assignedLicenses" not in self.users.get(i, {}))
-        for start in range(0, len(missing), IN_LIMIT):
-            chunk = missing[start:start + IN_LIMIT]
-            self._keep(list(self.graph.list("/users", api_version="v1.0", query={
-                "$filter": "id in (%s)" % ",".join("'%s'" % i for i in chunk), "$select": USER_SELECT})))
-
-    def guests(self):
-        return set(k for k, u in self.users.items() if str(u.get("userType") or "").lower() == "guest")
-
-
-def policy_scope(policy, directory):
-    """The ids (lower case) of the users a policy's user conditions include, less those it excludes."""
-    users = (policy.get("conditions") or {}).get("users") or {}
-    include_users = _lower(users.get("includeUsers"))
-    exclude_users = _lower(users.get("excludeUsers"))
-    scope = set()
-    if "all" in include_users:
-        scope = directory.all_users()
-    elif "guestsorexternalusers" in include_users or users.get("includeGuestsOrExternalUsers"):
-        directory.all_users()
-        scope = directory.guests()
-    named = [u for u in include_users if u not in SPECIAL_USERS]
-    directory.load(named)
-    scope.update(u for u in named if u in directory.users)
-    for group in _lower(users.get("includeGroups")):
-        scope.update(directory.group(group))
-    for role in _lower(users.get("includeRoles")):
-        scope.update(directory.role(role))
-    scope.difference_update(exclude_users)
-    if "guestsorexternalusers" in exclude_users or users.get("excludeGuestsOrExternalUsers"):
-        scope.difference_update(directory.guests())
-    for group in _lower(users.get("excludeGroups")):
-        scope.difference_update(directory.group(group))
-    for role in _lower(users.get("excludeRoles")):
-        scope.difference_update(directory.role(role))
-    return scope
+        super().__init__(graph, USER_SELECT, complete="assignedLicenses")
 
 
 def check_plan_names(skus, plans, where):

@@ -23,7 +23,7 @@ ROLES = sorted(os.listdir(ROLES_DIR))
 # The roles whose namespaces each role checks in its first task: its own and those it drives.
 CHECKED = {
     "tenant_hardening": ["tenant_hardening", "conditional_access", "outlook_mobile", "app_protection", "device_report",
-                         "device_compliance"],
+                         "device_compliance", "exchange_mobile_access"],
     "outlook_mobile": ["outlook_mobile", "conditional_access", "app_protection"],
 }
 
