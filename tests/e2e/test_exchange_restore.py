@@ -269,6 +269,8 @@ def test_mixed_change_set_restored_by_one_task(run_playbook, graph_sandbox, tmp_
     after["mailboxes"]["lee"]["ActiveSyncMailboxPolicyIsDefaulted"] = True
     assert after == before, differences(before, after)
     assert steps[2][1] == [] and steps[3][1] == []
+    print("restore of the mixed change set, Exchange commands: check %d, apply %d (%d writes), check %d, again %d"
+          % (len(steps[0][2]), len(steps[1][2]), len(apply_writes), len(steps[2][2]), len(steps[3][2])))
     actions = sorted((a["noun"], a["display_name"], a["action"]) for a in steps[1][0]["actions"])
     assert ("ActiveSyncDeviceAccessRule", "Pixel 8 (DeviceModel)", "created") in actions
     assert ("MobileDeviceMailboxPolicy", "E2E restricted", "deleted") in actions
