@@ -22,7 +22,7 @@ description:
     entry, the field and the value.
   - Run it in check mode with diff first (the C(tenantguard.m365.rollback) playbook does) to see what would change.
   - Exchange objects go back through the same cmdlets as their modules use, with one C(Get-) per kind of object to
-    plan and one to read back, in an order that cuts no device off on the way - mailbox policies, mailboxes, the
+    plan and one to read back, giving access back before taking any away - mailbox policies, mailboxes, the
     device access rules that give access, the organisation settings (default access level), the rules that take
     access away, and last the removal of policies. Graph and Exchange files can be restored by one task.
 author:

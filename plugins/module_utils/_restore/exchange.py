@@ -4,7 +4,8 @@
 
 Not a public API. Used by ``_restore.restore`` for the entries of the Exchange modules (collections
 ``exchange:<noun>``, written by ``_exchange.engine.send``): the ActiveSync organisation settings, device access
-rules, mobile device mailbox policies and the mobile settings of mailboxes (CAS mailboxes).
+rules, mobile device mailbox policies and the mobile settings of mailboxes (CAS mailboxes; also the device id lists
+that quarantine approvals and denials change). Device entries (a wipe, a removed partnership) are refused by name.
 
 * **Reading.** Each entry is checked as the modules check their options (the rule's query string and
   characteristic, the policy's name, the mailbox's identity, every recorded setting through its ``Field``); an
@@ -19,7 +20,7 @@ rules, mobile device mailbox policies and the mobile settings of mailboxes (CAS 
   Quarantine rule removed), then the organisation settings, then the rules that take access away, and last the
   removal of policies created since (Exchange refuses to remove a policy a mailbox still uses). So an allow rule is
   in place before the default access level goes back to Quarantine or Block, and the default is back at Allow
-  before the allow rule is removed: no device is cut off on the way that is not cut off at the end.
+  before the allow rule is removed: access is given back before any is taken away.
   The commands of one step are recorded in the restore's own backup file in one save before the first of them,
   so a restore can itself be restored. Then each kind written is read back once.
 """
