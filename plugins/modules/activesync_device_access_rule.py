@@ -90,7 +90,8 @@ attributes:
 notes:
   - The application needs the C(Exchange.ManageAsApp) permission and the Exchange Administrator (or Global
     Administrator) role.
-  - M(tenantguard.m365.backup_restore) does not replay Exchange entries; the backup file lists each rule as it was.
+  - The backup file lists each rule as it was; M(tenantguard.m365.backup_restore) removes the rules the task created,
+    creates again those it removed and sets back those it changed, giving access back before taking any away.
 seealso:
   - module: tenantguard.m365.activesync_device_access_rule_info
   - module: tenantguard.m365.activesync_organization_settings

@@ -66,8 +66,8 @@ attributes:
 notes:
   - The application needs the C(Exchange.ManageAsApp) permission and the Exchange Administrator (or Global
     Administrator) role.
-  - The backup file holds the settings as they were; M(tenantguard.m365.backup_restore) does not replay Exchange
-    entries, so put them back by running this module with the values the file holds.
+  - The backup file holds the settings as they were; M(tenantguard.m365.backup_restore) sets them back (in check
+    mode first, with diff).
 seealso:
   - module: tenantguard.m365.activesync_device_access_rule
   - module: tenantguard.m365.mobile_device_info

@@ -15,6 +15,10 @@ description:
   - Run it in check mode first - it then only reads (the devices with one C(Get-MobileDevice), the owners' mailboxes
     with one C(Get-CASMailbox) each) and shows what it would send.
   - A device already approved or denied is left alone, so a second run changes nothing.
+  - Each changed mailbox's allowed and blocked device ids are recorded in the task's backup file (see O(backup_dir))
+    before the first command; M(tenantguard.m365.backup_restore) sets the lists back, and Exchange then decides the
+    devices' access again (an approved device goes back to quarantine when the default access level or a rule
+    quarantines it).
 author:
   - TenantGuard contributors (@tenantguard)
 options:
@@ -32,6 +36,7 @@ options:
     default: []
 extends_documentation_fragment:
   - tenantguard.m365.connection
+  - tenantguard.m365.backup
   - tenantguard.m365.attributes.actiongroup_m365
 attributes:
   check_mode:
@@ -73,13 +78,22 @@ cmdlets:
   type: list
   elements: dict
   sample: [{"cmdlet": "Set-CASMailbox", "parameters": {"Identity": "alex"}}]
+backup_file:
+  description: The backup file of the task (see O(backup_dir)), holding each changed mailbox's device id lists as
+    they were.
+  returned: when the task changed something and backups are on
+  type: str
+  sample: /home/admin/.ansible/tenantguard/backups/contoso.onmicrosoft.com/20261125T140000000000Z-activesync_quarantine-9c1d2e.json
 '''
 
 import re
 
 from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors import ConfigError
 from ansible_collections.tenantguard.m365.plugins.module_utils._devices.actions import ALLOWED, BLOCKED, list_change
+from ansible_collections.tenantguard.m365.plugins.module_utils._engine.backup import backup_for, backup_options, backup_path
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.module import TenantGuardModule
+from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.cas_mailbox import CasMailbox
+from ansible_collections.tenantguard.m365.plugins.module_utils._exchange.engine import send
 
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHOWN = ("DeviceId", "DeviceModel", "DeviceType", "DeviceOS", "ClientType", "FriendlyName", "FirstSyncTime",
@@ -135,7 +149,8 @@ def run(module):
                 cas = list(exchange.invoke("Get-CASMailbox", {"Identity": mailbox}))
                 cas = cas[0] if cas else {}
                 lists[mailbox] = {"before": {ALLOWED: list(cas.get(ALLOWED) or []),
-                                             BLOCKED: list(cas.get(BLOCKED) or [])}, "parameters": {}}
+                                             BLOCKED: list(cas.get(BLOCKED) or [])}, "parameters": {},
+                                  "identity": CasMailbox().identifying(cas)}
                 lists[mailbox]["after"] = dict((k, list(v)) for k, v in lists[mailbox]["before"].items())
                 order.append(mailbox)
             entry = lists[mailbox]
@@ -151,8 +166,11 @@ def run(module):
                for m in order if lists[m]["parameters"]]
     changed = bool(cmdlets)
     if changed and not module.check_mode:
-        for step in cmdlets:
-            list(exchange.invoke(step["cmdlet"], step["parameters"]))
+        # each mailbox's lists as they were go into the backup file (one save) before the first command
+        send(exchange, backup_for(module), CasMailbox(), [
+            dict(step, action="update", name=mailbox, before=lists[mailbox]["before"],
+                 identity=lists[mailbox]["identity"])
+            for step, mailbox in zip(cmdlets, [m for m in order if lists[m]["parameters"]])])
         devices = list(exchange.invoke("Get-MobileDevice", {"ResultSize": "Unlimited"}))
         quarantined = [shown(d) for d in devices if d.get("DeviceAccessState") == "Quarantined"]
     else:
@@ -160,6 +178,8 @@ def run(module):
         quarantined = [shown(d) for d in devices if d.get("DeviceAccessState") == "Quarantined"
                        and str(d.get("DeviceId") or "").lower() not in decided]
     result = dict(changed=changed, cmdlets=cmdlets, quarantined=quarantined)
+    if backup_path(module):
+        result["backup_file"] = backup_path(module)
     if module.diff_mode:
         result["diff"] = dict(before=dict((m, lists[m]["before"]) for m in order if lists[m]["parameters"]),
                               after=dict((m, lists[m]["after"]) for m in order if lists[m]["parameters"]))
@@ -167,9 +187,10 @@ def run(module):
 
 
 def main():
-    module = TenantGuardModule(argument_spec=dict(approve=dict(type="list", elements="str", default=[]),
-                                                  deny=dict(type="list", elements="str", default=[])),
-                               supports_check_mode=True)
+    spec = dict(approve=dict(type="list", elements="str", default=[]),
+                deny=dict(type="list", elements="str", default=[]))
+    spec.update(backup_options())
+    module = TenantGuardModule(argument_spec=spec, supports_check_mode=True)
     module.run(run)
 
 

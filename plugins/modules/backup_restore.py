@@ -8,8 +8,10 @@ short_description: Put back what earlier tasks changed, from their backup files
 version_added: 0.1.0
 description:
   - Restores the objects recorded in backup files, which the modules of this collection write before each change
-    (see O(backup_dir)). Conditional access policies, named locations, authentication strengths, app protection and
-    app configuration policies can be restored.
+    (see O(backup_dir)). Conditional access policies, named locations, authentication strengths, app protection,
+    app configuration and compliance policies, enrolment restrictions, and the Exchange ActiveSync objects
+    (organisation settings, device access rules, mobile device mailbox policies, the mobile settings of mailboxes,
+    quarantine approvals and denials) can be restored.
   - An object the backed-up task B(updated) is set back to its prior settings (only its writable properties are
     sent; read back, it equals the prior object). An object it B(deleted) is created again, with a new id. An object
     it B(created) is deleted.
@@ -19,6 +21,10 @@ description:
   - Every entry is checked before anything is written; an entry that cannot be restored fails the task with the
     entry, the field and the value.
   - Run it in check mode with diff first (the C(tenantguard.m365.rollback) playbook does) to see what would change.
+  - Exchange objects go back through the same cmdlets as their modules use, with one C(Get-) per kind of object to
+    plan and one to read back, giving access back before taking any away - mailbox policies, mailboxes, the
+    device access rules that give access, the organisation settings (default access level), the rules that take
+    access away, and last the removal of policies. Graph and Exchange files can be restored by one task.
 author:
   - TenantGuard contributors (@tenantguard)
 options:
@@ -71,7 +77,12 @@ notes:
     none); the module warns and lists such objects in RV(recreated).
   - A conditional access policy whose prior settings use the retired C(approvedApplication) grant cannot be restored
     as it was; the task fails and says which entry and field.
-  - Device actions (retire, wipe, ...) of M(tenantguard.m365.mobile_device) cannot be undone and are not recorded.
+  - Device actions (retire, wipe, ...) of M(tenantguard.m365.mobile_device) cannot be undone and are not recorded;
+    an entry of an Exchange device (C(exchange:MobileDevice)) is refused, naming it.
+  - An Exchange setting recorded as not set (no value) cannot be unset again, and a mailbox policy made the default
+    cannot be set back unless the same restore makes another policy the default; such entries are refused, naming
+    them, before anything is written. A mailbox that followed the default policy gets that policy assigned by name,
+    with a warning.
 seealso:
   - name: Backups and rollback
     description: How backups are written and restored.
@@ -110,13 +121,15 @@ actions:
       description: The entry's number in its file.
       type: int
     noun:
-      description: The kind of object, such as C(named location).
+      description: The kind of object, such as C(named location) or, for Exchange, the cmdlet noun such as
+        C(ActiveSyncDeviceAccessRule).
       type: str
     display_name:
       description: The object's display name.
       type: str
     id:
-      description: The object's id (the new id of an object created again; none in check mode).
+      description: The object's id (the new id of an object created again; none in check mode); for an Exchange
+        object, its identity, such as C(Outlook for iOS and Android (DeviceModel)).
       type: str
     action:
       description: What the restore did to the object.
@@ -197,7 +210,8 @@ def run(module):
     if params["emergency_access"]:
         context["emergency_access"] = resolve_all([], resolver, params["emergency_access"], module.warn)
     restorer = Restorer(lambda: module.graph, check_mode=module.check_mode, diff_mode=module.diff_mode,
-                        warn=module.warn, backup=backup_for(module), context=context)
+                        warn=module.warn, backup=backup_for(module), context=context,
+                        exchange_source=lambda: module.exchange)
     try:
         targets = restorer.restore(files, module.settings.tenant_id)
     except RestoreFailed as exc:

@@ -72,6 +72,9 @@ notes:
   - The application needs the C(Exchange.ManageAsApp) permission and the Exchange Administrator, Exchange Recipient
     Administrator or Global Administrator role.
   - For one device of one mailbox with add/remove semantics, use M(tenantguard.m365.mobile_device).
+  - The backup file holds each changed mailbox's settings as they were; M(tenantguard.m365.backup_restore) sets them
+    back. A mailbox that followed the default policy and was given one gets the policy that was in force assigned by
+    name (Exchange documents no way to take an assignment off); the restore warns.
 seealso:
   - module: tenantguard.m365.mobile_device
   - module: tenantguard.m365.mobile_device_mailbox_policy

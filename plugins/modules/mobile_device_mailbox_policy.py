@@ -279,7 +279,9 @@ notes:
   - The application needs the C(Exchange.ManageAsApp) permission and the Exchange Administrator (or Global
     Administrator) role.
   - Time spans are returned as Exchange writes them (C(00:05:00), C(90.00:00:00)); C(0:05:00) declares the same value.
-  - M(tenantguard.m365.backup_restore) does not replay Exchange entries; the backup file lists the policy as it was.
+  - The backup file lists the policy as it was; M(tenantguard.m365.backup_restore) sets it back, creates it again or
+    removes it. A policy this module made the default cannot be restored alone (the backup does not say which policy
+    was the default before); the restore refuses it and says so.
 seealso:
   - module: tenantguard.m365.mobile_device_mailbox_policy_info
   - name: Set-MobileDeviceMailboxPolicy

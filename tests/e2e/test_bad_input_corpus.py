@@ -70,15 +70,33 @@ def sandbox_seed():
     return seed
 
 
-def case_args(case):
-    """The case's module arguments, with generated oversized lists filled in."""
+def case_args(case, files=None):
+    """The case's module arguments, with generated oversized lists filled in (and a case's backup file)."""
     args = copy.deepcopy(case.get("args") or {})
     for option, count in (case.get("generate") or {}).items():
         args[option] = ["10.%d.%d.0/24" % (i // 256, i % 256) for i in range(count)]
+    if case["id"] in (files or {}):
+        args["backup_file"] = [files[case["id"]]]
     return args
 
 
-def playbook(cases):
+def backup_files(cases, folder, tenant_id):
+    """``{case id: path}``: each case's ``backup`` entries written as a backup file of the test's tenant."""
+    files = {}
+    for case in cases:
+        if "backup" not in case:
+            continue
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / (case["id"] + ".json")
+        path.write_text(json.dumps({"format": "tenantguard.m365.backup", "version": 1, "tenant_id": tenant_id,
+                                    "module": "corpus", "started": "2026-12-01T10:00:00.000000Z",
+                                    "entries": case["backup"]}), encoding="utf-8")
+        path.chmod(0o600)
+        files[case["id"]] = str(path)
+    return files
+
+
+def playbook(cases, files=None):
     """One play: a task per module case (ignore_errors, register) and a rescued block per role case."""
     tasks = []
     names = []
@@ -86,7 +104,7 @@ def playbook(cases):
         name = "corpus_%03d" % index
         names.append(name)
         if "module" in case:
-            task = {"name": case["id"], "tenantguard.m365." + case["module"]: case_args(case),
+            task = {"name": case["id"], "tenantguard.m365." + case["module"]: case_args(case, files),
                     "register": name, "ignore_errors": True}
             if case.get("check"):
                 task["check_mode"] = True
@@ -206,7 +224,8 @@ def test_bad_inputs_are_refused_naming_field_and_value_and_write_nothing(
         run_playbook, graph_sandbox, tmp_path, shard):
     cases = [case for case in CASES if SHARDS[shard](case)]
     path = tmp_path / ("corpus-%s.yml" % shard)
-    path.write_text(yaml.safe_dump(playbook(cases), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    files = backup_files(cases, tmp_path / "corpus-backups", graph_sandbox.tenant_id)
+    path.write_text(yaml.safe_dump(playbook(cases, files), allow_unicode=True, sort_keys=False), encoding="utf-8")
     since = len(settled(graph_sandbox))
     started = time.monotonic()
     run = run_playbook(str(path))

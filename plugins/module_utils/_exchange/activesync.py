@@ -53,6 +53,7 @@ class DeviceAccessRule(CmdletResource):
     set_cmdlet = "Set-ActiveSyncDeviceAccessRule"
     remove_cmdlet = "Remove-ActiveSyncDeviceAccessRule"
     fields = (Field("AccessLevel", "enum", choices=ACCESS_LEVELS),)
+    identity_fields = ("Identity", "QueryString", "Characteristic")
 
     def name_of(self, row):
         if row.get("QueryString") and row.get("Characteristic"):

@@ -23,6 +23,8 @@ class CasMailbox(CmdletResource):
     get_cmdlet = "Get-CASMailbox"
     set_cmdlet = "Set-CASMailbox"
     read_parameters = {"ResultSize": "Unlimited"}
+    identity_fields = ("Identity", "PrimarySmtpAddress")
+    noted_fields = ("ActiveSyncMailboxPolicyIsDefaulted",)  # the mailbox had no policy of its own
     fields = (
         Field("ActiveSyncEnabled", "bool", option="active_sync_enabled"),
         Field("OWAforDevicesEnabled", "bool", option="owa_for_devices_enabled"),

@@ -190,6 +190,8 @@ class CmdletResource:
     fields = ()
     singleton = False      # one object per tenant (no New-/Remove-)
     read_parameters = {}   # of the Get- command (such as ResultSize Unlimited)
+    identity_fields = ("Identity",)  # recorded with the settings in a backup entry, to find the object again
+    noted_fields = ()      # read-only properties also recorded there, that a restore needs to know
 
     @property
     def collection(self):
@@ -216,6 +218,12 @@ class CmdletResource:
         """None, or ``(option, value, why)`` when Exchange would refuse ``changes`` to ``row``."""
         return None
 
+    def identifying(self, row):
+        """The properties of ``row`` that name the object, and the noted ones (recorded in backup entries with its
+        settings)."""
+        return dict((name, row.get(name)) for name in self.identity_fields + self.noted_fields
+                    if row and row.get(name) is not None)
+
     def field(self, exchange_name):
         for field in self.fields:
             if field.exchange == exchange_name:
@@ -231,10 +239,11 @@ class Plan:
         self.before = {}
         self.after = {}
 
-    def add(self, resource, action, name, parameters, before, after):
+    def add(self, resource, action, name, parameters, before, after, row=None):
         self.commands.append({"cmdlet": {"create": resource.new_cmdlet, "update": resource.set_cmdlet,
                                          "delete": resource.remove_cmdlet}[action],
-                              "parameters": parameters, "action": action, "name": name, "before": before})
+                              "parameters": parameters, "action": action, "name": name, "before": before,
+                              "identity": resource.identifying(row)})
         if before is not None:
             self.before[name] = before
         if after is not None:
@@ -267,7 +276,7 @@ def plan(resource, current_rows, desired, purge=False):
                 result.add(resource, "delete", resource.name_of(current),
                            {"Identity": resource.identity(current), "Confirm": False},
                            _managed(resource, current, names or [f.exchange for f in resource.fields
-                                                                 if f.exchange in current]), None)
+                                                                 if f.exchange in current]), None, row=current)
             continue
         if current is None:
             if resource.singleton:
@@ -287,7 +296,8 @@ def plan(resource, current_rows, desired, purge=False):
             if not resource.singleton or resource.identity(current):
                 parameters = dict({"Identity": resource.identity(current)}, **changes)
             before = _managed(resource, current, names)
-            result.add(resource, "update", resource.name_of(current), parameters, before, dict(before, **changes))
+            result.add(resource, "update", resource.name_of(current), parameters, before, dict(before, **changes),
+                       row=current)
     if purge:
         for key, row in sorted(by_key.items()):
             if key in declared or resource.removable(row):
@@ -295,7 +305,7 @@ def plan(resource, current_rows, desired, purge=False):
             names = [f.exchange for f in resource.fields if f.exchange in row]
             result.add(resource, "delete", resource.name_of(row), {"Identity": resource.identity(row),
                                                                    "Confirm": False},
-                       _managed(resource, row, names), None)
+                       _managed(resource, row, names), None, row=row)
     return result
 
 
@@ -304,24 +314,32 @@ def read(exchange, resource, parameters=None):
 
 
 def apply(module, resource, the_plan):
-    """Send the plan's commands and return the rows read back (one Get-).
+    """Send the plan's commands (``send``) and return the rows read back (one Get-)."""
+    send(module.exchange, backup_for(module), resource, the_plan.commands)
+    return read(module.exchange, resource)
 
-    Every object the plan touches is recorded in the backup file, as it was, in ONE save before the first command
-    (a task that sets 1,000 mailboxes writes the file twice, not 2,000 times); an entry still ``pending`` after a
-    failure may or may not have been carried out, as for every backup. A failed command is saved at once."""
-    log = backup_for(module)
-    exchange = module.exchange
+
+def send(exchange, log, resource, commands, sent=None):
+    """Send ``commands`` (of a Plan) in their order, each object recorded in the backup ``log`` first.
+
+    Every object the commands touch is recorded in the backup file, as it was (its identifying properties and the
+    settings the command changes), in ONE save before the first command (a task that sets 1,000 mailboxes writes
+    the file twice, not 2,000 times); an entry still ``pending`` after a failure may or may not have been carried
+    out, as for every backup. A failed command is saved at once, and its error raised. Each command carried out is
+    appended to ``sent`` (when given)."""
     entries = []
-    if log is not None:
+    if log is not None and commands:
         kind = _BackupKind(resource)
-        for command in the_plan.commands:
-            entry = log.record(kind, API_VERSION, command["action"],
-                               before=copy.deepcopy(command["before"]) if command["action"] != "create" else None,
+        for command in commands:
+            before = None
+            if command["action"] != "create":
+                before = dict(copy.deepcopy(command.get("identity") or {}), **copy.deepcopy(command["before"]))
+            entry = log.record(kind, API_VERSION, command["action"], before=before,
                                body=command["parameters"] if command["action"] == "create" else None, save=False)
             entry["cmdlet"] = {"name": command["cmdlet"], "parameters": command["parameters"]}
             entries.append(entry)
         log.save()
-    for position, command in enumerate(the_plan.commands):
+    for position, command in enumerate(commands):
         try:
             list(exchange.invoke(command["cmdlet"], command["parameters"]))
         except Exception as exc:
@@ -330,11 +348,12 @@ def apply(module, resource, the_plan):
                     log.done(entry, save=False)
                 log.failed(entries[position], exc)
             raise
+        if sent is not None:
+            sent.append(command)
     if entries:
         for entry in entries:
             log.done(entry, save=False)
         log.save()
-    return read(exchange, resource)
 
 
 class _BackupKind:

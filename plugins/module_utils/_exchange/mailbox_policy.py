@@ -64,6 +64,7 @@ class MailboxPolicy(CmdletResource):
     set_cmdlet = "Set-MobileDeviceMailboxPolicy"
     remove_cmdlet = "Remove-MobileDeviceMailboxPolicy"
     fields = FIELDS
+    identity_fields = ("Identity", "Name")
 
     def name_of(self, row):
         return str(row.get("Name") or row.get("Identity") or "")

@@ -50,6 +50,8 @@ from ansible_collections.tenantguard.m365.plugins.module_utils._base.errors impo
 from ansible_collections.tenantguard.m365.plugins.module_utils._conditional_access.named_locations import NamedLocationType
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource import ACTION_WORDS, Declared, ResourceEngine
 from ansible_collections.tenantguard.m365.plugins.module_utils._engine.resource_type import fold, is_annotation
+from ansible_collections.tenantguard.m365.plugins.module_utils._restore.exchange import (
+    NOT_RESTORABLE, ExchangeRestorer, ExchangeTarget, exchange_target, resources as exchange_resources)
 
 # Resource types that others reference come first when restoring what exists, last when deleting.
 REFERENCED, REFERENCING = 0, 1
@@ -64,12 +66,14 @@ class RestoreError(ProblemsError):
 class Kind:
     """How to restore one collection: its resource type, engine and rank."""
 
-    def __init__(self, collection, make_resource, engine_class=ResourceEngine, rank=REFERENCED, graph=None):
+    def __init__(self, collection, make_resource, engine_class=ResourceEngine, rank=REFERENCED, graph=None,
+                 exchange=None):
         self.collection = collection
         self.make_resource = make_resource
         self.engine_class = engine_class
         self.rank = rank
         self.graph = graph
+        self.exchange = exchange      # the CmdletResource of an Exchange collection (``_restore.exchange``)
 
 
 def kinds():
@@ -91,6 +95,8 @@ def kinds():
     for platform, collection in APP_PROTECTION_COLLECTIONS.items():
         found[collection] = Kind(collection, lambda version, ctx, p=platform: AppProtectionType(p, version),
                                  MamPolicyEngine)
+    for collection, resource in exchange_resources().items():
+        found[collection] = Kind(collection, None, exchange=resource)
     return found
 
 
@@ -160,7 +166,8 @@ def wrapped_graph(source, wrap):
 class Restorer:
     """Restores backup files through the resource engines; see the module docstring."""
 
-    def __init__(self, graph_source, check_mode=False, diff_mode=False, warn=None, backup=None, context=None):
+    def __init__(self, graph_source, check_mode=False, diff_mode=False, warn=None, backup=None, context=None,
+                 exchange_source=None):
         self._graph_source = graph_source
         self.check_mode = check_mode
         self.diff_mode = diff_mode
@@ -171,6 +178,7 @@ class Restorer:
         self.engines = {}
         self.ids = {}                 # old id (lower case) -> new id of an object created again
         self.recreated = []
+        self.exchange = ExchangeRestorer(exchange_source, check_mode=check_mode, backup=backup, warn=self._warn)
 
     # -- reading ------------------------------------------------------------------------------
     def targets(self, paths, tenant_id, field="backup_file"):
@@ -190,10 +198,21 @@ class Restorer:
         for _started, path, document in documents:
             for entry in sorted(document["entries"], key=lambda e: e.get("seq") or 0):
                 kind = self.kinds.get(entry["collection"])
+                if entry["collection"] in NOT_RESTORABLE:
+                    raise BackupFileError(field, "entry %s (%s %r) cannot be restored: %s; nothing was changed" % (
+                        entry.get("seq"), entry.get("noun") or entry["collection"], entry.get("display_name"),
+                        NOT_RESTORABLE[entry["collection"]]), value=path,
+                        accepted="entries of %s" % ", ".join(sorted(self.kinds)))
                 if kind is None:
                     raise BackupFileError(field, "entry %s names the collection %r, which this collection does not "
                                           "restore" % (entry.get("seq"), entry["collection"]), value=path,
                                           accepted="entries of %s" % ", ".join(sorted(self.kinds)))
+                if kind.exchange is not None:
+                    target = exchange_target(kind.exchange, entry, path, field)
+                    if target.key not in targets:
+                        targets[target.key] = target
+                        order.append(target)
+                    continue
                 object_id = (entry.get("before") or {}).get("id") or entry.get("id")
                 if object_id:
                     key = (entry["collection"], "id", str(object_id).lower())
@@ -267,13 +286,16 @@ class Restorer:
                 self.plan(target)
             except RestoreError as exc:
                 problems.extend(exc.problems)
+        problems.extend(self.exchange.plan_all([t for t in targets if isinstance(t, ExchangeTarget)]))
         if problems:
             raise RestoreError(problems)
 
     # -- writing ------------------------------------------------------------------------------
     def ordered(self, targets):
-        present = [t for t in targets if t.present]
-        absent = [t for t in targets if not t.present]
+        """The Graph targets: those that must exist, those that must not."""
+        graph = [t for t in targets if not isinstance(t, ExchangeTarget)]
+        present = [t for t in graph if t.present]
+        absent = [t for t in graph if not t.present]
         present.sort(key=lambda t: t.kind.rank)
         absent.sort(key=lambda t: -t.kind.rank)
         return present, absent
@@ -323,15 +345,31 @@ class Restorer:
                     continue
                 self.apply(target)
                 done.append(target)
+            if not self.check_mode:
+                exchange = [t for t in targets if isinstance(t, ExchangeTarget)]
+                done.extend(self.exchange.write(exchange, self.exchange_failed))
         except RestoreFailed as exc:
-            exc.done = [t for t in done if t.change is not None and t.change.changed]
+            exc.done = [t for t in done + exc.done if changed(t)]
             raise
         return targets
+
+    @staticmethod
+    def exchange_failed(error, target, done):
+        failure = RestoreFailed(error, target)
+        failure.done = list(done)
+        raise failure
 
     # -- results ------------------------------------------------------------------------------
     def actions(self, targets):
         out = []
         for target in targets:
+            if isinstance(target, ExchangeTarget):
+                if target.command is not None:
+                    out.append({"backup_file": target.source, "seq": target.entry.get("seq"),
+                                "noun": target.entry.get("noun"), "display_name": target.name, "id": target.name,
+                                "action": ACTION_WORDS[target.command["action"]],
+                                "backed_up_action": target.entry["action"]})
+                continue
             change = target.change
             action = ACTION_WORDS[change.action] if change is not None else "unchanged"
             if action == "unchanged":
@@ -345,6 +383,14 @@ class Restorer:
     def diff(self, targets):
         before, after = {}, {}
         for target in targets:
+            if isinstance(target, ExchangeTarget):
+                if target.command is not None:
+                    label, old, new = self.exchange.diff_of(target)
+                    if old is not None:
+                        before[label] = old
+                    if new is not None:
+                        after[label] = new
+                continue
             change = target.change
             if change is None or not change.changed:
                 continue
@@ -356,6 +402,13 @@ class Restorer:
             if final:
                 after[label] = resource.display(final)
         return {"before": before, "after": after, "before_header": "tenant now", "after_header": "restored"}
+
+
+def changed(target):
+    """Whether the restore changed (or would change) ``target``."""
+    if isinstance(target, ExchangeTarget):
+        return target.command is not None
+    return target.change is not None and target.change.changed
 
 
 class RestoreFailed(TenantGuardError):
