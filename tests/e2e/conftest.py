@@ -5,6 +5,7 @@ cache, and runs ``ansible-playbook`` as a user would: the collection is found th
 collections path that points at this checkout, and the connection settings come from the
 environment that the sandbox writes to ``env.sh``.
 """
+import copy
 import json
 import os
 import re
@@ -57,6 +58,24 @@ def settled(sandbox):
         if len(again) == len(rows):
             return again
         rows = again
+
+
+def stored(sandbox, name):
+    """A collection as the sandbox stores it (its state directory), read directly, not through Graph."""
+    with open(os.path.join(sandbox.state_dir, "data", name + ".json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    items = data.values() if isinstance(data, dict) else data
+    return [o for o in items if isinstance(o, dict) and "id" in o]
+
+
+def with_pilot_members(seed):
+    """A copy of ``seed`` with members in the Mobile Pilot group (an enforced policy for an empty group is
+    refused)."""
+    seed = copy.deepcopy(seed)
+    for group in seed["groups"]:
+        if group["displayName"] == "Mobile Pilot":
+            group["members"] = ["adele@contoso.onmicrosoft.com", "alex@contoso.onmicrosoft.com"]
+    return seed
 
 
 def graph_writes(sandbox, since=0, fields=("method", "status"), bulk_reads=True):

@@ -3,12 +3,11 @@ device on iOS and Android is refused while no compliance policy is assigned for 
 a warning when acknowledged, and without one once device_compliance_policy has assigned policies; the lockout
 pre-flight refuses a compliant-device requirement that would lock out an emergency-access account even then."""
 
-import copy
 
 import pytest
 
 import conftest
-from conftest import SEED, settled
+from conftest import SEED, settled, with_pilot_members
 
 PLAY = """---
 - name: Compliant device requirements
@@ -51,11 +50,7 @@ COMPLIANCE = """
 @pytest.fixture
 def sandbox_seed():
     """The e2e tenant with members in the pilot group (an enforced policy for an empty group is refused)."""
-    seed = copy.deepcopy(SEED)
-    for group in seed["groups"]:
-        if group["displayName"] == "Mobile Pilot":
-            group["members"] = ["adele@contoso.onmicrosoft.com", "alex@contoso.onmicrosoft.com"]
-    return seed
+    return with_pilot_members(SEED)
 
 
 def ca(name, ack="false", group="Mobile Pilot", excluded="Emergency Access", platforms="[iOS, android]",

@@ -3,11 +3,9 @@ actions and assignments changed, another deleted, the default enrolment restrict
 backup_restore from the task's backup files; the stored state, read directly from the sandbox, is the state before
 the change set again (the deleted policy created again), and restoring again changes nothing."""
 
-import json
-import os
 
 import conftest
-from conftest import settled
+from conftest import settled, stored
 
 PLAY = """---
 - name: Compliance change set
@@ -68,12 +66,6 @@ RESTORE = """
 KEPT = ("@odata.type", "description", "passcodeExpirationDays", "osMinimumVersion", "deviceThreatProtectionEnabled",
         "deviceThreatProtectionRequiredSecurityLevel", "passwordRequired")
 
-
-def stored(sandbox, name):
-    with open(os.path.join(sandbox.state_dir, "data", name + ".json"), encoding="utf-8") as handle:
-        data = json.load(handle)
-    items = data.values() if isinstance(data, dict) else data
-    return [o for o in items if isinstance(o, dict) and "id" in o]
 
 
 def snapshot(sandbox):

@@ -4,13 +4,12 @@ state is read directly from the sandbox. A misspelled variable and an unknown ro
 anything is read."""
 
 import json
-import os
 
 import pytest
 import yaml
 
 import conftest
-from conftest import settled
+from conftest import settled, stored
 from ansible_collections.tenantguard.m365.plugins.module_utils._intune.compliance_levels import PRESETS
 
 PLAY = """---
@@ -58,12 +57,6 @@ def playbook(tmp_path, **extra):
     path.write_text(PLAY % ("  vars_files:\n    - %s" % (tmp_path / "role_vars.json")), encoding="utf-8")
     return str(path)
 
-
-def stored(sandbox, name):
-    with open(os.path.join(sandbox.state_dir, "data", name + ".json"), encoding="utf-8") as handle:
-        data = json.load(handle)
-    items = data.values() if isinstance(data, dict) else data
-    return [o for o in items if isinstance(o, dict) and "id" in o]
 
 
 def graph_writes(sandbox, since=0):

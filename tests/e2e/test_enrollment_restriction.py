@@ -1,23 +1,14 @@
 """ansible-playbook runs enrollment_restriction against the sandbox: check -> apply -> check -> apply, with the
 stored restrictions read directly from the sandbox; the default is updated in place and never deleted."""
 
-import json
-import os
 
 import conftest
-from conftest import settled
+from conftest import settled, stored
 
 
 def graph_writes(sandbox, since=0):
     return conftest.graph_writes(sandbox, since, ("method", conftest.last_segment, "status"), bulk_reads=False)
 
-
-def stored(sandbox, name):
-    """A collection as the sandbox stores it (its state directory)."""
-    with open(os.path.join(sandbox.state_dir, "data", name + ".json"), encoding="utf-8") as handle:
-        data = json.load(handle)
-    items = data.values() if isinstance(data, dict) else data
-    return [o for o in items if isinstance(o, dict) and "id" in o]
 
 
 def test_check_apply_check_apply(run_playbook, graph_sandbox, tmp_path):

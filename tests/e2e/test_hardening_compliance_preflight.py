@@ -6,15 +6,13 @@ are declared in the same vars goes through check, apply and a second apply (unch
 written before the conditional access policy. Through the module: check mode refuses a gap of an emergency-access
 account once it is told what the earlier task plans, where it only warned before."""
 
-import copy
 import json
-import os
 
 import pytest
 import yaml
 
 import conftest
-from conftest import SEED, settled
+from conftest import SEED, settled, stored, with_pilot_members
 
 HARDEN = conftest.REPO / "playbooks" / "harden_tenant.yml"
 EVERYONE_COMPLIANT = {
@@ -43,12 +41,6 @@ def tenant_vars(tmp_path, compliance, name="tenant.yml", **extra):
     path.write_text(yaml.safe_dump(tenant), encoding="utf-8")
     return {"tenant_vars_file": str(path)}
 
-
-def stored(sandbox, name):
-    with open(os.path.join(sandbox.state_dir, "data", name + ".json"), encoding="utf-8") as handle:
-        data = json.load(handle)
-    items = data.values() if isinstance(data, dict) else data
-    return [o for o in items if isinstance(o, dict) and "id" in o]
 
 
 def cmdlet(row):
@@ -198,11 +190,7 @@ PLANNED = """        compliance_policies_planned: "{{ compliance.device_complian
 
 @pytest.fixture
 def sandbox_seed():
-    seed = copy.deepcopy(SEED)
-    for group in seed["groups"]:
-        if group["displayName"] == "Mobile Pilot":
-            group["members"] = ["adele@contoso.onmicrosoft.com", "alex@contoso.onmicrosoft.com"]
-    return seed
+    return with_pilot_members(SEED)
 
 
 def module_run(run_playbook, sandbox, tmp_path, name, assignments, planned):
