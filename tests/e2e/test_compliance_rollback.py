@@ -67,7 +67,6 @@ KEPT = ("@odata.type", "description", "passcodeExpirationDays", "osMinimumVersio
         "deviceThreatProtectionRequiredSecurityLevel", "passwordRequired")
 
 
-
 def snapshot(sandbox):
     """What matters of the stored objects, without ids and times."""
     policies = {}

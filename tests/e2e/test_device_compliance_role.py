@@ -58,7 +58,6 @@ def playbook(tmp_path, **extra):
     return str(path)
 
 
-
 def graph_writes(sandbox, since=0):
     return conftest.graph_writes(sandbox, since, ("method", conftest.last_segment, "status"), bulk_reads=False)
 

@@ -10,7 +10,6 @@ def graph_writes(sandbox, since=0):
     return conftest.graph_writes(sandbox, since, ("method", conftest.last_segment, "status"), bulk_reads=False)
 
 
-
 def test_check_apply_check_apply(run_playbook, graph_sandbox, tmp_path):
     steps = [(["--check", "--diff"], 2, 0), ([], 2, 4), (["--check"], 0, 0), ([], 0, 0)]
     for index, (args, changed, write_count) in enumerate(steps):

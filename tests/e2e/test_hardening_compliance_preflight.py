@@ -42,7 +42,6 @@ def tenant_vars(tmp_path, compliance, name="tenant.yml", **extra):
     return {"tenant_vars_file": str(path)}
 
 
-
 def cmdlet(row):
     return (((row.get("body") or {}).get("CmdletInput") or {}).get("CmdletName") or "")
 
